@@ -1,0 +1,249 @@
+"""File I/O at the edge of the pipeline: atomic writes, PNGs, and a dataset's files.
+
+A dataset folder written by ``metaview render`` holds::
+
+    data/
+      metaimage.json        the resolved render config, grid, tile, backend, versions, hash
+      manifest.csv          one row per meta-image (columns: MANIFEST_COLUMNS)
+      errors.csv            one row per input that failed (columns: ERROR_COLUMNS)
+      <label>/<part>_v<k>.png
+      test_parts.txt        optional: part ids that must form the test split
+
+Every file is written atomically (a temporary file in the same folder, then
+``os.replace``), so an interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metaimage.errors import DatasetError
+
+METAIMAGE_JSON = "metaimage.json"
+MANIFEST_CSV = "manifest.csv"
+ERRORS_CSV = "errors.csv"
+TEST_PARTS_TXT = "test_parts.txt"
+
+# One row per meta-image. ``path`` is relative to the dataset folder, with "/"
+# separators; ``label`` is empty for meshes found directly in the input folder;
+# ``part_id`` is the source path relative to the input folder, without suffix,
+# and is what splits group by.
+MANIFEST_COLUMNS = (
+    "path",
+    "label",
+    "source",
+    "part_id",
+    "variant",
+    "faces_in",
+    "faces_out",
+    "render_s",
+    "config_hash",
+)
+_INT_COLUMNS = ("variant", "faces_in", "faces_out")
+_FLOAT_COLUMNS = ("render_s",)
+
+ERROR_COLUMNS = ("source", "error")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path.
+
+    The bytes go to a temporary file in the same folder, which then replaces
+    ``path`` in one ``os.replace``: readers see the old file or the new one,
+    never a partial one, even if the process is killed mid-write.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        # Clean up the temporary file on any failure, Ctrl-C included, then re-raise.
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """Encode an RGB image as PNG bytes, deterministically.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8
+        The image. No metadata (time stamps, software name) is written, so the
+        same pixels always give the same bytes.
+    """
+    from PIL import Image
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise DatasetError(f"expected an (h, w, 3) uint8 image, got {image.shape} {image.dtype}")
+    buf = io.BytesIO()
+    Image.fromarray(image, mode="RGB").save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write an (h, w, 3) uint8 image to ``path`` as PNG, atomically."""
+    return atomic_write_bytes(path, encode_png(image))
+
+
+def read_png(path: str | os.PathLike) -> np.ndarray:
+    """Read a PNG (or any image PIL reads) as an (h, w, 3) uint8 RGB array.
+
+    Raises
+    ------
+    DatasetError
+        If the file is missing or is not an image, naming the file.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DatasetError(f"{path}: expected an image file (PNG), could not read it: {exc}") from None
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """Return ``(height, width)`` of an image file, reading only its header."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DatasetError(f"{path}: expected an image file (PNG), could not read it: {exc}") from None
+    return h, w
+
+
+def write_json(path: str | os.PathLike, obj: Mapping[str, Any]) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON, atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a JSON object from ``path``, with an error that names the file."""
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: expected a JSON object, could not parse it: {exc}") from None
+    if not isinstance(obj, dict):
+        raise DatasetError(f"{path}: expected a JSON object, found {type(obj).__name__}")
+    return obj
+
+
+def write_csv(path: str | os.PathLike, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write ``rows`` (dicts with exactly ``columns``) as CSV, atomically."""
+    columns = list(columns)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: row[c] for c in columns})
+    return atomic_write_text(path, buf.getvalue())
+
+
+def read_csv(path: str | os.PathLike, required: Iterable[str] = ()) -> list[dict[str, str]]:
+    """Read a CSV file into a list of dicts, checking that ``required`` columns exist."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields = reader.fieldnames or []
+            missing = [c for c in required if c not in fields]
+            if missing:
+                raise DatasetError(
+                    f"{path}: expected columns {list(required)}, missing {missing} (found {fields})"
+                )
+            return list(reader)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+
+
+def write_manifest(folder: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write ``folder/manifest.csv``, rows sorted by path so the file is deterministic."""
+    rows = sorted(rows, key=lambda r: str(r["path"]))
+    return write_csv(Path(folder) / MANIFEST_CSV, MANIFEST_COLUMNS, rows)
+
+
+def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read ``folder/manifest.csv`` with typed values.
+
+    Returns
+    -------
+    list of dict
+        One dict per meta-image with the keys of ``MANIFEST_COLUMNS``;
+        ``variant``, ``faces_in`` and ``faces_out`` are ``int``, ``render_s``
+        is ``float``, the rest are ``str``.
+    """
+    path = Path(folder) / MANIFEST_CSV
+    rows = read_csv(path, required=MANIFEST_COLUMNS)
+    out = []
+    for i, row in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            typed: dict[str, Any] = dict(row)
+            for c in _INT_COLUMNS:
+                typed[c] = int(row[c])
+            for c in _FLOAT_COLUMNS:
+                typed[c] = float(row[c])
+        except (TypeError, ValueError) as exc:
+            raise DatasetError(f"{path}, line {i}: expected numbers in {_INT_COLUMNS + _FLOAT_COLUMNS}: {exc}") from None
+        out.append(typed)
+    return out
+
+
+def write_errors(folder: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write ``folder/errors.csv``: one row per input that failed, with the reason."""
+    return write_csv(Path(folder) / ERRORS_CSV, ERROR_COLUMNS, sorted(rows, key=lambda r: str(r["source"])))
+
+
+def read_metaimage_json(folder: str | os.PathLike) -> dict[str, Any]:
+    """Read ``folder/metaimage.json`` and check the keys every reader relies on.
+
+    Required keys: ``grid`` ([rows, cols]), ``tile`` (pixels), ``image_size``
+    ([height, width]), ``normals``, ``config`` (the resolved render config as a
+    dict) and ``config_hash``.
+    """
+    path = Path(folder) / METAIMAGE_JSON
+    meta = read_json(path)
+    missing = [k for k in ("grid", "tile", "image_size", "normals", "config", "config_hash") if k not in meta]
+    if missing:
+        raise DatasetError(f"{path}: expected keys grid, tile, image_size, normals, config, config_hash; missing {missing}")
+    return meta
+
+
+def read_test_parts(folder: str | os.PathLike) -> list[str] | None:
+    """Return the part ids listed in ``folder/test_parts.txt``, or None if there is none.
+
+    One part id per line; blank lines and lines starting with ``#`` are ignored.
+    """
+    path = Path(folder) / TEST_PARTS_TXT
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [s.strip() for s in lines if s.strip() and not s.strip().startswith("#")]

@@ -1,0 +1,83 @@
+"""The ``metaview`` command: a thin dispatcher over the stages' sub-commands.
+
+Each stage registers its sub-commands from its own ``cli`` module, which must
+import nothing heavy at module level (TensorFlow, pyrender, MLflow): ``metaview
+--help`` and ``metaview render --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from metaview import __version__
+from metaview.errors import MetaviewError
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_ERROR = 1  # a user error: bad option, bad file, nothing done
+EXIT_PARTIAL = 2  # a batch completed but some inputs failed (see errors.csv)
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metaview",
+        description=(
+            "Turn 3D workpieces into normal-map meta-images and train an EfficientNet "
+            "classifier on them, tracked in MLflow."
+        ),
+        epilog=(
+            "Typical use: metaview synth parts/ -> metaview render parts/ data/ -> "
+            "metaview train data/ -> metaview runs -> metaview predict part.stl. "
+            "Run 'metaview COMMAND --help' for the options of each."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"metaview {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    # Imported here, not at the top: each registers its own sub-commands.
+    from assets import cli as assets_cli
+    from metaview import demo
+    from render import cli as render_cli
+    from train import cli as train_cli
+    from train import cli_model as train_model_cli
+
+    assets_cli.register(sub)  # synth
+    render_cli.register(sub)  # render
+    train_cli.register(sub)  # train
+    train_model_cli.register(sub)  # predict, runs, export
+    demo.register(sub)  # demo
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Third-party libraries are chatty at INFO; keep their warnings only.
+    for name in ("tensorflow", "absl", "mlflow", "trimesh", "PIL", "matplotlib", "h5py", "urllib3", "alembic"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``metaview`` command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        code = args.func(args)
+    except MetaviewError as exc:
+        print(f"metaview {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"metaview {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if code is None else int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
