@@ -1,0 +1,30 @@
+"""Labelled synthetic workpieces: the generator behind ``metaview synth`` and the bundled set.
+
+- :mod:`assets.synth` makes machined blocks labelled with the direction from which all of
+  their features were cut (``x_plus``, ``x_minus``, ``y_plus``, ``y_minus``, ``z_plus``);
+- :mod:`assets.features` holds the feature kinds (holes, counterbores, pockets, slots, steps,
+  chamfers) as cutters in a face's own frame;
+- ``assets/parts/`` is a small committed set made by :data:`BUNDLED_COMMAND`, used by the
+  demo and the tests; :func:`bundled_parts_dir` returns its path.
+
+This module imports nothing heavy, so ``metaview --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The exact command that regenerates ``assets/parts/`` from the repository root. The test
+#: suite runs it into a temporary folder and checks that every file matches byte for byte.
+BUNDLED_COMMAND = "metaview synth assets/parts --per-class 4 --seed 0 --overwrite"
+
+
+def bundled_parts_dir() -> Path:
+    """Return the folder of the bundled parts: ``<class>/<id>.stl`` files and ``parts.csv``.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of ``assets/parts`` inside the installed package.
+    """
+    return Path(__file__).resolve().parent / "parts"
