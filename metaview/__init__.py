@@ -12,3 +12,8 @@ the command-line dispatcher.
 """
 
 __version__ = "0.1.0"
+
+# Before anything imports TensorFlow or pyrender: see metaview/native.py.
+from metaview.native import allow_gl_and_tensorflow as _allow_gl_and_tensorflow
+
+_allow_gl_and_tensorflow()

@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metaview {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="log warnings and errors only"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     # Imported here, not at the top: each registers its own sub-commands.
@@ -57,9 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     # Third-party libraries are chatty at INFO; keep their warnings only.
-    for name in ("tensorflow", "absl", "mlflow", "trimesh", "PIL", "matplotlib", "h5py", "urllib3", "alembic"):
+    for name in (
+        "tensorflow",
+        "absl",
+        "mlflow",
+        "trimesh",
+        "PIL",
+        "matplotlib",
+        "h5py",
+        "urllib3",
+        "alembic",
+    ):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+import metaview  # noqa: F401 - first: lets Mesa GL and TensorFlow share the test process
+
 # TensorFlow's C++ logging floods the output at import; keep errors only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # oneDNN custom ops make float results depend on thread scheduling; off for repeatable tests.

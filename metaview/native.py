@@ -1,0 +1,67 @@
+"""Let headless Mesa GL (llvmpipe) and TensorFlow share one process.
+
+Mesa's software rasteriser links the system ``libLLVM-NN.so``; TensorFlow's
+native libraries carry their own copy of LLVM and load with ``RTLD_GLOBAL``.
+In one process the two copies resolve each other's symbols and the process
+dies with a segmentation fault, whichever is loaded first (measured here with
+TensorFlow 2.21 and Mesa 22.3 / LLVM 15, EGL and OSMesa alike).
+
+The cure is to load the system LLVM first, into the global scope, and to load
+every later native library with ``RTLD_DEEPBIND`` so TensorFlow binds to its own
+LLVM symbols before the global ones. :func:`allow_gl_and_tensorflow` does that;
+``metaview/__init__.py`` calls it, so it runs before any stage imports
+TensorFlow or pyrender. It must run before TensorFlow is imported: afterwards
+it does nothing but log why. ``METAVIEW_NO_DEEPBIND=1`` turns it off.
+
+The library code does not rely on it: prediction renders meshes in a child
+process anyway, and batch rendering runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import sys
+
+log = logging.getLogger(__name__)
+
+_done = False
+
+
+def _system_llvm() -> str | None:
+    """The newest system libLLVM the loader can find, or None."""
+    for version in range(20, 10, -1):
+        name = ctypes.util.find_library(f"LLVM-{version}")
+        if name:
+            return name
+    return None
+
+
+def allow_gl_and_tensorflow() -> bool:
+    """Prepare the process so Mesa GL and TensorFlow can both be loaded; return True if applied.
+
+    Does nothing (and returns False) off Linux, when ``METAVIEW_NO_DEEPBIND`` is
+    set, when TensorFlow is already imported, or when no system LLVM exists
+    (then Mesa's llvmpipe is absent too and there is nothing to clash).
+    """
+    global _done
+    if _done:
+        return True
+    if not sys.platform.startswith("linux") or os.environ.get("METAVIEW_NO_DEEPBIND"):
+        return False
+    if "tensorflow" in sys.modules:
+        log.debug("TensorFlow already imported: cannot isolate it from Mesa's LLVM")
+        return False
+    llvm = _system_llvm()
+    if llvm is None:
+        return False
+    try:
+        ctypes.CDLL(llvm, mode=os.RTLD_GLOBAL | os.RTLD_NOW)
+    except OSError as exc:
+        log.debug("could not preload %s: %s", llvm, exc)
+        return False
+    sys.setdlopenflags(sys.getdlopenflags() | os.RTLD_DEEPBIND)
+    _done = True
+    return True

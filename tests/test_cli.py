@@ -1,0 +1,80 @@
+"""The ``metaview`` dispatcher: sub-commands, help, exit codes, and fast start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from metaview import cli
+from metaview.errors import MetaviewError
+
+SUBCOMMANDS = ("synth", "render", "train", "predict", "runs", "export", "demo")
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out, f"'{name}' missing from metaview --help"
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_each_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([name, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: metaview {name}")
+    # A help text that says what the command does, not only its usage line.
+    assert len(out.splitlines()) > 5
+
+
+def test_unknown_option_is_an_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["render", "--no-such-option", "a", "b"])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+def test_user_error_prints_message_and_exits_1(monkeypatch, capsys):
+    def boom(args):
+        raise MetaviewError("parts/x.stl: expected a mesh, found 0 bytes")
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["runs"])
+    monkeypatch.setattr(cli, "build_parser", lambda: _FixedParser(args, boom))
+    assert cli.main(["runs"]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "metaview runs: error: parts/x.stl: expected a mesh, found 0 bytes" in err
+    assert "Traceback" not in err
+
+
+class _FixedParser:
+    """Stands in for the real parser: returns fixed args whose command raises."""
+
+    def __init__(self, args, func):
+        args.func = func
+        self._args = args
+
+    def parse_args(self, argv):
+        return self._args
+
+
+def test_help_does_not_import_heavy_libraries():
+    """`metaview --help` and every sub-command's help must stay fast: no TF, pyrender or MLflow."""
+    code = (
+        "import sys\n"
+        "from metaview import cli\n"
+        "cli.build_parser()\n"
+        "names = ('tensorflow', 'keras', 'pyrender', 'mlflow', 'OpenGL')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", (
+        f"heavy modules imported by the CLI parser: {out.stdout.strip()}"
+    )
