@@ -54,6 +54,13 @@ _FLOAT_COLUMNS = ("render_s",)
 ERROR_COLUMNS = ("source", "error")
 
 
+# mkstemp creates files readable by their owner only; outputs get the usual
+# permissions (0o666 less the umask) instead. Read once, at import, because reading
+# the umask means setting it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path.
 
@@ -66,6 +73,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -121,7 +129,9 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such image file") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise DatasetError(f"{path}: expected an image file (PNG), could not read it: {exc}") from None
+        raise DatasetError(
+            f"{path}: expected an image file (PNG), could not read it: {exc}"
+        ) from None
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
@@ -134,7 +144,9 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such image file") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise DatasetError(f"{path}: expected an image file (PNG), could not read it: {exc}") from None
+        raise DatasetError(
+            f"{path}: expected an image file (PNG), could not read it: {exc}"
+        ) from None
     return h, w
 
 
@@ -157,7 +169,9 @@ def read_json(path: str | os.PathLike) -> dict[str, Any]:
     return obj
 
 
-def write_csv(path: str | os.PathLike, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+def write_csv(
+    path: str | os.PathLike, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]
+) -> Path:
     """Write ``rows`` (dicts with exactly ``columns``) as CSV, atomically."""
     columns = list(columns)
     buf = io.StringIO()
@@ -212,14 +226,18 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
             for c in _FLOAT_COLUMNS:
                 typed[c] = float(row[c])
         except (TypeError, ValueError) as exc:
-            raise DatasetError(f"{path}, line {i}: expected numbers in {_INT_COLUMNS + _FLOAT_COLUMNS}: {exc}") from None
+            raise DatasetError(
+                f"{path}, line {i}: expected numbers in {_INT_COLUMNS + _FLOAT_COLUMNS}: {exc}"
+            ) from None
         out.append(typed)
     return out
 
 
 def write_errors(folder: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> Path:
     """Write ``folder/errors.csv``: one row per input that failed, with the reason."""
-    return write_csv(Path(folder) / ERRORS_CSV, ERROR_COLUMNS, sorted(rows, key=lambda r: str(r["source"])))
+    return write_csv(
+        Path(folder) / ERRORS_CSV, ERROR_COLUMNS, sorted(rows, key=lambda r: str(r["source"]))
+    )
 
 
 def read_metaimage_json(folder: str | os.PathLike) -> dict[str, Any]:
@@ -231,9 +249,16 @@ def read_metaimage_json(folder: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(folder) / METAIMAGE_JSON
     meta = read_json(path)
-    missing = [k for k in ("grid", "tile", "image_size", "normals", "config", "config_hash") if k not in meta]
+    missing = [
+        k
+        for k in ("grid", "tile", "image_size", "normals", "config", "config_hash")
+        if k not in meta
+    ]
     if missing:
-        raise DatasetError(f"{path}: expected keys grid, tile, image_size, normals, config, config_hash; missing {missing}")
+        raise DatasetError(
+            f"{path}: expected keys grid, tile, image_size, normals, config, config_hash; "
+            f"missing {missing}"
+        )
     return meta
 
 

@@ -1,0 +1,116 @@
+"""The render stage's configuration: one frozen dataclass, saved beside every dataset."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from render.errors import RenderError
+
+NORMAL_MODES = ("object", "camera")
+BACKENDS = ("auto", "egl", "osmesa")
+
+# Fields that do not change the pixels of a given (part, variant) meta-image, and so
+# stay out of the config hash: the backend (EGL and OSMesa give the same pixels on
+# Mesa, because multisampling is off on both) and how many variants are rendered
+# (variant k is the same image whether 1 or 5 variants are asked for).
+_UNHASHED = ("backend", "variants")
+# Bumped whenever a code change alters the pixels for the same config, so that a
+# resumed batch re-renders what an older version drew.
+RENDER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How meshes become meta-images. Every field has a default.
+
+    The meta-image is ``rows * tile`` pixels high and ``cols * tile`` wide.
+    """
+
+    tile: int = 64  # tile size in pixels (square)
+    rows: int = 10  # grid rows: one elevation per row, from near-top (+Z) down to near-bottom
+    cols: int = 10  # grid columns: one azimuth per column, 0 deg first, counter-clockwise about +Z
+    normals: str = "object"  # "object": colour = part-frame normal; "camera": view-frame normal
+    margin: float = 0.05  # free border on each side of a tile, as a fraction of half a tile
+    max_faces: int | None = None  # simplification cap in faces; None: auto (see face_budget)
+    backend: str = "auto"  # "auto" (EGL, else OSMesa), "egl" or "osmesa"
+    variants: int = 1  # meta-images per part; variant 0 is the canonical grid
+    seed: int = 0  # seed of the variant rotations (with the part id and variant index)
+
+    def __post_init__(self) -> None:
+        def fail(field: str, why: str) -> None:
+            raise RenderError(f"RenderConfig.{field}: {why}, got {getattr(self, field)!r}")
+
+        for name in ("tile", "rows", "cols", "variants"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                fail(name, "expected a positive integer")
+        if self.tile < 4 or self.tile > 1024:
+            fail("tile", "expected 4..1024 pixels")
+        if self.rows * self.tile > 16384 or self.cols * self.tile > 16384:
+            fail(
+                "tile", f"the meta-image ({self.rows}x{self.cols} tiles) must stay within 16384 px"
+            )
+        if self.normals not in NORMAL_MODES:
+            fail("normals", f"expected one of {NORMAL_MODES}")
+        if self.backend not in BACKENDS:
+            fail("backend", f"expected one of {BACKENDS}")
+        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
+            fail("margin", "expected a number in [0, 0.5]")
+        if not 0.0 <= float(self.margin) <= 0.5:
+            fail("margin", "expected a number in [0, 0.5]")
+        if self.max_faces is not None and (
+            isinstance(self.max_faces, bool)
+            or not isinstance(self.max_faces, int)
+            or self.max_faces < 4
+        ):
+            fail("max_faces", "expected None (auto) or an integer >= 4")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            fail("seed", "expected a non-negative integer")
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` of a meta-image in pixels."""
+        return self.rows * self.tile, self.cols * self.tile
+
+    @property
+    def face_budget(self) -> int:
+        """Faces a mesh is simplified to before drawing: ``max_faces``, or ``tile**2 // 2``.
+
+        A tile of ``t`` pixels shows a part within a disc of about ``0.7 t**2`` pixels, and
+        only the half of the surface that faces the camera, so ``t**2 / 2`` faces (2,048 at
+        64 px) leaves about one visible face per 1-2 covered pixels. Rendering time grows
+        with the face count; the README's measurements show what each cap costs and changes.
+        """
+        if self.max_faces is not None:
+            return self.max_faces
+        return max(self.tile * self.tile // 2, 256)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RenderConfig:
+        """Build a config from :meth:`to_dict` output; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise RenderError(
+                f"RenderConfig: unknown fields {unknown}; expected some of {sorted(names)}"
+            )
+        return cls(**d)
+
+    def config_hash(self) -> str:
+        """A 16-hex-digit hash of every field that changes a meta-image's pixels.
+
+        ``backend`` and ``variants`` are left out (see ``_UNHASHED``); a dataset
+        re-rendered with another of them keeps its images.
+        """
+        d = {k: v for k, v in self.to_dict().items() if k not in _UNHASHED}
+        d["render_version"] = RENDER_VERSION
+        text = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
