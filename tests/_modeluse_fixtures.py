@@ -1,0 +1,381 @@
+"""Test data for the MODELUSE tests (registry, predict, runs, export).
+
+- :func:`make_toy_dataset` writes a tiny dataset folder in the layout of
+  ``metaview render`` (PNGs, manifest.csv, metaimage.json) whose classes are
+  separable by colour: class ``c`` paints blobs whose dominant channel is ``c``.
+- :func:`toy_split` splits its parts by class into train/val/test.
+- :func:`tiny_classifier` / :func:`train_tiny` build and fit a very small Keras
+  classifier with the project's model contract (input (None, S, S, 3) float32
+  in [0, 255], softmax output).
+- :func:`log_fake_run` logs an MLflow run with exactly the layout that
+  ``metaview train`` writes (tags, params, per-epoch and final metrics,
+  labels.json, metaimage.json, split.json, the model), so these tests do not
+  depend on the training code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metaimage.io import write_json, write_manifest, write_png
+
+CLASSES = ("blue", "green", "red")  # sorted: output i is CLASSES[i]
+CHANNEL = {"red": 0, "green": 1, "blue": 2}
+GRID = (2, 2)
+TILE = 8
+CONFIG_HASH = "0123456789abcdef"
+MODEL_SIZE = 12  # model input size: the 16 px meta-images are resized (area) to 12
+
+
+def render_config_dict(tile: int = TILE, rows: int = GRID[0], cols: int = GRID[1]) -> dict:
+    """The ``config`` entry of metaimage.json: RenderConfig.to_dict() where render imports."""
+    try:
+        import render
+
+        return render.RenderConfig(tile=tile, rows=rows, cols=cols).to_dict()
+    except (ImportError, AttributeError):
+        return {
+            "tile": tile,
+            "rows": rows,
+            "cols": cols,
+            "normals": "object",
+            "margin": 0.05,
+            "max_faces": None,
+            "backend": "auto",
+            "variants": 1,
+            "seed": 0,
+        }
+
+
+def metaimage_dict(tile: int = TILE, grid: tuple[int, int] = GRID) -> dict:
+    """A metaimage.json dict for a dataset of ``grid`` x ``tile`` px meta-images."""
+    rows, cols = grid
+    return {
+        "format": 1,
+        "grid": [rows, cols],
+        "tile": tile,
+        "image_size": [rows * tile, cols * tile],
+        "normals": "object",
+        "backend": "egl",
+        "config": render_config_dict(tile, rows, cols),
+        "config_hash": CONFIG_HASH,
+        "versions": {},
+        "variants": 1,
+        "seed": 0,
+    }
+
+
+def toy_image(label: str, rng: np.random.Generator, tile: int = TILE, grid=GRID) -> np.ndarray:
+    """One meta-image of class ``label``: (rows*tile, cols*tile, 3) uint8.
+
+    Every tile holds a blob (a random rectangle) whose channel ``CHANNEL[label]``
+    is bright (150..255) and whose other channels are dim (0..70).
+    """
+    rows, cols = grid
+    img = np.zeros((rows * tile, cols * tile, 3), dtype=np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            h, w = rng.integers(3, tile + 1, size=2)
+            y, x = rng.integers(0, tile - h + 1), rng.integers(0, tile - w + 1)
+            colour = rng.integers(0, 71, size=3)
+            colour[CHANNEL[label]] = rng.integers(150, 256)
+            img[r * tile + y : r * tile + y + h, c * tile + x : c * tile + x + w] = colour
+    return img
+
+
+def make_toy_dataset(root: Path, parts_per_class: int = 12, seed: int = 0) -> Path:
+    """Write a separable toy dataset folder (see module docstring) and return it."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in CLASSES:
+        for i in range(parts_per_class):
+            rel = f"{label}/{i:04d}_v0.png"
+            write_png(root / rel, toy_image(label, rng))
+            rows.append(
+                {
+                    "path": rel,
+                    "label": label,
+                    "source": f"{label}/{i:04d}.stl",
+                    "part_id": f"{label}/{i:04d}",
+                    "variant": 0,
+                    "faces_in": 12,
+                    "faces_out": 12,
+                    "render_s": 0.0,
+                    "config_hash": CONFIG_HASH,
+                }
+            )
+    write_manifest(root, rows)
+    write_json(root / "metaimage.json", metaimage_dict())
+    return root
+
+
+def toy_split(parts_per_class: int = 12, n_test: int = 4, n_val: int = 2) -> dict:
+    """split.json for :func:`make_toy_dataset`: per class, the first parts are test, then val."""
+    out = {"seed": 0, "train": [], "val": [], "test": []}
+    for label in CLASSES:
+        ids = [f"{label}/{i:04d}" for i in range(parts_per_class)]
+        out["test"] += ids[:n_test]
+        out["val"] += ids[n_test : n_test + n_val]
+        out["train"] += ids[n_test + n_val :]
+    return out
+
+
+def read_split_images(dataset: Path, split: dict, which: str, size: int = MODEL_SIZE):
+    """(x (n, size, size, 3) float32, y (n,) int, paths) for one split, via train.data."""
+    from metaimage.io import read_png
+    from train.data import load_split, prepare_images
+
+    paths, labels = load_split(dataset, split, which)
+    x = np.asarray(prepare_images(np.stack([read_png(p) for p in paths]), size), dtype=np.float32)
+    y = np.array([CLASSES.index(label) for label in labels])
+    return x, y, paths
+
+
+def tiny_classifier(n_classes: int = len(CLASSES), size: int = MODEL_SIZE, seed: int = 0):
+    """A ~100-parameter Keras classifier: (None, size, size, 3) float32 0..255 -> softmax."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((size, size, 3), name="image")
+    x = keras.layers.Rescaling(1.0 / 255.0)(inp)
+    x = keras.layers.Conv2D(6, 3, activation="relu")(x)
+    x = keras.layers.GlobalMaxPooling2D()(x)
+    out = keras.layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(inp, out, name="tiny")
+
+
+def train_tiny(dataset: Path, split: dict, epochs: int = 20, seed: int = 0):
+    """Fit :func:`tiny_classifier` on the toy set's training split; return (model, history dict).
+
+    The history has ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy`` per epoch
+    (validation is evaluated once per epoch on the val split).
+    """
+    import keras
+
+    x, y, _ = read_split_images(dataset, split, "train")
+    xv, yv, _ = read_split_images(dataset, split, "val")
+    model = tiny_classifier(seed=seed)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.05),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    hist = model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=len(x), verbose=0)
+    return model, hist.history
+
+
+@contextlib.contextmanager
+def tracking_uri(uri: str):
+    """Point MLflow's fluent API at ``uri`` and restore the previous URI afterwards."""
+    import mlflow
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved = (getattr(tracking_utils, "_tracking_uri", None), os.environ.get("MLFLOW_TRACKING_URI"))
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        tracking_utils._tracking_uri = saved[0]
+        if saved[1] is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved[1]
+
+
+def log_fake_run(
+    uri: str,
+    *,
+    metrics: dict,
+    model=None,
+    labels=CLASSES,
+    metaimage: dict | None = None,
+    split: dict | None = None,
+    dataset: Path | None = None,
+    history: dict | None = None,
+    params: dict | None = None,
+    experiment: str = "metaview",
+    status: str = "FINISHED",
+    start_time: int | None = None,
+    run_name: str | None = None,
+    kind: str = "train",
+    artifacts: bool = True,
+) -> str:
+    """Log a run in the ``metaview train`` layout and return its id.
+
+    Parameters
+    ----------
+    metrics : dict
+        Final metrics (best_val_f1_macro, best_val_loss, test_accuracy, ...).
+    model : keras.Model or None
+        Logged as ``model`` (mlflow.keras flavour with a signature) when given.
+    history : dict or None
+        Per-epoch metrics, name -> list of values (step = epoch index).
+    start_time : int or None
+        Start time in ms since the epoch (to control tie-breaking).
+    artifacts : bool
+        Log labels.json, metaimage.json, split.json, train_config.json.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    exp_id = exp.experiment_id if exp else client.create_experiment(experiment)
+    tags = {"metaview.kind": kind}
+    if dataset is not None:
+        tags["metaview.dataset"] = str(Path(dataset).resolve())
+    if run_name:
+        tags["mlflow.runName"] = run_name
+    run = client.create_run(exp_id, start_time=start_time, tags=tags, run_name=run_name)
+    run_id = run.info.run_id
+    params = {
+        "model": "tiny",
+        "image_size": MODEL_SIZE,
+        "epochs": 3,
+        "batch_size": 16,
+        **(params or {}),
+    }
+    now = int(start_time or 0) + 1000
+    batch = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+    for name, values in (history or {}).items():
+        batch += [Metric(name, float(v), now + i, i) for i, v in enumerate(values)]
+    client.log_batch(run_id, metrics=batch, params=[Param(k, str(v)) for k, v in params.items()])
+    if artifacts:
+        client.log_dict(run_id, list(labels), "labels.json")
+        client.log_dict(run_id, metaimage or metaimage_dict(), "metaimage.json")
+        client.log_dict(run_id, split or toy_split(), "split.json")
+        client.log_dict(run_id, params, "train_config.json")
+    if model is not None:
+        from mlflow.models import infer_signature
+
+        x = np.zeros((1, *model.input_shape[1:]), dtype=np.float32)
+        signature = infer_signature(x, np.asarray(model(x)))
+        with tracking_uri(uri), mlflow.start_run(run_id=run_id, experiment_id=exp_id):
+            mlflow.keras.log_model(
+                model,
+                name="model",
+                signature=signature,
+                pip_requirements=["tensorflow-cpu", "keras"],
+            )
+            mlflow.end_run(status)
+    elif status != "RUNNING":
+        client.set_terminated(run_id, status=status, end_time=now + 1000)
+    return run_id
+
+
+@dataclass
+class Toy:
+    """A trained toy model and the dataset it was trained on (shared by a whole session)."""
+
+    dataset: Path
+    split: dict
+    model: object
+    history: dict
+
+    def log(self, uri: str, f1: float = 0.9, **kwargs) -> str:
+        """Log this model as a finished training run with the full layout; return its id."""
+        hist = {k: v for k, v in self.history.items() if k in ("val_loss", "loss")}
+        hist["val_f1_macro"] = [
+            min(1.0, f1 * (i + 1) / len(hist["val_loss"])) for i in range(len(hist["val_loss"]))
+        ]
+        metrics = {
+            "best_val_f1_macro": f1,
+            "best_val_loss": 0.1,
+            "best_val_accuracy": f1,
+            "test_accuracy": f1,
+            "test_f1_macro": f1,
+        }
+        return log_fake_run(
+            uri,
+            metrics=metrics,
+            model=self.model,
+            split=self.split,
+            dataset=self.dataset,
+            history=hist,
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="session")
+def toy(tmp_path_factory) -> Toy:
+    """Session fixture: the separable toy dataset, its split and a tiny model trained on it."""
+    root = tmp_path_factory.mktemp("toy")
+    dataset = make_toy_dataset(root / "data")
+    split = toy_split()
+    model, history = train_tiny(dataset, split)
+    return Toy(dataset, split, model, history)
+
+
+def cli(argv: list[str]) -> int:
+    """Run ``metaview ARGV`` in-process and return its exit code.
+
+    Uses the real dispatcher (metaview.cli.main); while another stage's CLI
+    module is still missing it falls back to a parser with only this stage's
+    sub-commands and the dispatcher's error handling.
+    """
+    import argparse
+    import sys
+
+    from metaview.errors import MetaviewError
+
+    try:
+        from metaview.cli import build_parser, main
+
+        build_parser()
+    except ImportError:
+        from train import cli_model
+
+        parser = argparse.ArgumentParser(prog="metaview")
+        cli_model.register(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(argv)
+        try:
+            code = args.func(args)
+        except MetaviewError as exc:
+            sys.stderr.write(f"metaview {args.command}: error: {exc}\n")
+            return 1
+        return 0 if code is None else int(code)
+    return main(argv)
+
+
+_RENDER_SCRIPT = """
+import json, sys
+import render
+from metaimage.io import write_png
+cfg = render.RenderConfig.from_dict(json.loads(sys.argv[1]))
+for src, dst in zip(sys.argv[2::2], sys.argv[3::2]):
+    write_png(dst, render.render_file(src, cfg))
+"""
+
+
+def render_in_subprocess(
+    config: dict, pairs: list[tuple[Path, Path]]
+) -> subprocess.CompletedProcess:
+    """Render meshes to PNGs in a separate Python (never in this TF-loaded process: GL crashes)."""
+    args = [str(p) for pair in pairs for p in pair]
+    return subprocess.run(
+        [sys.executable, "-c", _RENDER_SCRIPT, json.dumps(config), *args],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def gl_ok(tmp_path):
+    """Skip with the reason when render is missing or no headless GL context can be made."""
+    import trimesh
+
+    probe = tmp_path / "probe.stl"
+    trimesh.creation.box().export(probe)
+    res = render_in_subprocess({"tile": 8, "rows": 2, "cols": 2}, [(probe, tmp_path / "probe.png")])
+    if res.returncode != 0:
+        pytest.skip(f"cannot render in a subprocess (no render or no GL): {res.stderr[-500:]}")

@@ -1,0 +1,234 @@
+"""`metaview export`: TFLite in every mode, evaluated and logged; predict with the .tflite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from _modeluse_fixtures import (  # noqa: F401 (fixtures)
+    CLASSES,
+    MODEL_SIZE,
+    cli,
+    gl_ok,
+    log_fake_run,
+    metaimage_dict,
+    read_split_images,
+    toy,
+)
+
+from train import registry
+from train.errors import TrainError
+
+pytestmark = pytest.mark.tf
+
+MODES = [
+    ("float32", None),
+    ("float16", None),
+    ("dynamic", None),
+    ("int8", None),  # int8 inputs and outputs by default
+    ("int8", "uint8"),
+    ("int8", "float32"),
+]
+
+
+def _uri() -> str:
+    return os.environ["MLFLOW_TRACKING_URI"]
+
+
+def _tensor_dtypes(tfl) -> set[str]:
+    return {np.dtype(t["dtype"]).name for t in tfl.interpreter.get_tensor_details()}
+
+
+@pytest.mark.parametrize("mode, io_type", MODES, ids=[f"{m}-{io}" for m, io in MODES])
+def test_export_every_mode(toy, tmp_path, mode, io_type):  # noqa: F811
+    from mlflow import MlflowClient
+
+    from train.export import export_model
+
+    run_id = toy.log(_uri())
+    out = tmp_path / "models" / f"{mode}.tflite"
+
+    report = export_model(out, mode, io_type)
+
+    want_io = io_type or ("int8" if mode == "int8" else "float32")
+    assert report.run_id == run_id and report.mode == mode and report.io_type == want_io
+    assert out.stat().st_size == report.size_bytes > 0
+    assert report.n_test == 12 and report.n_representative == (18 if mode == "int8" else 0)
+    assert report.keras_accuracy == 1.0  # the toy set is separable
+    assert report.accuracy >= 0.9 and report.agreement >= 0.9
+    assert report.latency_ms > 0 and report.keras_latency_ms > 0 and report.keras_size_bytes > 0
+
+    sidecar = json.loads(out.with_name(out.name + ".json").read_text())
+    assert sidecar["labels"] == list(CLASSES)
+    assert sidecar["image_size"] == MODEL_SIZE
+    assert sidecar["metaimage"]["grid"] == [2, 2] and "config" in sidecar["metaimage"]
+    assert sidecar["run_id"] == run_id
+    assert sidecar["quantization"]["mode"] == mode
+    assert sidecar["quantization"]["io_type"] == want_io
+    assert sidecar["quantization"]["input"]["dtype"] == want_io
+
+    tfl = registry.TFLiteModel(out)
+    assert tfl.input_dtype.name == want_io and tfl.output_dtype.name == want_io
+    if want_io != "float32":
+        scale, zero = tfl.input["quantization"]
+        assert scale > 0 and sidecar["quantization"]["input"]["zero_point"] == zero
+    dtypes = _tensor_dtypes(tfl)
+    if mode == "int8":
+        assert "int8" in dtypes
+    if mode == "float16":
+        assert "float16" in dtypes  # weights stored as float16
+    # (dynamic range leaves this model's tiny weights in float32: under TFLite's size cut-off.)
+
+    key = report.key
+    run = MlflowClient(_uri()).get_run(run_id)
+    for name in ("accuracy", "size_bytes", "latency_ms", "agreement"):
+        assert f"export.{key}.{name}" in run.data.metrics
+    assert run.data.metrics[f"export.{key}.size_bytes"] == report.size_bytes
+    assert run.data.metrics["keras.accuracy"] == 1.0
+    assert {"keras.size_bytes", "keras.latency_ms"} <= set(run.data.metrics)
+    artifacts = {f.path for f in MlflowClient(_uri()).list_artifacts(run_id)}
+    assert f"export_{key}.json" in artifacts
+    logged = registry.read_run_json(MlflowClient(_uri()), run_id, f"export_{key}.json")
+    assert logged["size_bytes"] == report.size_bytes and logged["mode"] == mode
+
+
+def test_int8_agrees_with_keras_and_predict_gives_the_same_classes(toy, tmp_path, capsys):  # noqa: F811
+    """On the separable toy set the full-integer model agrees with Keras on >= 90% of test inputs,
+    and `predict --model X.tflite` gives the same top class as the Keras run."""
+    from train.export import export_model
+
+    run_id = toy.log(_uri())
+    x, y, paths = read_split_images(toy.dataset, toy.split, "test")
+    keras_top = np.asarray(toy.model(x)).argmax(1)
+    assert (keras_top == y).all()
+
+    for mode, io_type in (("int8", "int8"), ("int8", "uint8"), ("float32", None)):
+        out = tmp_path / f"{mode}-{io_type}.tflite"
+        export_model(out, mode, io_type, spec=run_id)
+        tflite_top = registry.TFLiteModel(out).predict(x).argmax(1)
+        assert np.mean(tflite_top == keras_top) >= 0.9
+
+        assert cli(["predict", "--model", str(out), "--json", *map(str, paths)]) == 0
+        by_tflite = json.loads(capsys.readouterr().out)
+        assert cli(["predict", "--model", run_id, "--json", *map(str, paths)]) == 0
+        by_keras = json.loads(capsys.readouterr().out)
+        assert [r["label"] for r in by_tflite] == [r["label"] for r in by_keras]
+        assert [r["label"] for r in by_keras] == [CLASSES[i] for i in keras_top]
+        assert by_tflite[0]["model"] == str(out)
+
+
+@pytest.mark.gl
+def test_predict_stl_with_a_tflite_file(toy, gl_ok, tmp_path, capsys):  # noqa: F811
+    import trimesh
+
+    from train.export import export_model
+
+    run_id = toy.log(_uri())
+    out = tmp_path / "m.tflite"
+    export_model(out, "int8", "int8", spec=run_id)
+    stl = tmp_path / "part.stl"
+    trimesh.creation.annulus(r_min=0.3, r_max=1.0, height=0.5).export(stl)
+
+    assert cli(["predict", "--model", str(out), "--json", str(stl)]) == 0
+    by_tflite = json.loads(capsys.readouterr().out)[0]
+    assert cli(["predict", "--model", run_id, "--json", str(stl)]) == 0
+    by_keras = json.loads(capsys.readouterr().out)[0]
+    assert by_tflite["error"] is None and by_tflite["label"] in CLASSES
+    assert by_tflite["label"] == by_keras["label"]
+    # The sidecar carries the render config: without it the .tflite file is refused.
+    shutil.copy(out, tmp_path / "bare.tflite")
+    assert cli(["predict", "--model", str(tmp_path / "bare.tflite"), str(stl)]) == 1
+    assert "sidecar bare.tflite.json" in capsys.readouterr().err
+
+
+def test_cli_export_prints_the_comparison(toy, tmp_path, capsys):  # noqa: F811
+    toy.log(_uri())
+    out = tmp_path / "model.tflite"
+    assert (
+        cli(["export", "--model", "best", "--quantize", "int8", "--io-type", "uint8", str(out)])
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert f"wrote {out} (int8, uint8 I/O)" in text
+    lines = {line.split()[0]: line.split() for line in text.splitlines() if line.strip()}
+    assert lines["keras"][1] == "1.000" and float(lines["tflite"][1]) >= 0.9
+    assert out.exists() and (tmp_path / "model.tflite.json").exists()
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_unknown_mode_is_refused(capsys):
+    from train.export import ExportError, check_options
+
+    with pytest.raises(ExportError, match="unknown quantisation mode 'int4'"):
+        check_options("int4", None)
+    with pytest.raises(ExportError, match="--io-type uint8 needs --quantize int8"):
+        check_options("float16", "uint8")
+    with pytest.raises(ExportError, match="unknown input/output type 'int16'"):
+        check_options("int8", "int16")
+    with pytest.raises(SystemExit) as exc:
+        cli(["export", "--quantize", "int4", "m.tflite"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'int4'" in capsys.readouterr().err
+
+
+def test_unwritable_paths_are_refused_before_any_work(tmp_path, capsys):
+    from train.export import ExportError, check_writable
+
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ExportError, match="cannot write there"):
+        check_writable(a_file / "m.tflite")
+    (tmp_path / "d.tflite").mkdir()
+    with pytest.raises(ExportError, match="is a folder"):
+        check_writable(tmp_path / "d.tflite")
+    with pytest.raises(ExportError, match=r"expected an output path ending in \.tflite"):
+        check_writable(tmp_path / "m.bin")
+    # Through the CLI: refused with exit 1 even though there are no runs at all.
+    assert cli(["export", str(a_file / "m.tflite")]) == 1
+    assert "cannot write there" in capsys.readouterr().err
+
+
+def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):  # noqa: F811
+    from train.export import ExportError, export_model
+
+    empty_test = {**toy.split, "test": []}
+    run_id = log_fake_run(
+        _uri(), metrics={"best_val_f1_macro": 0.9}, model=toy.model, split=empty_test,
+        dataset=toy.dataset,
+    )  # fmt: skip
+    with pytest.raises(ExportError, match="model without a test split"):
+        export_model(tmp_path / "m.tflite", "float32", spec=run_id)
+    assert cli(["export", "--model", run_id, str(tmp_path / "m.tflite")]) == 1
+    assert "model without a test split" in capsys.readouterr().err
+    assert not (tmp_path / "m.tflite").exists()
+
+    # A model that is not an MLflow run has no split at all.
+    keras_dir = tmp_path / "k"
+    keras_dir.mkdir()
+    toy.model.save(keras_dir / "m.keras")
+    (keras_dir / "labels.json").write_text(json.dumps(list(CLASSES)))
+    (keras_dir / "metaimage.json").write_text(json.dumps(metaimage_dict()))
+    with pytest.raises(ExportError, match="model without a test split"):
+        export_model(tmp_path / "m.tflite", "float32", spec=str(keras_dir / "m.keras"))
+
+
+def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):  # noqa: F811
+    from train.export import ExportError, export_model
+
+    moved = tmp_path / "moved"
+    shutil.copytree(toy.dataset, moved)
+    run_id = log_fake_run(
+        _uri(), metrics={"best_val_f1_macro": 0.9}, model=toy.model, split=toy.split,
+        dataset=tmp_path / "gone",
+    )  # fmt: skip
+    with pytest.raises(ExportError, match="pass --dataset DIR"):
+        export_model(tmp_path / "m.tflite", "float32", spec=run_id)
+    report = export_model(tmp_path / "m.tflite", "float32", spec=run_id, dataset=moved)
+    assert report.accuracy == 1.0
+    with pytest.raises(TrainError, match="already a TFLite model"):
+        export_model(tmp_path / "again.tflite", "float32", spec=str(tmp_path / "m.tflite"))

@@ -1,0 +1,240 @@
+"""Sub-commands that use trained runs: ``predict``, ``runs`` and ``export``.
+
+Nothing heavy is imported here: TensorFlow and MLflow load inside the run
+functions, so ``metaview --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+EXIT_PARTIAL = 2
+
+_MODEL_HELP = (
+    "'best' (the default: the best finished run of the experiment by validation macro F1), "
+    "'champion' (the registered model's alias), a run id, or a path to a .keras file, "
+    "an MLflow model folder or a .tflite file written by 'metaview export'"
+)
+
+
+def register(sub) -> None:
+    """Add the ``predict``, ``runs`` and ``export`` sub-commands to ``sub``."""
+    _register_predict(sub)
+    _register_runs(sub)
+    _register_export(sub)
+
+
+def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
+    if model:
+        p.add_argument("--model", default="best", metavar="SPEC", help=_MODEL_HELP)
+    p.add_argument(
+        "--experiment",
+        default=None,
+        help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or 'metaview')",
+    )
+    p.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
+    )
+
+
+def _say(text: str, err: bool = False) -> None:
+    # This module is not named cli.py, so ruff's T20 applies: write to the streams directly.
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+
+
+def _quiet_tf() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# --------------------------------------------------------------------------- predict
+
+
+def _register_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="classify mesh files or meta-image PNGs with a trained model",
+        description=(
+            "Classify workpieces. Mesh files (.stl, .obj, ...) are rendered with the render config "
+            "the model was trained on; PNGs must be meta-images of the size it was trained on. "
+            "Prints one line per input: file, top class, its probability, then the other classes. "
+            "Exit code 2 if some inputs failed (each gets an error line), the others are still "
+            "predicted."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="mesh files and/or meta-image PNGs")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of text lines")
+    p.add_argument(
+        "--top",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="show only the K most probable classes per input (default: all)",
+    )
+    p.set_defaults(func=run_predict)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def run_predict(args) -> int:
+    _quiet_tf()
+    from train.predict import format_prediction, load_model, predict_files
+
+    loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
+    results = predict_files(args.inputs, loaded)
+    if args.json:
+        out = []
+        for r in results:
+            d = r.to_dict()
+            if args.top is not None:
+                d["probabilities"] = dict(list(d["probabilities"].items())[: args.top])
+            d["model"] = loaded.source
+            out.append(d)
+        _say(json.dumps(out, indent=2))
+    else:
+        for r in results:
+            line = format_prediction(r, args.top)
+            _say(line, err=not r.ok)
+    failed = sum(not r.ok for r in results)
+    if failed:
+        _say(f"metaview predict: {failed} of {len(results)} inputs failed", err=True)
+        return EXIT_PARTIAL
+    return 0
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _register_runs(sub) -> None:
+    p = sub.add_parser(
+        "runs",
+        help="compare the experiment's training runs, best first",
+        description=(
+            "Print a table of the experiment's training runs, best first (by best validation "
+            "macro F1, ties by validation loss, then the earlier run); '*' marks the best run, "
+            "'C' the champion. Also writes a plot of the runs' validation curves."
+        ),
+    )
+    _common(p, model=False)
+    p.add_argument("--csv", default=None, metavar="FILE", help="also write the table as CSV")
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="validation curves PNG (default: runs_val_curves.png in the working directory)",
+    )
+    p.set_defaults(func=run_runs)
+
+
+def run_runs(args) -> int:
+    from train.runs import DEFAULT_PLOT, runs_report
+
+    plot = args.plot or DEFAULT_PLOT
+    _, table = runs_report(args.experiment, args.tracking_uri, csv_path=args.csv, plot_path=plot)
+    _say(table)
+    _say(f"\nvalidation curves: {plot}" + (f"; CSV: {args.csv}" if args.csv else ""))
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _register_export(sub) -> None:
+    from_modes = (
+        "float32",
+        "float16",
+        "dynamic",
+        "int8",
+    )  # = train.export.MODES (not imported: light)
+    p = sub.add_parser(
+        "export",
+        help="export a trained model to TFLite (float32, float16, dynamic or int8)",
+        description=(
+            "Convert a run's model to TFLite, evaluate it on the run's test split beside the Keras "
+            "model (accuracy, size, latency), log the numbers to the run, and write "
+            "OUT.tflite.json with the labels and render config for "
+            "'metaview predict --model OUT.tflite'."
+        ),
+    )
+    p.add_argument("out", metavar="OUT.tflite", help="output file")
+    _common(p)
+    p.add_argument(
+        "--quantize",
+        choices=from_modes,
+        default="float32",
+        help="float32, float16 (weights), dynamic (int8 weights), int8 (full integer, "
+        "calibrated on the training split) (default: float32)",
+    )
+    p.add_argument(
+        "--io-type",
+        choices=("float32", "int8", "uint8"),
+        default=None,
+        help="input/output tensor type; int8/uint8 need --quantize int8 "
+        "(default: int8 for --quantize int8, else float32)",
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        metavar="DIR",
+        help="the run's dataset folder, if it moved (default: the run's metaview.dataset tag)",
+    )
+    p.add_argument(
+        "--representative",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="calibration images for int8 from the training split (default: 100)",
+    )
+    p.add_argument("--no-log", action="store_true", help="do not log the numbers to the run")
+    p.set_defaults(func=run_export)
+
+
+def run_export(args) -> int:
+    _quiet_tf()
+    from train.export import export_model
+
+    r = export_model(
+        args.out,
+        args.quantize,
+        args.io_type,
+        spec=args.model,
+        tracking_uri=args.tracking_uri,
+        experiment=args.experiment,
+        dataset=args.dataset,
+        n_representative=args.representative,
+        log_to_run=not args.no_log,
+    )
+    _say(
+        f"wrote {r.path} ({r.mode}, {r.io_type} I/O) and {r.sidecar}; run {r.run_id}, "
+        f"{r.n_test} test images"
+    )
+    _say(f"{'':8}{'accuracy':>10}{'size':>12}{'latency':>12}")
+    for name, acc, size, ms in (
+        ("keras", r.keras_accuracy, r.keras_size_bytes, r.keras_latency_ms),
+        ("tflite", r.accuracy, r.size_bytes, r.latency_ms),
+    ):
+        _say(f"{name:8}{acc:>10.3f}{_size(size):>12}{ms:>9.2f} ms")
+    _say(f"top-1 agreement with keras: {r.agreement:.3f}")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)

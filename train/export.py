@@ -1,0 +1,474 @@
+"""Export a trained model to TFLite for small devices, and measure what it keeps.
+
+Modes (``--quantize``):
+
+- ``float32``: plain conversion;
+- ``float16``: weights stored as float16, computed in float32;
+- ``dynamic``: dynamic-range quantisation (int8 weights, float activations);
+- ``int8``: full-integer quantisation, calibrated on meta-images from the run's
+  training split; inputs and outputs are int8 (the default), uint8 or float32
+  (``--io-type``), as microcontrollers need.
+
+The exported model is evaluated on the run's test split with the TFLite
+interpreter, beside the Keras model: accuracy, file size, per-image latency and
+top-1 agreement. The numbers go to the run as metrics
+(``export.<key>.accuracy`` ...) and an artifact (``export_<key>.json``), and into
+a sidecar ``OUT.tflite.json`` that also carries the labels and the render
+config, so ``metaview predict --model OUT.tflite`` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train.errors import TrainError
+
+log = logging.getLogger(__name__)
+
+MODES = ("float32", "float16", "dynamic", "int8")
+IO_TYPES = ("float32", "int8", "uint8")
+DEFAULT_REPRESENTATIVE = 100  # calibration images for int8, drawn from the training split
+
+
+class ExportError(TrainError):
+    """A model cannot be exported as asked (bad mode, no test split, unwritable path)."""
+
+
+@dataclass
+class ExportReport:
+    """What an export produced and how the exported model compares with the Keras one.
+
+    Attributes
+    ----------
+    key : str
+        ``mode`` or ``mode-io_type`` (``"int8-uint8"``): names the metrics and artifact.
+    size_bytes, keras_size_bytes : int
+        The ``.tflite`` file; the Keras model's float32 weights file (``.weights.h5``).
+    accuracy, keras_accuracy : float
+        Top-1 accuracy on the run's test split.
+    agreement : float
+        Fraction of test inputs where both models give the same top class.
+    latency_ms, keras_latency_ms : float
+        Mean milliseconds per image, one image at a time, on this machine.
+    """
+
+    key: str
+    mode: str
+    io_type: str
+    path: str
+    sidecar: str
+    run_id: str
+    n_test: int
+    n_representative: int
+    size_bytes: int
+    accuracy: float
+    latency_ms: float
+    agreement: float
+    keras_size_bytes: int
+    keras_accuracy: float
+    keras_latency_ms: float
+    convert_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field."""
+        return asdict(self)
+
+
+def export_key(mode: str, io_type: str) -> str:
+    """Metric/artifact name of an export: ``mode``, or ``mode-io_type`` for non-float I/O."""
+    return mode if io_type == "float32" else f"{mode}-{io_type}"
+
+
+def check_options(mode: str, io_type: str | None) -> str:
+    """Validate a mode and I/O type; return the I/O type to use.
+
+    ``io_type=None`` means int8 I/O for ``int8`` and float32 otherwise.
+
+    Raises
+    ------
+    ExportError
+        For an unknown mode or I/O type, or integer I/O without full-integer quantisation.
+    """
+    if mode not in MODES:
+        raise ExportError(f"unknown quantisation mode {mode!r}: expected one of {', '.join(MODES)}")
+    if io_type is None:
+        return "int8" if mode == "int8" else "float32"
+    if io_type not in IO_TYPES:
+        raise ExportError(
+            f"unknown input/output type {io_type!r}: expected one of {', '.join(IO_TYPES)}"
+        )
+    if io_type != "float32" and mode != "int8":
+        raise ExportError(
+            f"--io-type {io_type} needs --quantize int8 (full-integer); a {mode} model takes "
+            "float32 inputs"
+        )
+    return io_type
+
+
+def check_writable(out: str | os.PathLike) -> Path:
+    """Check that ``out`` (a ``.tflite`` path) and its sidecar can be written.
+
+    Creates missing parent folders. Raises ExportError otherwise.
+    """
+    out = Path(out)
+    if out.suffix != ".tflite":
+        raise ExportError(f"{out}: expected an output path ending in .tflite")
+    if out.is_dir():
+        raise ExportError(f"{out}: is a folder; expected a .tflite file path")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write there: {exc.strerror or exc}") from None
+    for p in (out, out.with_name(out.name + ".json")):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise ExportError(f"{p}: exists and cannot be overwritten (no write permission)")
+    return out
+
+
+def _read_images(paths, size: int) -> np.ndarray:
+    """Read meta-image PNGs and resize them: (n, size, size, 3) float32 in [0, 255]."""
+    from metaimage.io import read_png
+    from train.data import prepare_images
+
+    if not paths:
+        return np.zeros((0, size, size, 3), dtype=np.float32)
+    return np.asarray(
+        prepare_images(np.stack([read_png(p) for p in paths]), size), dtype=np.float32
+    )
+
+
+def representative_images(
+    dataset_dir, split: dict, size: int, n: int = DEFAULT_REPRESENTATIVE, seed: int = 0
+) -> np.ndarray:
+    """Draw calibration images for full-integer quantisation from the training split.
+
+    Parameters
+    ----------
+    dataset_dir : path-like
+        The dataset folder the run trained on.
+    split : dict
+        The run's ``split.json``.
+    size : int
+        Model input size.
+    n : int
+        At most this many images, drawn without replacement with ``seed``.
+
+    Returns
+    -------
+    (m, size, size, 3) float32
+        ``m = min(n, training images)`` images in [0, 255].
+    """
+    from train.data import load_split
+
+    paths, _ = load_split(dataset_dir, split, "train")
+    if not paths:
+        raise ExportError(
+            f"{dataset_dir}: the run's training split is empty; int8 needs calibration images"
+        )
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(paths), size=min(n, len(paths)), replace=False).tolist())
+    return _read_images([paths[i] for i in pick], size)
+
+
+def convert(
+    keras_model, mode: str, io_type: str = "float32", representative: np.ndarray | None = None
+) -> bytes:
+    """Convert a Keras classifier to a TFLite flatbuffer.
+
+    Parameters
+    ----------
+    keras_model : keras.Model
+        Input (None, S, S, 3) float32 in [0, 255].
+    mode : {"float32", "float16", "dynamic", "int8"}
+    io_type : {"float32", "int8", "uint8"}
+        Input/output tensor type; integer types only with ``mode="int8"``.
+    representative : (m, S, S, 3) float32 or None
+        Calibration images; required for ``int8``.
+
+    Returns
+    -------
+    bytes
+        The ``.tflite`` model.
+    """
+    io_type = check_options(mode, io_type)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode == "int8":
+        if representative is None or len(representative) == 0:
+            raise ExportError(
+                "int8 quantisation needs representative images (from the training split)"
+            )
+        reps = np.asarray(representative, dtype=np.float32)
+
+        def gen():
+            for i in range(len(reps)):
+                yield [reps[i : i + 1]]
+
+        converter.representative_dataset = gen
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        dtype = {"float32": tf.float32, "int8": tf.int8, "uint8": tf.uint8}[io_type]
+        converter.inference_input_type = dtype
+        converter.inference_output_type = dtype
+    # Keras prints "Saved artifact at ..." while the converter exports the model; keep stdout clean.
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        try:
+            flat = converter.convert()
+        except Exception as exc:  # the converter raises ConverterError and plain errors alike
+            raise ExportError(f"TFLite conversion ({mode}, {io_type} I/O) failed: {exc}") from exc
+    log.debug("converter said: %s", buf.getvalue().strip())
+    return flat
+
+
+def keras_latency_ms(keras_model, x: np.ndarray) -> float:
+    """Mean milliseconds per image of the Keras model, one image at a time.
+
+    The model runs as a traced ``tf.function`` (a graph, as ``model.predict``
+    uses), so the time is the network's and not Python's per-layer dispatch;
+    the first call (tracing) is a warm-up and not counted.
+    """
+    if len(x) == 0:
+        return float("nan")
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((1, *x.shape[1:]), tf.float32)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+        fn = tf.function(lambda t: keras_model(t, training=False), input_signature=[spec])
+        fn(tf.constant(x[:1]))
+        calls = _latency_calls(len(x))
+        t0 = time.perf_counter()
+        for i in calls:
+            fn(tf.constant(x[i : i + 1])).numpy()
+    return (time.perf_counter() - t0) * 1000.0 / len(calls)
+
+
+def _latency_calls(n: int, min_calls: int = 20) -> list[int]:
+    """Image indices to time: every image, cycled until there are at least ``min_calls``."""
+    return [i % n for i in range(max(n, min_calls))]
+
+
+def keras_weights_bytes(keras_model) -> int:
+    """Size in bytes of the model's weights saved as ``.weights.h5`` (no optimizer state)."""
+    with tempfile.TemporaryDirectory(prefix="metaview-") as tmp:
+        p = Path(tmp) / "model.weights.h5"
+        keras_model.save_weights(p)
+        return p.stat().st_size
+
+
+def _test_set(loaded, dataset_dir, split) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from train.data import load_split
+
+    paths, labels = load_split(dataset_dir, split, "test")
+    if not paths:
+        raise ExportError(
+            f"run {loaded.run_id}: the test split is empty in {dataset_dir}; "
+            "a model without a test split cannot be evaluated after export"
+        )
+    index = {name: i for i, name in enumerate(loaded.labels)}
+    unknown = sorted(set(labels) - set(index))
+    if unknown:
+        raise ExportError(
+            f"{dataset_dir}: test labels {unknown} are not among the model's labels {loaded.labels}"
+        )
+    y = np.array([index[name] for name in labels], dtype=np.int64)
+    return _read_images(paths, loaded.image_size), y, [str(p) for p in paths]
+
+
+def _run_split_and_dataset(
+    client, run_id: str, dataset: str | os.PathLike | None
+) -> tuple[dict, Path]:
+    from mlflow.exceptions import MlflowException
+
+    from train import registry
+
+    try:
+        split = registry.read_run_json(client, run_id, "split.json")
+    except TrainError as exc:
+        raise ExportError(f"model without a test split: {exc}") from None
+    if not isinstance(split, dict) or not split.get("test"):
+        raise ExportError(
+            f"model without a test split: run {run_id}'s split.json lists no test parts; "
+            "train with a test split to export and evaluate"
+        )
+    if dataset is None:
+        try:
+            dataset = client.get_run(run_id).data.tags.get(registry.DATASET_TAG)
+        except MlflowException as exc:
+            raise ExportError(f"run {run_id}: {exc}") from None
+        if not dataset:
+            raise ExportError(
+                f"run {run_id} has no tag {registry.DATASET_TAG} naming its dataset folder; "
+                "pass --dataset DIR"
+            )
+    dataset = Path(dataset)
+    if not dataset.is_dir():
+        raise ExportError(
+            f"{dataset}: the dataset folder of run {run_id} is not there (moved?); pass "
+            "--dataset DIR"
+        )
+    return split, dataset
+
+
+def export_model(
+    out: str | os.PathLike,
+    mode: str,
+    io_type: str | None = None,
+    spec: str = "best",
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    dataset: str | os.PathLike | None = None,
+    n_representative: int = DEFAULT_REPRESENTATIVE,
+    log_to_run: bool = True,
+) -> ExportReport:
+    """Export a run's model to ``out`` (``.tflite`` + ``.tflite.json``), evaluate it, log it.
+
+    Parameters
+    ----------
+    out : path-like
+        Output ``.tflite`` path.
+    mode : {"float32", "float16", "dynamic", "int8"}
+    io_type : {"float32", "int8", "uint8"} or None
+        Input/output type (None: int8 for ``int8``, float32 otherwise).
+    spec : str
+        Model spec for :func:`train.registry.load_model`; must resolve to an MLflow run
+        (``best``, ``champion``, a run id, or a path whose sidecar names a run).
+    tracking_uri, experiment : str or None
+        Where to find the run.
+    dataset : path-like or None
+        The dataset folder (None: the run's ``metaview.dataset`` tag).
+    n_representative : int
+        Calibration images for ``int8``.
+    log_to_run : bool
+        Log the metrics and ``export_<key>.json`` to the run.
+
+    Returns
+    -------
+    ExportReport
+
+    Raises
+    ------
+    ExportError
+        Unknown mode, unwritable path, a model without a test split or dataset,
+        a TFLite input model, a failed conversion.
+    """
+    from metaimage.io import atomic_write_bytes, write_json
+    from train import registry
+
+    io_type = check_options(mode, io_type)
+    out = check_writable(out)
+    loaded = registry.load_model(spec, tracking_uri=tracking_uri, experiment=experiment)
+    if loaded.keras_model is None:
+        raise ExportError(
+            f"{loaded.source}: already a TFLite model; export from a run (--model best or a run id)"
+        )
+    if loaded.run_id is None:
+        raise ExportError(
+            f"model without a test split: {loaded.source} is not tied to an MLflow run, "
+            "so there is no split.json to evaluate on; use --model best or a run id"
+        )
+    client = registry.make_client(tracking_uri)
+    split, dataset_dir = _run_split_and_dataset(client, loaded.run_id, dataset)
+    x_test, y_test, _ = _test_set(loaded, dataset_dir, split)
+
+    reps = None
+    if mode == "int8":
+        reps = representative_images(dataset_dir, split, loaded.image_size, n_representative)
+    t0 = time.perf_counter()
+    flat = convert(loaded.keras_model, mode, io_type, reps)
+    convert_s = time.perf_counter() - t0
+    atomic_write_bytes(out, flat)
+    log.info("wrote %s (%d bytes, %s, %s I/O) in %.1f s", out, len(flat), mode, io_type, convert_s)
+
+    tfl = registry.TFLiteModel(out)
+    p_tfl = tfl.predict(x_test)
+    p_keras = loaded.predict(x_test)
+    top_tfl, top_keras = p_tfl.argmax(1), p_keras.argmax(1)
+    key = export_key(mode, io_type)
+    report = ExportReport(
+        key=key,
+        mode=mode,
+        io_type=io_type,
+        path=str(out),
+        sidecar=str(out.with_name(out.name + registry.SIDECAR_SUFFIX)),
+        run_id=loaded.run_id,
+        n_test=len(y_test),
+        n_representative=0 if reps is None else len(reps),
+        size_bytes=len(flat),
+        accuracy=float(np.mean(top_tfl == y_test)),
+        latency_ms=tfl.latency_ms(x_test[_latency_calls(len(x_test))]),
+        agreement=float(np.mean(top_tfl == top_keras)),
+        keras_size_bytes=keras_weights_bytes(loaded.keras_model),
+        keras_accuracy=float(np.mean(top_keras == y_test)),
+        keras_latency_ms=keras_latency_ms(loaded.keras_model, x_test),
+        convert_s=convert_s,
+    )
+    sidecar = {
+        "format": 1,
+        "labels": loaded.labels,
+        "metaimage": loaded.metaimage,
+        "image_size": loaded.image_size,
+        "quantization": {
+            "mode": mode,
+            "io_type": io_type,
+            "input": _quant_params(tfl.input),
+            "output": _quant_params(tfl.output),
+        },
+        "run_id": loaded.run_id,
+        "source": loaded.source,
+        "report": report.to_dict(),
+    }
+    write_json(report.sidecar, sidecar)
+    if log_to_run:
+        _log_report(client, report)
+    return report
+
+
+def _quant_params(detail: dict) -> dict:
+    scale, zero = detail["quantization"]
+    return {"dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero)}
+
+
+def _log_report(client, report: ExportReport) -> None:
+    """Log an export's numbers to its run as metrics and ``export_<key>.json``."""
+    from mlflow.entities import Metric
+    from mlflow.exceptions import MlflowException
+
+    now = int(time.time() * 1000)
+    values = {
+        f"export.{report.key}.accuracy": report.accuracy,
+        f"export.{report.key}.size_bytes": report.size_bytes,
+        f"export.{report.key}.latency_ms": report.latency_ms,
+        f"export.{report.key}.agreement": report.agreement,
+        "keras.accuracy": report.keras_accuracy,
+        "keras.size_bytes": report.keras_size_bytes,
+        "keras.latency_ms": report.keras_latency_ms,
+    }
+    try:
+        client.log_batch(
+            report.run_id, metrics=[Metric(k, float(v), now, 0) for k, v in values.items()]
+        )
+        client.log_dict(report.run_id, report.to_dict(), f"export_{report.key}.json")
+    except MlflowException as exc:
+        # The file is written and evaluated; failing to record it must not lose it.
+        log.warning("could not log the export to run %s: %s", report.run_id, exc)

@@ -1,0 +1,290 @@
+"""Classify workpieces with a trained model: meshes rendered on the fly, or meta-image PNGs.
+
+A mesh is rendered with the render config the model was trained on (the
+``config`` of its ``metaimage.json``) in a spawned child process that reuses
+one renderer for every mesh: headless GL (Mesa llvmpipe) and TensorFlow crash
+when they share a process. A PNG must already be a meta-image of the size the
+model was trained on. Both are resized with :func:`train.data.prepare_images`, the
+resize the training pipeline uses.
+
+A bad input (missing file, unreadable mesh, PNG of the wrong size) becomes an
+error for that file; the other files are still predicted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metaview.errors import MetaviewError
+from train.registry import LoadedModel, load_model
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png",)
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MeshRenderer",
+    "Prediction",
+    "format_prediction",
+    "load_model",
+    "load_png",
+    "predict_files",
+    "render_meshes",
+]
+
+
+@dataclass
+class Prediction:
+    """The result for one input file.
+
+    Attributes
+    ----------
+    file : str
+        The input path as given.
+    label : str or None
+        Top class (None when the file failed).
+    probability : float or None
+        Its probability.
+    probabilities : dict
+        Class name -> probability, highest first.
+    error : str or None
+        Why the file could not be predicted (None on success).
+    """
+
+    file: str
+    label: str | None = None
+    probability: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True if the file was predicted."""
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: file, label, probability, probabilities, error."""
+        return {
+            "file": self.file,
+            "label": self.label,
+            "probability": self.probability,
+            "probabilities": self.probabilities,
+            "error": self.error,
+        }
+
+
+def _render_worker(paths: list[str], config: dict) -> list[tuple[np.ndarray | None, str | None]]:
+    """Render meshes in this child process with one renderer: (image, None) or (None, error)."""
+    import render
+
+    out: list[tuple[np.ndarray | None, str | None]] = []
+    try:
+        cfg = render.RenderConfig.from_dict(config)
+    except MetaviewError as exc:
+        return [(None, f"the model's render config is unusable: {exc}")] * len(paths)
+    for p in paths:
+        try:
+            out.append((render.render_file(p, cfg), None))
+        except MetaviewError as exc:
+            out.append((None, str(exc)))
+    return out
+
+
+class MeshRenderer:
+    """Renders mesh files into meta-images in one spawned child process, reused across calls.
+
+    Headless GL (Mesa llvmpipe) and TensorFlow crash when they share a process
+    (a segmentation fault, whichever loads first), so meshes are rendered by a
+    worker that never imports TensorFlow. The worker starts on the first call
+    and keeps one renderer for every mesh; use as a context manager, or call
+    :meth:`close`.
+
+    Parameters
+    ----------
+    config : dict
+        ``RenderConfig.to_dict()`` of the model's dataset (``metaimage["config"]``).
+    """
+
+    def __init__(self, config: dict):
+        self.config = dict(config)
+        self._pool = None
+
+    def render(
+        self, paths: Sequence[str | os.PathLike]
+    ) -> list[tuple[np.ndarray | None, str | None]]:
+        """Render meshes; per path ``((h, w, 3) uint8, None)`` or ``(None, message)``."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not paths:
+            return []
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+        try:
+            return self._pool.submit(_render_worker, [str(p) for p in paths], self.config).result()
+        except BrokenProcessPool:
+            self.close()
+            msg = "the renderer process died (headless GL crashed); try PYOPENGL_PLATFORM=osmesa"
+            return [(None, msg)] * len(paths)
+
+    def close(self) -> None:
+        """Stop the worker, if it was started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> MeshRenderer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render_meshes(
+    paths: Sequence[str | os.PathLike], config: dict
+) -> list[tuple[np.ndarray | None, str | None]]:
+    """Render mesh files into meta-images in a fresh child process (see :class:`MeshRenderer`).
+
+    Returns
+    -------
+    list of (image, error)
+        Per path: ``((h, w, 3) uint8, None)``, or ``(None, message)`` for a bad mesh.
+    """
+    with MeshRenderer(config) as renderer:
+        return renderer.render(paths)
+
+
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def load_png(path: str | os.PathLike, loaded: LoadedModel) -> np.ndarray:
+    """Read a meta-image PNG and check it has the size the model was trained on.
+
+    Returns
+    -------
+    (h, w, 3) uint8
+        ``(h, w) == loaded.meta_image_shape``.
+
+    Raises
+    ------
+    DatasetError
+        Missing or unreadable file, or a PNG of another size (naming both sizes).
+    """
+    from metaimage.errors import DatasetError
+    from metaimage.io import read_png
+
+    path = Path(path)
+    want = loaded.meta_image_shape
+    image = read_png(path)
+    if image.shape[:2] != want:
+        rows, cols = loaded.metaimage["grid"]
+        raise DatasetError(
+            f"{path}: expected a {want[0]}x{want[1]} meta-image (a {rows}x{cols} grid of "
+            f"{loaded.metaimage['tile']} px tiles, as the model was trained on), "
+            f"found {image.shape[0]}x{image.shape[1]}"
+        )
+    return image
+
+
+def predict_files(
+    paths: Sequence[str | os.PathLike],
+    loaded: LoadedModel,
+    batch_size: int = 32,
+) -> list[Prediction]:
+    """Predict the class of each input file.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Mesh files (rendered with the model's render config, see
+        :func:`render_meshes`) and/or meta-image PNGs, in any mix.
+    loaded : LoadedModel
+        From :func:`train.registry.load_model`.
+    batch_size : int
+        Inputs are read, rendered, resized and predicted this many at a time.
+
+    Returns
+    -------
+    list of Prediction
+        One per input, in input order; failed files carry ``error``.
+    """
+    results = [Prediction(file=str(p)) for p in paths]
+    # Chunks of batch_size keep memory bounded for long input lists; one worker renders them all.
+    with MeshRenderer(loaded.metaimage["config"]) as renderer:
+        for start in range(0, len(results), batch_size):
+            _predict_chunk(results[start : start + batch_size], loaded, renderer)
+    for r in results:
+        if r.error:
+            log.debug("%s failed: %s", r.file, r.error)
+    return results
+
+
+def _predict_chunk(chunk: list[Prediction], loaded: LoadedModel, renderer: MeshRenderer) -> None:
+    from train.data import prepare_images
+
+    images: dict[int, np.ndarray] = {}
+    meshes = []
+    for i, r in enumerate(chunk):
+        if not _is_image(Path(r.file)):
+            if Path(r.file).is_file():
+                meshes.append(i)
+            else:
+                r.error = f"{r.file}: no such file"
+            continue
+        try:
+            images[i] = load_png(r.file, loaded)
+        except MetaviewError as exc:
+            r.error = str(exc)
+    want = loaded.meta_image_shape
+    for i, (image, error) in zip(
+        meshes, renderer.render([chunk[i].file for i in meshes]), strict=True
+    ):
+        if error is not None:
+            chunk[i].error = error
+        elif image.shape[:2] != want:
+            chunk[i].error = (
+                f"{chunk[i].file}: rendered a {image.shape[0]}x{image.shape[1]} meta-image, "
+                f"the model expects {want[0]}x{want[1]} "
+                "(metaimage.json's config and image_size disagree)"
+            )
+        else:
+            images[i] = image
+    if not images:
+        return
+    idx = sorted(images)
+    x = np.asarray(
+        prepare_images(np.stack([images[i] for i in idx]), loaded.image_size), dtype=np.float32
+    )
+    for i, p in zip(idx, loaded.predict(x), strict=True):
+        res = chunk[i]
+        ranked = np.argsort(-p, kind="stable")
+        res.label = loaded.labels[int(ranked[0])]
+        res.probability = float(p[ranked[0]])
+        res.probabilities = {loaded.labels[int(k)]: float(p[k]) for k in ranked}
+
+
+def format_prediction(pred: Prediction, top: int | None = None) -> str:
+    """One line for a person: ``file  label  p  (other p, ...)`` or ``file  error: reason``.
+
+    Parameters
+    ----------
+    top : int or None
+        Show this many classes in all (the top one included); None shows all.
+    """
+    if not pred.ok:
+        return f"{pred.file}  error: {pred.error}"
+    items = list(pred.probabilities.items())[1 : None if top is None else max(top, 1)]
+    others = ", ".join(f"{name} {p:.3f}" for name, p in items)
+    line = f"{pred.file}  {pred.label}  {pred.probability:.3f}"
+    return f"{line}  ({others})" if others else line
