@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from metaview import __version__
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
+    # TensorFlow's C++ log goes straight to stderr; it must be set before TF is
+    # imported. Its INFO/WARNING/ERROR lines (oneDNN, CPU features) say nothing a
+    # user can act on, so they show only with -v.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr

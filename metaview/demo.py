@@ -1,0 +1,217 @@
+"""``metaview demo``: the whole pipeline on generated parts, in minutes on a laptop CPU.
+
+synth (or the bundled assets) -> render -> train a small EfficientNet-B0 -> predict
+held-out parts from their STL files. Everything lands in one working folder
+(``./demo`` by default) and the run in the MLflow store of the current folder
+(``sqlite:///mlflow.db`` unless ``MLFLOW_TRACKING_URI`` says otherwise).
+
+The demo is glue: each step calls the library function its own sub-command calls,
+so what the demo does, a user can do step by step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Demo defaults, chosen so the whole demo takes a few minutes on 2 CPU cores:
+#: 32 px tiles (a 320x320 meta-image) resized to 128 px for B0.
+DEFAULT_PER_CLASS = 24
+DEFAULT_TILE = 32
+DEFAULT_IMAGE_SIZE = 128
+DEFAULT_EPOCHS = 20
+DEFAULT_PREDICT = 5
+
+
+def register(sub) -> None:
+    """Add the ``demo`` sub-command to an argparse sub-parsers object."""
+    p = sub.add_parser(
+        "demo",
+        help="synth -> render -> train -> predict on generated parts (minutes on a CPU)",
+        description=(
+            "Run the whole pipeline end to end: generate labelled workpieces (or use the "
+            "bundled ones), render them into normal-map meta-images, train a small "
+            "EfficientNet-B0 tracked in MLflow, and predict held-out parts from their STL "
+            "files with the best run. ImageNet weights are used when they can be downloaded; "
+            "otherwise the model trains from scratch, and the demo says so."
+        ),
+        epilog=(
+            "Afterwards: 'metaview runs' compares the runs, 'mlflow ui' shows them in "
+            "MLflow's own UI (run it in this folder), and OUT/ holds the parts and images."
+        ),
+    )
+    p.add_argument("--out", default="demo", metavar="DIR", help="working folder (default: ./demo)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--per-class",
+        type=int,
+        default=DEFAULT_PER_CLASS,
+        metavar="N",
+        help=f"parts to generate per class (default: {DEFAULT_PER_CLASS})",
+    )
+    source.add_argument(
+        "--bundled",
+        action="store_true",
+        help="use the bundled parts in assets/parts (4 per class) instead of generating",
+    )
+    p.add_argument(
+        "--tile", type=int, default=DEFAULT_TILE, help=f"tile size in px (default: {DEFAULT_TILE})"
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=DEFAULT_IMAGE_SIZE,
+        help=f"model input size in px (default: {DEFAULT_IMAGE_SIZE})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULT_EPOCHS,
+        help=f"maximum training epochs (default: {DEFAULT_EPOCHS})",
+    )
+    p.add_argument(
+        "--weights",
+        default="auto",
+        metavar="W",
+        help=(
+            "auto (default: ImageNet when it can be downloaded, else from scratch), "
+            "imagenet, none, or a local .h5 / .weights.h5 file"
+        ),
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of every step (default: 0)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="render processes (default: all cores)"
+    )
+    p.set_defaults(func=run)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _step(n: int, title: str) -> float:
+    _say(f"\n== {n}/4 {title}")
+    return time.perf_counter()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; return the exit code."""
+    from assets import bundled_parts_dir
+    from assets.synth import SynthConfig, synth_parts
+    from render.batch import render_folder
+    from render.config import RenderConfig
+
+    out = Path(args.out)
+    t_all = time.perf_counter()
+
+    # 1. Parts with known labels.
+    t = _step(1, "parts")
+    if args.bundled:
+        parts = bundled_parts_dir()
+        _say(f"using the bundled parts in {parts}")
+    else:
+        parts = out / "parts"
+        cfg = SynthConfig(per_class=args.per_class, seed=args.seed)
+        rows = synth_parts(parts, cfg, workers=1, overwrite=True)
+        _say(f"generated {len(rows)} parts in {parts} ({time.perf_counter() - t:.1f} s)")
+
+    # 2. Meta-images. Rendering runs in worker processes: a GL context and
+    # TensorFlow must not share a process (llvmpipe and TF's thread pools clash).
+    t = _step(2, "render")
+    data = out / "data"
+    rcfg = RenderConfig(tile=args.tile, seed=args.seed)
+    workers = args.workers or os.cpu_count() or 1
+    result = render_folder(parts, data, rcfg, workers=max(2, workers), progress=True)
+    _say(
+        f"{result.rendered} rendered, {result.skipped} up to date, {len(result.failed)} failed "
+        f"into {data} ({time.perf_counter() - t:.1f} s)"
+    )
+    if result.failed:
+        _say(f"see {data / 'errors.csv'} for the files that failed")
+
+    # 3. Train.
+    t = _step(3, "train")
+    from train.config import TrainConfig
+    from train.fit import train
+
+    weights = args.weights
+    if weights == "auto":
+        if _imagenet_available("efficientnet-b0"):
+            weights = "imagenet"
+            _say("ImageNet weights are available: the backbone starts pretrained")
+        else:
+            weights = "none"
+            _say(
+                "ImageNet weights could not be downloaded (offline?): training from scratch. "
+                "Pass --weights PATH to use a local efficientnetb0_notop.h5."
+            )
+    tcfg = TrainConfig(
+        model="efficientnet-b0",
+        image_size=args.image_size,
+        weights=weights,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    res = train(tcfg, data, run_name="demo", verbose=1)
+    m = res.metrics
+    _say(
+        f"run {res.run_id}: test accuracy {m.get('test_accuracy', float('nan')):.3f}, "
+        f"macro F1 {m.get('test_f1_macro', float('nan')):.3f} "
+        f"(best epoch {int(m.get('best_epoch', -1))}, {time.perf_counter() - t:.0f} s)"
+    )
+
+    # 4. Predict held-out parts from their meshes, with the best run of the experiment.
+    t = _step(4, "predict")
+    from train.predict import format_prediction, load_model, predict_files
+    from train.registry import make_client, read_run_json
+
+    client = make_client(res.tracking_uri)
+    split = read_run_json(client, res.run_id, "split.json")
+    test_parts = list(split["test"])[: max(DEFAULT_PREDICT, len(set(res.labels)))]
+    sources = {r["part_id"]: r["source"] for r in _manifest_rows(data)}
+    files = [parts / sources[p] for p in test_parts if p in sources]
+    loaded = load_model("best", tracking_uri=res.tracking_uri)
+    _say(f"model: {loaded.source}")
+    preds = predict_files(files, loaded)
+    right = 0
+    for path, pred in zip(files, preds, strict=True):
+        truth = Path(path).parent.name
+        mark = "ok " if pred.label == truth else "MISS"
+        right += pred.label == truth
+        _say(f"  [{mark}] true {truth:8s} {format_prediction(pred, top=2)}")
+    _say(f"{right}/{len(files)} held-out parts right ({time.perf_counter() - t:.1f} s)")
+
+    _say(f"\ndone in {time.perf_counter() - t_all:.0f} s. Where to look next:")
+    _say("  metaview runs                      compare runs, best first")
+    _say("  mlflow ui                          the runs, metrics and plots (run it in this folder)")
+    _say(f"  {out}/data/                     the meta-images, manifest.csv, metaimage.json")
+    _say(f"  metaview predict --model best {files[0] if files else 'PART.stl'}")
+    if res.artifact_uri:
+        _say(f"  artifacts of this run: {res.artifact_uri}")
+    _say(json.dumps({"run_id": res.run_id, "test_accuracy": m.get("test_accuracy")}))
+    return 0
+
+
+def _imagenet_available(model: str) -> bool:
+    """True when the ImageNet weights of ``model`` load: cached, or downloaded now."""
+    from train.errors import TrainError
+    from train.model import build_backbone
+
+    try:
+        build_backbone(model, 32, "imagenet")
+    except TrainError as exc:
+        log.debug("no ImageNet weights: %s", exc)
+        return False
+    return True
+
+
+def _manifest_rows(data: Path) -> list[dict]:
+    from metaimage.io import read_manifest
+
+    return read_manifest(data)
