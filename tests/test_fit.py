@@ -1,0 +1,317 @@
+"""Training end to end: a real learning run recorded in MLflow, metrics, NaN and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _train_fixtures import make_dataset_folder
+
+from train import fit
+from train.config import TrainConfig
+from train.errors import TrainError
+
+# -- metrics (cheap) --------------------------------------------------------------------------
+
+
+def test_scores_from_confusion_by_hand():
+    cm = np.array([[3, 1, 0], [0, 2, 0], [0, 0, 0]])  # class 2 never occurs nor is predicted
+    s = fit.scores_from_confusion(cm)
+    assert s["accuracy"] == pytest.approx(5 / 6)
+    np.testing.assert_allclose(s["precision"], [1.0, 2 / 3, 0.0])
+    np.testing.assert_allclose(s["recall"], [3 / 4, 1.0, 0.0])
+    f1 = [2 * 1 * 0.75 / 1.75, 2 * (2 / 3) * 1.0 / (2 / 3 + 1.0)]
+    assert s["precision_macro"] == pytest.approx((1 + 2 / 3) / 2)  # absent class 2 left out
+    assert s["recall_macro"] == pytest.approx((0.75 + 1.0) / 2)
+    assert s["f1_macro"] == pytest.approx(sum(f1) / 2)
+    # A class predicted but never true counts (precision 0).
+    s2 = fit.scores_from_confusion(np.array([[1, 1], [0, 0]]))
+    assert s2["precision_macro"] == pytest.approx(0.5)
+
+
+def test_confusion_matrix_rows_true_columns_predicted():
+    cm = fit.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 0]), 3)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 0]])
+
+
+@pytest.mark.tf
+def test_keras_epoch_metrics_equal_numpy_over_several_batches():
+    rng = np.random.default_rng(0)
+    k = 4
+    metrics = fit.make_metrics(k)
+    y_all, p_all = [], []
+    for _ in range(5):
+        y = rng.integers(0, k, 7)
+        p = rng.dirichlet(np.ones(k), 7).astype(np.float32)
+        for m in metrics:
+            m.update_state(y.reshape(-1, 1), p, sample_weight=np.full(7, 3.0))  # weights ignored
+        y_all.append(y)
+        p_all.append(p)
+    s = fit.scores_from_confusion(
+        fit.confusion_matrix(np.concatenate(y_all), np.concatenate(p_all).argmax(1), k)
+    )
+    for m in metrics:
+        assert float(m.result()) == pytest.approx(s[m.name], abs=1e-6), m.name
+    metrics[0].reset_state()
+    assert float(metrics[0].result()) == 0.0
+
+
+# -- tiny models for failure paths ------------------------------------------------------------
+
+
+def _tiny_model(nan: bool):
+    import keras
+
+    def build(model, n_classes, image_size=None, weights="none", dropout=0.2):
+        inp = keras.Input((image_size, image_size, 3))
+        x = keras.layers.GlobalMaxPooling2D(name="pool")(inp)
+        init = keras.initializers.Constant(float("nan")) if nan else "zeros"
+        out = keras.layers.Dense(n_classes, "softmax", kernel_initializer=init, name="predictions")(
+            x
+        )
+        return keras.Model(inp, out)
+
+    return build
+
+
+def _only_run(status=None):
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    exp = client.get_experiment_by_name("metaview")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    return runs[0]
+
+
+@pytest.mark.tf
+def test_nan_loss_stops_with_error_and_run_failed(tmp_path, monkeypatch):
+    from train import model
+
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=8)
+    monkeypatch.setattr(model, "build_model", _tiny_model(nan=True))
+    cfg = TrainConfig(image_size=32, weights="none", epochs=3, batch_size=4)
+    with pytest.raises(TrainError, match="NaN"):
+        fit.train(cfg, root)
+    run = _only_run()
+    assert run.info.status == "FAILED"
+    assert run.data.tags["metaview.kind"] == "train"
+
+
+@pytest.mark.tf
+def test_interrupted_run_ends_killed(tmp_path, monkeypatch):
+    from train import model
+
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=8)
+    monkeypatch.setattr(model, "build_model", _tiny_model(nan=False))
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit, "_fit_phase", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        fit.train(TrainConfig(image_size=32, weights="none", epochs=1), root)
+    assert _only_run().info.status == "KILLED"
+
+
+def test_bad_dataset_starts_no_run(tmp_path):
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=2, tile=8)
+    with pytest.raises(Exception, match="at least 3"):
+        fit.train(TrainConfig(image_size=32, weights="none"), root)
+    assert not (tmp_path / "mlruns").exists()
+
+
+# -- a real run -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory):
+    """Train B0 from scratch at 32 px on two colour-coded classes (40 parts each), once."""
+    base = tmp_path_factory.mktemp("learned")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(base)
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        root = make_dataset_folder(base / "ds", parts_per_class=30, variants=2, tile=16, seed=1)
+        cfg = TrainConfig(
+            image_size=32, weights="none", epochs=20, patience=20, batch_size=16, seed=0
+        )
+        result = fit.train(cfg, root, tracking_uri=uri, run_name="learned")
+    return result, root, uri
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_learns_two_visually_distinct_classes(learned):
+    result, _, _ = learned
+    assert result.metrics["test_accuracy"] >= 0.9, result.history
+    assert result.metrics["test_f1_macro"] >= 0.9
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path):
+    from mlflow import MlflowClient
+
+    from train import tracking
+
+    result, root, uri = learned
+    client = MlflowClient(uri)
+    run = client.get_run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["metaview.kind"] == "train"
+    assert run.data.tags["metaview.dataset"] == str(root.resolve())
+
+    p = run.data.params
+    assert p["model"] == "efficientnet-b0" and p["image_size"] == "32" and p["weights"] == "none"
+    assert p["batch_size"] == "16" and p["seed"] == "0" and p["shuffle_tiles"] == "True"
+    assert p["dataset.grid"] == "[2, 2]" and p["dataset.tile"] == "16"
+    assert p["dataset.config_hash"] == "0123456789abcdef"
+    n = {s: int(p[f"n.{s}.x_plus"]) + int(p[f"n.{s}.y_plus"]) for s in ("train", "val", "test")}
+    assert (
+        sum(n.values()) == 120 and n["test"] == 16 and n["val"] == 16
+    )  # round(0.15 * 30) = 4 parts
+    assert float(p["class_weight.x_plus"]) == pytest.approx(1.0)
+    assert "version.keras" in p and "version.mlflow" in p
+
+    n_epochs = len(result.history["loss"])
+    for name in (*tracking.EPOCH_METRICS, "lr"):
+        hist = client.get_metric_history(result.run_id, name)
+        assert sorted(m.step for m in hist) == list(range(n_epochs)), name
+    m = run.data.metrics
+    labels = ["x_plus", "y_plus"]
+    final = ["best_epoch", "best_val_loss", "best_val_accuracy", "best_val_f1_macro", "test_loss"]
+    final += [f"test_{k}" for k in ("accuracy", "precision_macro", "recall_macro", "f1_macro")]
+    final += [f"test_{k}.{c}" for k in ("precision", "recall") for c in labels]
+    for name in [*final, "train_seconds"]:
+        assert name in m, name
+    best = int(m["best_epoch"])
+    assert m["best_val_loss"] == pytest.approx(min(result.history["val_loss"]))
+    assert m["best_val_loss"] == pytest.approx(result.history["val_loss"][best])
+
+    dst = tmp_path / "art"
+    client.download_artifacts(result.run_id, "", str(dst))
+    for name in (
+        "labels.json",
+        "metaimage.json",
+        "train_config.json",
+        "split.json",
+        "history.json",
+        "confusion_matrix.json",
+        "plots/confusion_matrix.png",
+        "plots/training_curves.png",
+        "plots/misclassified.png",
+    ):
+        assert (dst / name).is_file(), name
+    assert json.loads((dst / "labels.json").read_text()) == labels
+    cfg = TrainConfig.from_dict(json.loads((dst / "train_config.json").read_text()))
+    assert cfg == result.config and cfg.image_size == 32
+    split = json.loads((dst / "split.json").read_text())
+    assert split["seed"] == 0 and len(split["test"]) == 8
+    assert not set(split["train"]) & set(split["test"]) and not set(split["val"]) & set(
+        split["test"]
+    )
+    cm = json.loads((dst / "confusion_matrix.json").read_text())
+    assert cm["labels"] == labels and np.sum(cm["matrix"]) == 16
+    assert np.trace(cm["matrix"]) / 16 == pytest.approx(m["test_accuracy"])
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_logged_model_predicts_the_test_split_as_logged(learned):
+    import mlflow
+
+    from metaimage.io import read_png
+    from train import data, tracking
+
+    result, root, uri = learned
+    with tracking.using_tracking_uri(uri):
+        net = mlflow.keras.load_model(f"runs:/{result.run_id}/model")
+        split = json.loads(
+            Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=result.run_id, artifact_path="split.json"
+                )
+            ).read_text()
+        )
+    paths, labels = data.load_split(root, split, "test")
+    x = data.prepare_images(np.stack([read_png(p) for p in paths]), 32)
+    pred = net.predict(x, verbose=0).argmax(1)
+    acc = np.mean([result.labels[i] == lab for i, lab in zip(pred, labels, strict=True)])
+    assert acc == pytest.approx(result.metrics["test_accuracy"])
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_best_model_loads_through_the_registry(learned, monkeypatch):
+    registry = pytest.importorskip("train.registry")
+    result, _, uri = learned
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    loaded = registry.load_model("best")
+    assert loaded.run_id == result.run_id
+    assert loaded.labels == ["x_plus", "y_plus"] and loaded.image_size == 32
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_cli_init_from_previous_run_with_new_classes(learned, tmp_path, capsys):
+    from mlflow import MlflowClient
+
+    from metaview.cli import main
+
+    result, _, uri = learned
+    root = make_dataset_folder(
+        tmp_path / "three", labels=("x_plus", "y_plus", "z_plus"), parts_per_class=3, tile=16
+    )
+    argv = [
+        "train",
+        str(root),
+        "--init-from",
+        result.run_id,
+        "--weights",
+        "none",
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        uri,
+        "--run-name",
+        "init",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "finished" in out and "test: accuracy" in out and "mlflow ui" in out
+    client = MlflowClient(uri)
+    run = client.search_runs([result.experiment_id], "attributes.run_name = 'init'")[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.params["init_from"] == result.run_id
+    assert run.data.params["image_size"] == "32"  # taken from the model started from
+    assert run.data.params["n_classes"] == "3"
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_phase_two_fine_tunes_top_layers_of_a_pretrained_backbone(tmp_path):
+    """A local backbone file (frozen) -> head training -> top layers unfrozen at a lower LR."""
+    from mlflow import MlflowClient
+
+    from train import model, tracking
+
+    weights = tmp_path / "backbone.weights.h5"
+    model.build_backbone("efficientnet-b0", 32, "none").save_weights(str(weights))
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=16)
+    cfg = TrainConfig(
+        image_size=32,
+        weights=str(weights),
+        epochs=1,
+        fine_tune_layers=10,
+        fine_tune_epochs=1,
+        learning_rate=1e-3,
+        fine_tune_learning_rate=1e-5,
+        batch_size=8,
+    )
+    result = fit.train(cfg, root)
+    assert len(result.history["loss"]) == 2
+    lrs = MlflowClient(tracking.resolve_tracking_uri()).get_metric_history(result.run_id, "lr")
+    assert sorted((m.step, round(m.value, 8)) for m in lrs) == [(0, 1e-3), (1, 1e-5)]

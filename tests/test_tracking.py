@@ -1,0 +1,150 @@
+"""The MLflow adapter: run status on every exit path, non-fatal logging, URI handling."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import pytest
+
+from train import tracking
+
+
+def _client():
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking.resolve_tracking_uri())
+
+
+def test_resolve_uri_and_experiment(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    assert tracking.resolve_tracking_uri() == "sqlite:///mlflow.db"
+    assert tracking.resolve_experiment() == "metaview"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team")
+    assert tracking.resolve_tracking_uri() == "http://127.0.0.1:5000"
+    assert tracking.resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"
+    assert tracking.resolve_experiment() == "team"
+    assert tracking.resolve_experiment("mine") == "mine"
+
+
+def test_flatten_nested_params():
+    flat = tracking.flatten(
+        {"grid": [10, 10], "config": {"tile": 64, "n": {"x": None}}}, "dataset."
+    )
+    assert flat == {
+        "dataset.grid": "[10, 10]",
+        "dataset.config.tile": "64",
+        "dataset.config.n.x": "None",
+    }
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"), [(None, "FINISHED"), (ValueError, "FAILED"), (KeyboardInterrupt, "KILLED")]
+)
+def test_run_ends_with_the_right_status(exc, status):
+    run = tracking.TrainRun(run_name="s")
+    with pytest.raises(exc) if exc else _nothing():
+        with run:
+            if exc:
+                raise exc("boom")
+    assert run.status == status
+    got = _client().get_run(run.run_id)
+    assert got.info.status == status
+    assert got.data.tags["metaview.kind"] == "train"
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_tracking_uri_is_restored_after_the_run(tmp_path):
+    import mlflow
+
+    before_env = os.environ["MLFLOW_TRACKING_URI"]
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    with tracking.TrainRun(tracking_uri=other) as run:
+        assert mlflow.get_tracking_uri() == other
+    assert os.environ["MLFLOW_TRACKING_URI"] == before_env
+    assert mlflow.get_tracking_uri() == before_env
+    from mlflow import MlflowClient
+
+    assert MlflowClient(other).get_run(run.run_id).info.status == "FINISHED"
+
+
+def test_bad_params_and_metrics_are_warnings_not_errors(caplog, monkeypatch):
+    import mlflow
+
+    real_log_params = mlflow.log_params
+
+    def flaky(params, **kw):
+        if "flaky" in params:
+            raise mlflow.exceptions.MlflowException("server said no")
+        return real_log_params(params, **kw)
+
+    monkeypatch.setattr(mlflow, "log_params", flaky)
+    with caplog.at_level(logging.WARNING, logger="train.tracking"), tracking.TrainRun() as run:
+        run.log_params({"ok": 1})
+        run.log_params({"flaky": 2})
+        run.log_metrics({"good": 0.5, "nan": float("nan"), "text": "abc"}, step=0)
+        run.log_metrics({"good": 0.7}, step=1)
+    text = caplog.text
+    assert "nan" in text and "text" in text and "server said no" in text
+    got = _client().get_run(run.run_id)
+    assert got.info.status == "FINISHED"
+    assert got.data.params["ok"] == "1"
+    assert [m.value for m in _client().get_metric_history(run.run_id, "good")] == [0.5, 0.7]
+
+
+def test_json_artifacts(tmp_path):
+    import json
+
+    with tracking.TrainRun() as run:
+        run.log_json(["a", "b"], "labels.json")
+        run.log_json({"x": 1}, "sub/dir/x.json")
+    dst = _client().download_artifacts(run.run_id, "", str(tmp_path / "a"))
+    assert json.loads(open(os.path.join(dst, "labels.json")).read()) == ["a", "b"]
+    assert json.loads(open(os.path.join(dst, "sub/dir/x.json")).read()) == {"x": 1}
+
+
+def test_promote_without_registry_module_is_a_warning(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "train.registry", None)  # import raises ImportError
+    with tracking.TrainRun() as run:
+        pass
+    with caplog.at_level(logging.WARNING, logger="train.tracking"):
+        assert run.promote() is False
+    assert "not promoted" in caplog.text
+
+
+@pytest.mark.tf
+def test_epoch_logger_logs_metrics_and_lr_per_epoch():
+    import keras
+    import numpy as np
+
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    net.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = np.array([0, 1] * 4)
+    with tracking.TrainRun() as run:
+        net.fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[run.epoch_logger()])
+    client = _client()
+    for name in ("loss", "val_loss", "lr"):
+        assert [m.step for m in client.get_metric_history(run.run_id, name)] == [0, 1, 2]
+    assert client.get_metric_history(run.run_id, "lr")[0].value == pytest.approx(0.01)
+
+
+def test_import_train_and_cli_stay_light():
+    import subprocess
+
+    code = (
+        "import sys, train, train.cli, train.config, train.errors;"
+        "heavy = [m for m in ('tensorflow', 'keras', 'mlflow', 'matplotlib') if m in sys.modules];"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

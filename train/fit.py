@@ -1,0 +1,533 @@
+"""Train one classifier on a dataset folder and record it as one MLflow run.
+
+:func:`train` is the whole of ``metaview train``:
+
+1. read and check the dataset, split it by part (:mod:`train.data`);
+2. build the model (:mod:`train.model`) or start from a previous run's (``init_from``);
+3. phase 1: fit with early stopping on ``val_loss`` (best weights restored),
+   ReduceLROnPlateau, class weights and tile shuffling; a NaN loss stops the
+   run with :class:`TrainError`;
+4. phase 2 (``fine_tune_layers > 0``, pretrained backbones only): unfreeze the
+   top of the backbone, BatchNorm kept frozen, at a low learning rate;
+5. evaluate on the test split; write plots, confusion matrix, history, and
+   log everything, the model included, through :mod:`train.tracking`;
+6. offer the run to the model registry (``train.registry.promote_if_best``).
+
+Per-epoch metrics are computed by :class:`ConfusionMetric` instances compiled
+into the model: each accumulates the epoch's confusion matrix, so accuracy and
+macro precision/recall/F1 are exact over the epoch (not averages of batch
+values), for train and validation alike. They ignore the class weights, so
+the training-set numbers mean the same as the validation ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metaimage.io import read_png
+from train import data as data_mod
+from train import model as model_mod
+from train import plots, tracking
+from train.config import TrainConfig, native_size
+from train.errors import TrainError
+
+log = logging.getLogger(__name__)
+
+#: Per-epoch metric names of the compiled model (Keras prefixes "val_" for validation).
+METRIC_KINDS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
+
+
+@dataclass
+class TrainResult:
+    """What a finished training run produced.
+
+    Attributes
+    ----------
+    run_id, experiment_id, tracking_uri, artifact_uri : str
+        Where the run lives in MLflow.
+    metrics : dict
+        The final metrics logged (``best_*``, ``test_*``, ``train_seconds``).
+    labels : list of str
+        Class names in model output order.
+    config : TrainConfig
+        The resolved config (``image_size`` filled in).
+    history : dict
+        Per-epoch metric lists, phase 1 then phase 2.
+    promoted : bool
+        Whether the model registry made this run the champion.
+    """
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    artifact_uri: str
+    metrics: dict[str, float]
+    labels: list[str]
+    config: TrainConfig
+    history: dict[str, list[float]] = field(default_factory=dict)
+    promoted: bool = False
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Return the (n_classes, n_classes) int64 confusion matrix: rows true, columns predicted."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
+
+
+def scores_from_confusion(cm: np.ndarray) -> dict[str, Any]:
+    """Accuracy, per-class and macro precision/recall/F1 of a confusion matrix.
+
+    A class with no predictions has precision 0 (and one with no true images
+    recall 0), as scikit-learn's ``zero_division=0``. Macro averages run over
+    the classes that occur in the true or the predicted labels, as
+    scikit-learn's default does.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro`` (float)
+        and ``precision``, ``recall``, ``f1`` ((k,) float64 arrays).
+    """
+    cm = np.asarray(cm, dtype=np.float64)
+    tp = np.diag(cm)
+    n_pred, n_true = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, n_pred, out=np.zeros_like(tp), where=n_pred > 0)
+    recall = np.divide(tp, n_true, out=np.zeros_like(tp), where=n_true > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    present = (n_pred + n_true) > 0
+    k = max(int(present.sum()), 1)
+    return {
+        "accuracy": float(tp.sum() / max(cm.sum(), 1.0)),
+        "precision_macro": float(precision[present].sum() / k),
+        "recall_macro": float(recall[present].sum() / k),
+        "f1_macro": float(f1[present].sum() / k),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+    }
+
+
+def make_metrics(n_classes: int) -> list:
+    """Return the compiled per-epoch metrics: accuracy, macro precision, recall, F1."""
+    return [_confusion_metric_class()(n_classes, kind) for kind in METRIC_KINDS]
+
+
+_CONFUSION_METRIC = None
+
+
+def _confusion_metric_class():
+    # Built lazily so that importing train.fit does not import Keras.
+    global _CONFUSION_METRIC
+    if _CONFUSION_METRIC is not None:
+        return _CONFUSION_METRIC
+    import keras
+    from keras import ops
+
+    class ConfusionMetric(keras.metrics.Metric):
+        """Accuracy or macro precision/recall/F1 from a confusion matrix accumulated over an epoch.
+
+        ``y_true`` (b,) or (b, 1) int class indices; ``y_pred`` (b, k) probabilities.
+        Sample weights (class weights) are ignored on purpose: the number
+        describes the predictions, not the loss.
+        """
+
+        def __init__(self, n_classes: int, kind: str, **kwargs):
+            super().__init__(name=kind, **kwargs)
+            self.n_classes = int(n_classes)
+            self.kind = kind
+            self.cm = self.add_variable(
+                shape=(n_classes, n_classes), initializer="zeros", name="cm"
+            )
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            t = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.n_classes)
+            p = ops.one_hot(ops.argmax(y_pred, axis=-1), self.n_classes)
+            self.cm.assign_add(ops.matmul(ops.transpose(t), p))
+
+        def result(self):
+            cm = ops.convert_to_tensor(self.cm)
+            tp = ops.diagonal(cm)
+            n_pred, n_true = ops.sum(cm, axis=0), ops.sum(cm, axis=1)
+            if self.kind == "accuracy":
+                return ops.sum(tp) / ops.maximum(ops.sum(cm), 1.0)
+            precision = tp / ops.maximum(n_pred, 1.0)
+            recall = tp / ops.maximum(n_true, 1.0)
+            if self.kind == "precision_macro":
+                per_class = precision
+            elif self.kind == "recall_macro":
+                per_class = recall
+            else:
+                per_class = 2.0 * precision * recall / ops.maximum(precision + recall, 1e-12)
+            present = ops.cast((n_pred + n_true) > 0, "float32")
+            return ops.sum(per_class * present) / ops.maximum(ops.sum(present), 1.0)
+
+        def reset_state(self):
+            self.cm.assign(ops.zeros_like(self.cm))
+
+        def get_config(self):
+            return {"n_classes": self.n_classes, "kind": self.kind}
+
+    _CONFUSION_METRIC = ConfusionMetric
+    return ConfusionMetric
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+def train(
+    cfg: TrainConfig,
+    dataset_dir: str | Path,
+    *,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train a classifier on a rendered dataset folder and log one MLflow run.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    dataset_dir : path
+        A folder written by ``metaview render``.
+    tracking_uri : str, optional
+        Default ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db`` in the cwd.
+    experiment : str, optional
+        Default ``$MLFLOW_EXPERIMENT_NAME`` or ``"metaview"``.
+    run_name : str, optional
+    verbose : int
+        Keras ``fit`` verbosity (1 = a progress bar per epoch).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    DatasetError
+        For a bad dataset folder (before any run is started).
+    TrainError
+        For weights that cannot be had, a bad ``init_from`` run (before any
+        run is started), or a NaN loss (the run ends FAILED).
+    """
+    t_start = time.perf_counter()
+    dataset = data_mod.load_dataset(dataset_dir)
+    split = data_mod.split_parts(
+        dataset.part_labels(), cfg.val_fraction, cfg.test_fraction, cfg.seed, dataset.test_parts
+    )
+    rows = {s: data_mod.split_rows(dataset, split, s) for s in data_mod.SPLITS}
+    for s in data_mod.SPLITS:
+        if not rows[s]:
+            raise TrainError(
+                f"{dataset.root}: the {s} split is empty; check test_parts.txt and the fractions"
+            )
+    labels = list(dataset.labels)
+    index = {label: i for i, label in enumerate(labels)}
+
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    net, cfg, backbone_frozen = _initial_model(cfg, labels, tracking_uri)
+    size = cfg.image_size
+
+    def _ds(which: str, training: bool):
+        return data_mod.make_dataset(
+            [dataset.root / r["path"] for r in rows[which]],
+            [index[r["label"]] for r in rows[which]],
+            image_size=size,
+            grid=dataset.grid,
+            batch_size=cfg.batch_size,
+            training=training,
+            shuffle_tiles=cfg.shuffle_tiles,
+            seed=cfg.seed,
+        )
+
+    ds_train, ds_val, ds_test = _ds("train", True), _ds("val", False), _ds("test", False)
+    if not cfg.pretrained and not cfg.init_from:
+        model_mod.init_batchnorm_statistics(net, next(iter(ds_train))[0])
+    weights = data_mod.class_weights(rows["train"], labels) if cfg.class_weights else None
+
+    run = tracking.TrainRun(
+        tracking_uri, experiment, run_name, tags={tracking.DATASET_TAG: str(dataset.root)}
+    )
+    with run:
+        _log_inputs(run, cfg, dataset, split, rows, labels, weights)
+        history = _fit(
+            net, cfg, ds_train, ds_val, weights, run, backbone_frozen, len(labels), verbose
+        )
+        metrics = _best_epoch_metrics(history)
+        test_metrics, cm, probs = _evaluate(net, ds_test, rows["test"], labels, index)
+        metrics.update(test_metrics)
+        metrics["train_seconds"] = time.perf_counter() - t_start
+        _log_outputs(run, net, ds_test, dataset, rows["test"], labels, index, history, cm, probs)
+        run.log_metrics(metrics)
+    promoted = run.promote()
+    return TrainResult(
+        run_id=run.run_id,
+        experiment_id=run.experiment_id,
+        tracking_uri=run.tracking_uri,
+        artifact_uri=run.artifact_uri,
+        metrics=metrics,
+        labels=labels,
+        config=cfg,
+        history=history,
+        promoted=promoted,
+    )
+
+
+def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None):
+    """Build the model (or load ``cfg.init_from``); return (model, resolved cfg, frozen?)."""
+    if cfg.init_from:
+        net, old_labels = tracking.load_run_model(cfg.init_from, tracking_uri)
+        size = model_mod.input_size(net)
+        if cfg.image_size and cfg.image_size != size:
+            raise TrainError(
+                f"--init-from {cfg.init_from}: that model takes {size} px inputs, but "
+                f"image_size is {cfg.image_size}; leave --image-size out or pass {size}"
+            )
+        if old_labels != labels:
+            log.info(
+                "init-from %s: classes %s -> %s, new output layer",
+                cfg.init_from,
+                old_labels,
+                labels,
+            )
+            net = model_mod.replace_head(net, len(labels), cfg.dropout)
+        model_mod.freeze_backbone(net)
+        return net, cfg.replace(image_size=size), True
+    size = cfg.image_size or native_size(cfg.model)
+    net = model_mod.build_model(cfg.model, len(labels), size, cfg.weights, cfg.dropout)
+    return net, cfg.replace(image_size=size), cfg.pretrained
+
+
+def _compile(net, learning_rate: float, n_classes: int) -> None:
+    import keras
+
+    net.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=make_metrics(n_classes),
+    )
+
+
+def _nan_guard():
+    import keras
+
+    class NanGuard(keras.callbacks.Callback):
+        """Remember the first batch whose loss is not finite (TerminateOnNaN stops the fit)."""
+
+        def __init__(self):
+            super().__init__()
+            self.where: tuple[int, int] | None = None
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and self.where is None and not math.isfinite(float(loss)):
+                self.where = (self.epoch, batch)
+                self.model.stop_training = True
+
+    return NanGuard()
+
+
+def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weight, run, verbose):
+    """Run one ``model.fit`` with the standard callbacks; return (History.history, NaN location)."""
+    import keras
+
+    guard = _nan_guard()
+    callbacks = [
+        run.epoch_logger(),  # first: it reads the learning rate before ReduceLROnPlateau changes it
+        guard,
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=cfg.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss",
+            factor=cfg.lr_factor,
+            patience=cfg.lr_patience,
+            min_lr=cfg.min_learning_rate,
+        ),
+    ]
+    hist = net.fit(
+        ds_train,
+        validation_data=ds_val,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        class_weight=class_weight,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles the training split itself
+    )
+    return hist.history, guard.where
+
+
+def _fit(net, cfg, ds_train, ds_val, class_weight, run, backbone_frozen, n_classes, verbose):
+    """Phase 1 and (if asked) phase 2; return the combined per-epoch history."""
+    _compile(net, cfg.learning_rate, n_classes)
+    history, nan_at = _fit_phase(
+        net,
+        ds_train,
+        ds_val,
+        epochs=cfg.epochs,
+        initial_epoch=0,
+        cfg=cfg,
+        class_weight=class_weight,
+        run=run,
+        verbose=verbose,
+    )
+    _check_nan(history, nan_at, cfg.learning_rate)
+    history = {k: [float(v) for v in vs] for k, vs in history.items()}
+    if cfg.fine_tune_layers and not backbone_frozen:
+        log.warning(
+            "fine_tune_layers=%d ignored: with weights 'none' the whole network already trains",
+            cfg.fine_tune_layers,
+        )
+    elif cfg.fine_tune_layers:
+        best1 = min(history["val_loss"])
+        snapshot = [(v, v.numpy()) for v in net.weights]
+        n = model_mod.unfreeze_top(net, cfg.fine_tune_layers)
+        log.info(
+            "phase 2: fine-tuning the top %d layers (%d with weights) at lr %g",
+            cfg.fine_tune_layers,
+            n,
+            cfg.fine_tune_learning_rate,
+        )
+        _compile(net, cfg.fine_tune_learning_rate, n_classes)
+        done = len(history["val_loss"])
+        h2, nan_at = _fit_phase(
+            net,
+            ds_train,
+            ds_val,
+            epochs=done + cfg.fine_tune_epochs,
+            initial_epoch=done,
+            cfg=cfg,
+            class_weight=class_weight,
+            run=run,
+            verbose=verbose,
+        )
+        _check_nan(h2, nan_at, cfg.fine_tune_learning_rate)
+        for k, vs in h2.items():
+            history.setdefault(k, []).extend(float(v) for v in vs)
+        if min(h2["val_loss"]) >= best1:
+            # Fine-tuning never beat phase 1: keep phase 1's best weights.
+            for v, value in snapshot:
+                v.assign(value)
+    return history
+
+
+def _check_nan(history: dict, nan_at, learning_rate: float) -> None:
+    losses = [float(v) for v in history.get("loss", [])]
+    if nan_at is not None or any(not math.isfinite(v) for v in losses):
+        where = f"epoch {nan_at[0]}, batch {nan_at[1]}" if nan_at else f"epoch {len(losses) - 1}"
+        raise TrainError(
+            f"the training loss became NaN or infinite ({where}); training stopped. "
+            f"Try a lower learning rate than {learning_rate:g} or check the dataset's images"
+        )
+
+
+def _best_epoch_metrics(history: dict[str, list[float]]) -> dict[str, float]:
+    val_loss = np.asarray(history["val_loss"], dtype=np.float64)
+    val_loss = np.where(np.isfinite(val_loss), val_loss, np.inf)
+    best = int(np.argmin(val_loss))
+    return {
+        "best_epoch": float(best),
+        "best_val_loss": history["val_loss"][best],
+        "best_val_accuracy": history["val_accuracy"][best],
+        "best_val_f1_macro": history["val_f1_macro"][best],
+    }
+
+
+def _evaluate(net, ds_test, test_rows, labels, index):
+    """Predict the test split; return (metrics dict, confusion matrix, probabilities (n, k))."""
+    probs = np.asarray(net.predict(ds_test, verbose=0), dtype=np.float64)
+    y_true = np.asarray([index[r["label"]] for r in test_rows])
+    y_pred = probs.argmax(axis=1)
+    cm = confusion_matrix(y_true, y_pred, len(labels))
+    s = scores_from_confusion(cm)
+    p_true = np.clip(probs[np.arange(len(y_true)), y_true], 1e-7, 1.0)
+    metrics = {
+        "test_loss": float(-np.mean(np.log(p_true))),
+        "test_accuracy": s["accuracy"],
+        "test_precision_macro": s["precision_macro"],
+        "test_recall_macro": s["recall_macro"],
+        "test_f1_macro": s["f1_macro"],
+    }
+    for i, label in enumerate(labels):
+        metrics[f"test_precision.{label}"] = float(s["precision"][i])
+        metrics[f"test_recall.{label}"] = float(s["recall"][i])
+        metrics[f"test_f1.{label}"] = float(s["f1"][i])
+    return metrics, cm, probs
+
+
+def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
+    params: dict[str, Any] = dict(cfg.to_dict())
+    params.update(tracking.flatten(dataset.meta, "dataset."))
+    params["dataset.path"] = str(dataset.root)
+    params["n_classes"] = len(labels)
+    for s in data_mod.SPLITS:
+        counts = data_mod.class_counts(rows[s], labels)
+        parts = {lab: len({r["part_id"] for r in rows[s] if r["label"] == lab}) for lab in labels}
+        params[f"n.{s}"] = len(rows[s])
+        for lab in labels:
+            params[f"n.{s}.{lab}"] = counts[lab]
+            params[f"parts.{s}.{lab}"] = parts[lab]
+    for i, lab in enumerate(labels):
+        params[f"class_weight.{lab}"] = round(class_weight[i], 6) if class_weight else 1.0
+    for pkg, version in tracking.library_versions().items():
+        params[f"version.{pkg}"] = version
+    run.log_params(params)
+    run.log_json(labels, "labels.json")
+    run.log_json(dataset.meta, "metaimage.json")
+    run.log_json(cfg.to_dict(), "train_config.json")
+    run.log_json(split, "split.json")
+
+
+def _log_outputs(run, net, ds_test, dataset, test_rows, labels, index, history, cm, probs) -> None:
+    import keras
+
+    run.log_json(history, "history.json")
+    run.log_json({"labels": labels, "matrix": cm.tolist()}, "confusion_matrix.json")
+    y_true = np.asarray([index[r["label"]] for r in test_rows])
+    y_pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        files = [
+            plots.plot_confusion_matrix(cm, labels, out / "confusion_matrix.png", "test split"),
+            plots.plot_training_curves(history, out / "training_curves.png"),
+        ]
+        shown = wrong[: plots.MAX_MISCLASSIFIED]
+        files.append(
+            plots.plot_misclassified(
+                [read_png(dataset.root / test_rows[i]["path"]) for i in shown],
+                [labels[y_true[i]] for i in shown],
+                [labels[y_pred[i]] for i in shown],
+                [float(probs[i, y_pred[i]]) for i in shown],
+                out / "misclassified.png",
+                names=[Path(test_rows[i]["path"]).stem for i in shown],
+            )
+        )
+        run.log_files(files, "plots")
+    # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
+    inference = keras.Model(net.inputs, net.outputs, name=net.name)
+    example = next(iter(ds_test))[0][:2].numpy()
+    run.log_model(inference, example)

@@ -1,0 +1,395 @@
+"""The one adapter between metaview training and MLflow.
+
+Everything ``metaview train`` records goes through here: the tracking URI and
+experiment, a run that always ends FINISHED, FAILED or KILLED (never left
+RUNNING), params, per-epoch metrics (a Keras callback), artifacts, and the
+model. The exact names are the contract MODELUSE reads (see the README's
+"MLflow run layout").
+
+Logging a param, metric or tag that fails (a flaky server, a too-long value)
+is not fatal: it is logged as a warning and training goes on, as MLflow's own
+Keras callback does. Artifacts and the model are what prediction needs, so a
+failure there fails the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPERIMENT = "metaview"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+KIND_TAG = "metaview.kind"
+DATASET_TAG = "metaview.dataset"
+
+#: Per-epoch metric names (step = epoch index from 0), train and validation.
+EPOCH_METRICS = (
+    "loss",
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "val_loss",
+    "val_accuracy",
+    "val_precision_macro",
+    "val_recall_macro",
+    "val_f1_macro",
+)
+
+# Packages whose versions a run logs as "version.<name>".
+_VERSION_PACKAGES = (
+    "metaview",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "mlflow",
+    "numpy",
+    "pillow",
+)
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Return ``uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` (in the cwd)."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def resolve_experiment(name: str | None = None) -> str:
+    """Return ``name``, else ``$MLFLOW_EXPERIMENT_NAME``, else ``"metaview"``."""
+    return name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+
+
+def library_versions() -> dict[str, str]:
+    """Return installed versions of the packages a model depends on (missing ones left out)."""
+    out = {}
+    for name in _VERSION_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten nested dicts into ``{"a.b": "value"}`` strings, as MLflow params want."""
+    out: dict[str, str] = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = json.dumps(list(value))
+        else:
+            out[name] = str(value)
+    return out
+
+
+class TrainRun:
+    """An MLflow run as a context manager that never stays RUNNING.
+
+    On leaving the ``with`` block the run ends FINISHED, KILLED (on
+    ``KeyboardInterrupt``) or FAILED (on any other exception, which is
+    re-raised). The tracking URI is set for the block and restored after it,
+    so a later caller in the same process sees what it saw before.
+
+    Parameters
+    ----------
+    tracking_uri : str, optional
+        See :func:`resolve_tracking_uri`.
+    experiment : str, optional
+        See :func:`resolve_experiment`; created if missing.
+    run_name : str, optional
+    tags : mapping, optional
+        Set at the start (``metaview.kind = "train"`` is always added).
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        run_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.experiment = resolve_experiment(experiment)
+        self.run_name = run_name
+        self.tags = {KIND_TAG: "train", **(tags or {})}
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self.artifact_uri: str | None = None
+        self.status: str | None = None
+        self._uri_ctx: using_tracking_uri | None = None
+
+    # -- run life cycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> TrainRun:
+        import mlflow
+
+        self._uri_ctx = using_tracking_uri(self.tracking_uri)
+        self._uri_ctx.__enter__()
+        try:
+            exp = mlflow.set_experiment(self.experiment)
+            run = mlflow.start_run(run_name=self.run_name, tags=self.tags)
+        except BaseException:
+            self._restore_uri()
+            raise
+        self.experiment_id = exp.experiment_id
+        self.run_id = run.info.run_id
+        self.artifact_uri = run.info.artifact_uri
+        log.info(
+            "MLflow run %s in experiment %r at %s", self.run_id, self.experiment, self.tracking_uri
+        )
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        import mlflow
+
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        try:
+            mlflow.end_run(status)
+            self.status = status
+        except Exception as err:  # the run's own error matters more than this one
+            log.warning("could not end MLflow run %s as %s: %s", self.run_id, status, err)
+            if exc_type is None:
+                raise
+        finally:
+            self._restore_uri()
+        return False
+
+    def _restore_uri(self) -> None:
+        if self._uri_ctx is not None:
+            self._uri_ctx.__exit__(None, None, None)
+            self._uri_ctx = None
+
+    # -- non-fatal logging -----------------------------------------------------------------
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log params (values made strings), 100 at a time; failures are warnings."""
+        import mlflow
+
+        items = [(k, str(v)) for k, v in params.items()]
+        for i in range(0, len(items), 100):
+            chunk = dict(items[i : i + 100])
+            try:
+                mlflow.log_params(chunk)
+            except Exception as err:
+                log.warning("MLflow: could not log params %s: %s", sorted(chunk)[:3], err)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Log metrics (non-finite values skipped with a warning); failures are warnings."""
+        import mlflow
+
+        clean = {}
+        for k, v in metrics.items():
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                log.warning("MLflow: metric %s = %r is not a number, not logged", k, v)
+                continue
+            if not math.isfinite(v):
+                log.warning(
+                    "MLflow: metric %s = %s (step %s) is not finite, not logged", k, v, step
+                )
+                continue
+            clean[k] = v
+        if not clean:
+            return
+        try:
+            mlflow.log_metrics(clean, step=step)
+        except Exception as err:
+            log.warning("MLflow: could not log metrics %s at step %s: %s", sorted(clean), step, err)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set run tags; failures are warnings."""
+        import mlflow
+
+        try:
+            mlflow.set_tags(dict(tags))
+        except Exception as err:
+            log.warning("MLflow: could not set tags %s: %s", sorted(tags), err)
+
+    # -- artifacts (fatal on failure) ------------------------------------------------------
+
+    def log_json(self, obj: Any, artifact_file: str) -> None:
+        """Write ``obj`` as JSON to ``artifact_file`` (a path inside the run's artifacts)."""
+        import mlflow
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(artifact_file).name
+            path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            parent = str(Path(artifact_file).parent)
+            mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
+
+    def log_files(
+        self, paths: Iterable[str | os.PathLike], artifact_dir: str | None = None
+    ) -> None:
+        """Copy local files into the run's artifacts (under ``artifact_dir``)."""
+        import mlflow
+
+        for p in paths:
+            mlflow.log_artifact(str(p), artifact_path=artifact_dir)
+
+    def log_model(self, model, example, pip_requirements: list[str] | None = None) -> None:
+        """Log a Keras model as artifact ``model`` with its signature.
+
+        Parameters
+        ----------
+        model : keras.Model
+            Uncompiled inference model (input float32 0..255, output softmax).
+        example : (n, S, S, 3) float32
+            A few inputs: the signature is inferred from them and the model's output.
+        pip_requirements : list of str, optional
+            Default: the installed tensorflow/keras/numpy versions. Passing them
+            explicitly saves the ~9 s MLflow spends inferring them.
+        """
+        import mlflow
+        from mlflow.models import infer_signature
+
+        output = model.predict(example, verbose=0)
+        signature = infer_signature(example, output)
+        mlflow.keras.log_model(
+            model,
+            name="model",
+            signature=signature,
+            pip_requirements=pip_requirements or default_pip_requirements(),
+        )
+
+    def epoch_logger(self):
+        """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` every epoch."""
+        return _make_epoch_logger(self)
+
+    # -- after the run -----------------------------------------------------------------------
+
+    def promote(self) -> bool:
+        """Offer the finished run to the model registry (``train.registry.promote_if_best``).
+
+        Returns whether the run became the champion. A failure is a warning:
+        the run itself is recorded and usable by id.
+        """
+        from mlflow import MlflowClient
+
+        try:
+            from train.registry import promote_if_best
+        except ImportError as err:  # MODELUSE's module missing from this install
+            log.warning("model registry not available (%s): run %s not promoted", err, self.run_id)
+            return False
+        try:
+            # The registry resolves runs:/ URIs through the global tracking URI: set it too.
+            with using_tracking_uri(self.tracking_uri):
+                client = MlflowClient(self.tracking_uri)
+                return bool(promote_if_best(client, self.run_id, self.experiment_id))
+        except Exception as err:
+            log.warning("could not register run %s in the model registry: %s", self.run_id, err)
+            return False
+
+
+def load_run_model(run_id: str, tracking_uri: str | None = None):
+    """Load the model and class names a previous ``metaview train`` run logged.
+
+    Returns
+    -------
+    (keras.Model, list of str)
+        The model (``runs:/<run_id>/model``) and its ``labels.json``.
+
+    Raises
+    ------
+    TrainError
+        If the run, its model or its labels cannot be read.
+    """
+    import mlflow
+
+    from train.errors import TrainError
+
+    uri = resolve_tracking_uri(tracking_uri)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path="labels.json", dst_path=tmp, tracking_uri=uri
+            )
+            labels = json.loads(Path(path).read_text(encoding="utf-8"))
+        with using_tracking_uri(uri):
+            net = mlflow.keras.load_model(f"runs:/{run_id}/model")
+    except Exception as err:
+        raise TrainError(
+            f"--init-from {run_id}: could not load that run's model and labels.json "
+            f"from {uri}: {err}"
+        ) from None
+    return net, list(labels)
+
+
+class using_tracking_uri:
+    """Set MLflow's tracking URI for a ``with`` block, then restore the previous one exactly."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self._saved: tuple[Any, str | None] | None = None
+
+    def __enter__(self) -> str:
+        import mlflow
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        self._saved = (
+            getattr(tracking_utils, "_tracking_uri", None),
+            os.environ.get("MLFLOW_TRACKING_URI"),
+        )
+        mlflow.set_tracking_uri(self.uri)
+        return self.uri
+
+    def __exit__(self, *exc) -> bool:
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        old_global, old_env = self._saved
+        # set_tracking_uri() also exports MLFLOW_TRACKING_URI; put both back as they were.
+        tracking_utils._tracking_uri = old_global
+        if old_env is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_env
+        return False
+
+
+def default_pip_requirements() -> list[str]:
+    """Pinned requirements of a logged model: tensorflow (or tensorflow-cpu), keras, numpy."""
+    versions = library_versions()
+    reqs = []
+    if "tensorflow" in versions:
+        reqs.append(f"tensorflow=={versions['tensorflow']}")
+    elif "tensorflow-cpu" in versions:
+        reqs.append(f"tensorflow-cpu=={versions['tensorflow-cpu']}")
+    for name in ("keras", "numpy"):
+        if name in versions:
+            reqs.append(f"{name}=={versions[name]}")
+    return reqs
+
+
+def _make_epoch_logger(run: TrainRun):
+    import keras
+
+    class EpochLogger(keras.callbacks.Callback):
+        """Log the epoch's metrics and learning rate to the run (step = epoch)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            metrics = {k: logs[k] for k in EPOCH_METRICS if k in logs}
+            try:
+                metrics["lr"] = float(
+                    keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+                )
+            except Exception as err:  # never let logging stop training
+                log.warning("could not read the learning rate: %s", err)
+            run.log_metrics(metrics, step=int(epoch))
+
+    return EpochLogger()
