@@ -171,6 +171,7 @@ def accuracy(args) -> dict:
         epochs=args.epochs,
         patience=args.patience,
         batch_size=args.batch,
+        shuffle_tiles=args.shuffle_tiles,
     )
     uri = f"sqlite:///{work / 'mlflow.db'}"
     print(f"training B0 from scratch at {args.image_size} px for up to {args.epochs} epochs")
@@ -201,6 +202,7 @@ def main() -> int:
     p.add_argument("--image-size", type=int, default=160)
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=8)
+    p.add_argument("--no-shuffle-tiles", dest="shuffle_tiles", action="store_false")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args()
     results = accuracy(args) if args.accuracy else throughput(args)

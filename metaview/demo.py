@@ -148,8 +148,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             weights = "none"
             _say(
-                "ImageNet weights could not be downloaded (offline?): training from scratch. "
-                "Pass --weights PATH to use a local efficientnetb0_notop.h5."
+                "ImageNet weights could not be downloaded (offline?): training EfficientNet-B0 "
+                "from scratch instead.\n"
+                "  From scratch, on the few parts a CPU trains in minutes, the network learns the "
+                "training parts rather than the rule:\n"
+                "  expect a test accuracy near chance. This demo then shows the pipeline, not a "
+                "useful model.\n"
+                "  Pass --weights PATH to use a local efficientnetb0_notop.h5 "
+                "(see 'metaview train --help')."
             )
     tcfg = TrainConfig(
         model="efficientnet-b0",

@@ -136,7 +136,13 @@ def learned(tmp_path_factory):
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         root = make_dataset_folder(base / "ds", parts_per_class=30, variants=2, tile=16, seed=1)
         cfg = TrainConfig(
-            image_size=32, weights="none", epochs=20, patience=20, batch_size=16, seed=0
+            image_size=32,
+            weights="none",
+            epochs=20,
+            patience=20,
+            batch_size=16,
+            seed=0,
+            learning_rate=1e-3,  # this easy task learns in fewer epochs than at the 1e-4 default
         )
         result = fit.train(cfg, root, tracking_uri=uri, run_name="learned")
     return result, root, uri
@@ -288,6 +294,7 @@ def test_cli_init_from_previous_run_with_new_classes(learned, tmp_path, capsys):
     assert run.data.params["init_from"] == result.run_id
     assert run.data.params["image_size"] == "32"  # taken from the model started from
     assert run.data.params["n_classes"] == "3"
+    assert run.data.params["learning_rate"] == "0.001"  # auto: only the new head trains
 
 
 @pytest.mark.tf

@@ -27,7 +27,7 @@ def test_config_round_trip_and_validation():
         dict(weights="weights.bin"),
         dict(epochs=0),
         dict(batch_size=-1),
-        dict(learning_rate=0.0),
+        dict(learning_rate=-1.0),
         dict(dropout=1.0),
         dict(val_fraction=0.5, test_fraction=0.5),
         dict(shuffle_tiles="yes"),

@@ -74,7 +74,11 @@ def register(sub) -> None:
     )
     g.add_argument("--batch-size", type=int, default=_D.batch_size, help=f"default {_D.batch_size}")
     g.add_argument(
-        "--learning-rate", type=float, default=_D.learning_rate, help=f"default {_D.learning_rate}"
+        "--learning-rate",
+        type=float,
+        default=_D.learning_rate,
+        help="phase 1 Adam learning rate (default: 1e-3 with a frozen pretrained backbone, "
+        "1e-4 from scratch)",
     )
     g.add_argument(
         "--patience",

@@ -309,10 +309,22 @@ def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None
             )
             net = model_mod.replace_head(net, len(labels), cfg.dropout)
         model_mod.freeze_backbone(net)
-        return net, cfg.replace(image_size=size), True
+        return net, cfg.replace(image_size=size, learning_rate=_auto_lr(cfg, True)), True
     size = cfg.image_size or native_size(cfg.model)
     net = model_mod.build_model(cfg.model, len(labels), size, cfg.weights, cfg.dropout)
-    return net, cfg.replace(image_size=size), cfg.pretrained
+    lr = _auto_lr(cfg, cfg.pretrained)
+    return net, cfg.replace(image_size=size, learning_rate=lr), cfg.pretrained
+
+
+#: Phase-1 learning rates when ``TrainConfig.learning_rate`` is 0 (auto).
+HEAD_LEARNING_RATE = 1e-3  # frozen pretrained backbone: only the head trains
+SCRATCH_LEARNING_RATE = 1e-4  # whole network from random weights
+
+
+def _auto_lr(cfg: TrainConfig, backbone_frozen: bool) -> float:
+    if cfg.learning_rate:
+        return cfg.learning_rate
+    return HEAD_LEARNING_RATE if backbone_frozen else SCRATCH_LEARNING_RATE
 
 
 def _compile(net, learning_rate: float, n_classes: int) -> None:
