@@ -215,6 +215,21 @@ def test_load_best_run_model_has_labels_layout_and_predicts(toy):  # noqa: F811
 
 
 @pytest.mark.tf
+def test_load_model_uses_the_given_tracking_uri_not_the_environment(toy, tmp_path):  # noqa: F811
+    """A team store passed as --tracking-uri must be read even when MLFLOW_TRACKING_URI differs."""
+    import os
+
+    other = f"sqlite:///{tmp_path / 'team.db'}"
+    best = toy.log(other, f1=0.9)
+    assert os.environ["MLFLOW_TRACKING_URI"] != other  # the per-test default store, empty
+
+    loaded = registry.load_model("best", tracking_uri=other)
+
+    assert loaded.run_id == best and loaded.labels == list(CLASSES)
+    assert os.environ["MLFLOW_TRACKING_URI"] != other  # the environment is left as it was
+
+
+@pytest.mark.tf
 def test_missing_artifact_is_a_clear_error(toy):  # noqa: F811
     from mlflow import MlflowClient
 

@@ -571,10 +571,15 @@ def load_run_model(client, run_id: str) -> LoadedModel:
         labels = _download_json(run_id, "labels.json", client.tracking_uri, dst)
         metaimage = _download_json(run_id, "metaimage.json", client.tracking_uri, dst)
         uri = f"runs:/{run_id}/model"
+        from train.tracking import using_tracking_uri
+
         try:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=dst, tracking_uri=client.tracking_uri
-            )
+            # MLflow resolves runs:/ID/model (a logged model) through the global tracking
+            # URI whatever tracking_uri= says, so set it for the download.
+            with using_tracking_uri(client.tracking_uri):
+                local = mlflow.artifacts.download_artifacts(
+                    artifact_uri=uri, dst_path=dst, tracking_uri=client.tracking_uri
+                )
         except (MlflowException, OSError) as exc:
             raise TrainError(f"run {run_id} has no logged model at {uri}: {exc}") from None
         model = _load_keras(Path(local))
