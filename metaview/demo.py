@@ -179,8 +179,9 @@ def run(args: argparse.Namespace) -> int:
 
     client = make_client(res.tracking_uri)
     split = read_run_json(client, res.run_id, "split.json")
-    test_parts = list(split["test"])[: max(DEFAULT_PREDICT, len(set(res.labels)))]
-    sources = {r["part_id"]: r["source"] for r in _manifest_rows(data)}
+    rows = _manifest_rows(data)
+    sources = {r["part_id"]: r["source"] for r in rows}
+    test_parts = _one_per_class(split["test"], {r["part_id"]: r["label"] for r in rows})
     files = [parts / sources[p] for p in test_parts if p in sources]
     loaded = load_model("best", tracking_uri=res.tracking_uri)
     _say(f"model: {loaded.source}")
@@ -215,6 +216,19 @@ def _imagenet_available(model: str) -> bool:
         log.debug("no ImageNet weights: %s", exc)
         return False
     return True
+
+
+def _one_per_class(part_ids, labels: dict[str, str], limit: int = DEFAULT_PREDICT) -> list[str]:
+    """Up to ``limit`` test parts, taking the classes in turn so each shows up."""
+    by_class: dict[str, list[str]] = {}
+    for p in sorted(part_ids):
+        by_class.setdefault(labels.get(p, ""), []).append(p)
+    picked: list[str] = []
+    while len(picked) < limit and any(by_class.values()):
+        for label in sorted(by_class):
+            if by_class[label] and len(picked) < limit:
+                picked.append(by_class[label].pop(0))
+    return picked
 
 
 def _manifest_rows(data: Path) -> list[dict]:

@@ -124,6 +124,40 @@ def test_offline_imagenet_says_what_to_do(monkeypatch):
 
 
 @pytest.mark.tf
+def test_imagenet_asks_keras_for_the_published_file(monkeypatch, tmp_path):
+    """The download must name Keras' file (efficientnetb0_notop.h5), whatever we call the layer."""
+    import keras
+    import numpy as np
+    from keras.src.utils import file_utils
+
+    from train import model
+
+    reference = keras.applications.EfficientNetB0(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
+    local = tmp_path / "b0.weights.h5"
+    reference.save_weights(local)
+    asked = []
+
+    def fake_get_file(fname=None, origin=None, **kwargs):
+        asked.append((fname, origin))
+        return str(local)
+
+    monkeypatch.setattr(file_utils, "get_file", fake_get_file)
+    backbone = model.build_backbone("efficientnet-b0", 32, "imagenet")
+
+    assert asked == [
+        (
+            "efficientnetb0_notop.h5",
+            "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+        )
+    ]
+    assert backbone.name == model.BACKBONE_NAME
+    for got, want in zip(backbone.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.tf
 def test_replace_head_keeps_backbone_weights():
     from train import model
 

@@ -81,7 +81,11 @@ def build_backbone(model: str, image_size: int, weights: str):
         return app(include_top=False, weights=None, input_shape=shape, name=BACKBONE_NAME)
     if weights == "imagenet":
         try:
-            return app(include_top=False, weights="imagenet", input_shape=shape, name=BACKBONE_NAME)
+            # Keras names the weights file after the model ("<name>_notop.h5"), so the
+            # backbone keeps its Keras name while it loads and is renamed after.
+            backbone = app(include_top=False, weights="imagenet", input_shape=shape)
+            backbone.name = BACKBONE_NAME
+            return backbone
         except Exception as exc:  # Keras raises a bare Exception for a failed download
             fname = f"efficientnet{MODELS[model][0][-2:].lower()}_notop.h5"
             raise TrainError(
