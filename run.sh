@@ -14,21 +14,32 @@ PY=${PYTHON:-python3}
 GL_PACKAGES="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libopengl0 libosmesa6"
 
 need_gl() {
-    # ldconfig knows every shared library the loader can find.
-    local lib
+    # ldconfig knows every shared library the loader can find. Read its list once:
+    # `ldconfig -p | grep -q` can fail with SIGPIPE under pipefail on a long list.
+    local lib libs
+    libs=$(/sbin/ldconfig -p 2>/dev/null || true)
     for lib in libEGL.so.1 libOSMesa.so libGL.so.1; do
-        if ! /sbin/ldconfig -p 2>/dev/null | grep -q "$lib"; then return 0; fi
+        if ! grep -q "$lib" <<<"$libs"; then return 0; fi
     done
     return 1
 }
 
+need_venv_module() {
+    # Debian/Ubuntu ship `python3 -m venv` without ensurepip unless python3-venv is installed.
+    ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1
+}
+
 install_gl() {
-    if need_gl; then
-        echo "run.sh: installing Debian packages for headless OpenGL: $GL_PACKAGES"
+    local packages=""
+    if need_gl; then packages="$GL_PACKAGES"; fi
+    if need_venv_module; then packages="$packages python3-venv"; fi
+    if [ -n "$packages" ]; then
+        echo "run.sh: installing Debian packages:$packages"
         local sudo=""
         if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $GL_PACKAGES >/dev/null
+        # shellcheck disable=SC2086 # a list of package names
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null
     fi
 }
 
@@ -41,13 +52,24 @@ install_venv() {
         return
     fi
     echo "run.sh: creating the Python environment in .venv (first time: a few minutes)"
-    [ -x .venv/bin/python ] || "$PY" -m venv .venv
+    # A .venv left broken by an earlier failure (no pip in it) is made anew.
+    if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+        rm -rf .venv
+        "$PY" -m venv .venv
+    fi
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[cpu,dev]'
     # pyrender pins PyOpenGL 3.1.0, whose OSMesa support is broken; a newer
     # PyOpenGL works for both EGL and OSMesa. Installing it in the same
     # resolve makes pip backtrack to an ancient pyrender, so it comes second.
-    .venv/bin/python -m pip install -q 'PyOpenGL>=3.1.7' 2>&1 | grep -v 'dependency conflicts\|pyrender 0.1.45 requires' || true
+    # pip warns that this breaks pyrender's pin; that warning is expected and hidden,
+    # a failure is not.
+    local out
+    if ! out=$(.venv/bin/python -m pip install -q 'PyOpenGL>=3.1.7' 2>&1); then
+        echo "$out" >&2
+        exit 1
+    fi
+    grep -v 'dependency conflicts\|pyrender 0.1.45 requires\|^$' <<<"$out" || true
     echo "$want" > "$stamp"
 }
 

@@ -555,14 +555,33 @@ def _clear(out_dir: Path, overwrite: bool) -> None:
             f"output folder {out_dir} already holds parts ({found[0].name}); "
             "pass --overwrite to replace them"
         )
-    for p in found:
-        if p.is_dir():
-            for stl in p.glob("*.stl"):
-                stl.unlink()
-            if not any(p.iterdir()):
-                p.rmdir()
-        else:
-            p.unlink()
+    # Remove only what an earlier `metaview synth` wrote (the files its parts.csv lists):
+    # a class folder may also hold a user's own meshes, which are never deleted.
+    listed: set[Path] = set()
+    csv_path = out_dir / "parts.csv"
+    if csv_path.is_file():
+        listed = {(out_dir / row["file"]).resolve() for row in read_parts_csv(csv_path)}
+    foreign = [
+        stl
+        for c in CLASSES
+        if (out_dir / c).is_dir()
+        for stl in sorted((out_dir / c).glob("*.stl"))
+        if stl.resolve() not in listed
+    ]
+    if foreign:
+        raise SynthError(
+            f"output folder {out_dir} holds STL files that metaview synth did not write there "
+            f"(not in its parts.csv), e.g. {foreign[0]}; --overwrite never deletes those: "
+            "choose another output folder"
+        )
+    for stl in listed:
+        stl.unlink(missing_ok=True)
+    for c in CLASSES:
+        d = out_dir / c
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+    for f in (csv_path, out_dir / "synth.json"):
+        f.unlink(missing_ok=True)
 
 
 def synth_parts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from metaview import __version__
@@ -22,8 +23,22 @@ EXIT_PARTIAL = 2  # a batch completed but some inputs failed (see errors.csv)
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a bad option; here 2 means "a batch had failures", so exit 1."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _interrupt(signum, frame):
+    # SIGTERM / SIGHUP (kill, a closed terminal) stop a command the way Ctrl-C does:
+    # a training run ends KILLED, a render batch records what it finished.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="metaview",
         description=(
             "Turn 3D workpieces into normal-map meta-images and train an EfficientNet "
@@ -41,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument(
         "-q", "--quiet", action="store_true", help="log warnings and errors only"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     # Imported here, not at the top: each registers its own sub-commands.
     from assets import cli as assets_cli
@@ -87,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    saved = {n: signal.signal(getattr(signal, n), _interrupt) for n in names}
     try:
         code = args.func(args)
     except MetaviewError as exc:
@@ -95,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"metaview {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        for n, handler in saved.items():
+            signal.signal(getattr(signal, n), handler)
     return EXIT_OK if code is None else int(code)
 
 

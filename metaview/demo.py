@@ -177,14 +177,16 @@ def run(args: argparse.Namespace) -> int:
     from train.predict import format_prediction, load_model, predict_files
     from train.registry import make_client, read_run_json
 
-    client = make_client(res.tracking_uri)
-    split = read_run_json(client, res.run_id, "split.json")
+    loaded = load_model("best", tracking_uri=res.tracking_uri)
+    if loaded.run_id != res.run_id:
+        _say(f"an earlier run of this experiment is still the best: {loaded.run_id}")
+    _say(f"model: {loaded.source}")
+    # Held out from the model that predicts: its own split's test parts.
+    split = read_run_json(make_client(res.tracking_uri), loaded.run_id, "split.json")
     rows = _manifest_rows(data)
     sources = {r["part_id"]: r["source"] for r in rows}
     test_parts = _one_per_class(split["test"], {r["part_id"]: r["label"] for r in rows})
     files = [parts / sources[p] for p in test_parts if p in sources]
-    loaded = load_model("best", tracking_uri=res.tracking_uri)
-    _say(f"model: {loaded.source}")
     preds = predict_files(files, loaded)
     right = 0
     for path, pred in zip(files, preds, strict=True):

@@ -17,6 +17,7 @@ import importlib.metadata
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -143,6 +144,9 @@ def _init_worker(backend: str, single_threaded: bool) -> None:
         # process per core that oversubscribes the CPU, so each worker draws inline.
         os.environ.setdefault("LP_NUM_THREADS", "0")
     os.environ["PYOPENGL_PLATFORM"] = backend
+    # Ctrl-C reaches the whole process group; the main process decides how to stop
+    # (cancel what has not started, let running files finish and be recorded).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Make the GL context now, so that the first file's render_s does not carry it. A
     # failure here is not raised (it would break the whole pool): the first job that
     # asks for the renderer gets it again, as a RenderError for that file.
@@ -292,10 +296,22 @@ def render_folder(
 
     t0 = time.perf_counter()
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"output folder {out_dir}: expected a folder, found a file")
     jobs, kept, failed, n_files = _plan(in_dir, out_dir, cfg, force)
+    if n_files == 0:
+        raise MeshError(
+            f"{in_dir}: no mesh files found (expected {', '.join(MESH_SUFFIXES)} files in it "
+            "or in its <label>/ subfolders)"
+        )
     backend = resolve_backend(cfg.backend)
     run_cfg = RenderConfig.from_dict({**cfg.to_dict(), "backend": backend})
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(
+            f"output folder {out_dir}: cannot create it: {exc.strerror or exc}"
+        ) from None
     result = BatchResult(skipped=len(kept), failed=list(failed), files=n_files, backend=backend)
     rows = list(kept)
     gl_renderer = ""
@@ -331,30 +347,40 @@ def render_folder(
                 bar.set_postfix(failed=len(result.failed), refresh=False)
         else:
             ctx = multiprocessing.get_context("spawn")  # no inherited GL state
-            with ProcessPoolExecutor(
+            # Managed by hand, not with `with`: on Ctrl-C the pool must be shut down once,
+            # cancelling what has not started (a `with` exit would wait for every job).
+            pool = ProcessPoolExecutor(
                 max_workers=n_workers,
                 mp_context=ctx,
                 initializer=_init_worker,
                 initargs=(backend, True),
-            ) as pool:
-                futures = {pool.submit(render_job, job, run_cfg, str(out_dir)): job for job in jobs}
+            )
+            futures = {pool.submit(render_job, job, run_cfg, str(out_dir)): job for job in jobs}
+            seen: set = set()
+
+            def take(future) -> None:
+                seen.add(future)
                 try:
-                    for future in as_completed(futures):
-                        try:
-                            collect(future.result())
-                        except Exception as exc:
-                            job = futures[future]
-                            collect(
-                                {
-                                    "source": job.source,
-                                    "error": f"{job.path}: worker failed: {exc!r}",
-                                }
-                            )
-                        bar.update(1)
-                        bar.set_postfix(failed=len(result.failed), refresh=False)
-                except KeyboardInterrupt:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+                    collect(future.result())
+                except Exception as exc:
+                    job = futures[future]
+                    collect({"source": job.source, "error": f"{job.path}: worker failed: {exc!r}"})
+                bar.update(1)
+                bar.set_postfix(failed=len(result.failed), refresh=False)
+
+            try:
+                for future in as_completed(futures):
+                    take(future)
+            except KeyboardInterrupt:
+                logger.warning("interrupted: finishing the files in progress, then stopping")
+                pool.shutdown(wait=True, cancel_futures=True)
+                # Record what finished meanwhile, so a rerun does not draw it again.
+                for future in futures:
+                    if future not in seen and future.done() and not future.cancelled():
+                        take(future)
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
         # Whatever finished is recorded, also after Ctrl-C, so a rerun resumes from here.

@@ -220,6 +220,8 @@ def load_mesh(path: str | os.PathLike, merge: bool = True):
         raise MeshError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise MeshError(f"{path}: expected a mesh file, found a directory") from None
+    except OSError as exc:  # permissions, special files, I/O errors
+        raise MeshError(f"{path}: could not read the file: {exc.strerror or exc}") from None
     return mesh_from_bytes(data, path.suffix.lower(), str(path), merge=merge)
 
 

@@ -142,3 +142,19 @@ def test_cli_rejects_a_bad_grid():
     cli.register(parser.add_subparsers(dest="command"))
     with pytest.raises(SystemExit):
         parser.parse_args(["render", "a", "b", "--grid", "10by10"])
+
+
+def test_empty_input_folder_and_file_as_output_are_clear_errors(tmp_path):
+    from render import MeshError, RenderError
+
+    empty = tmp_path / "empty"
+    (empty / "x_plus").mkdir(parents=True)
+    (empty / "notes.txt").write_text("not a mesh")
+    with pytest.raises(MeshError, match=r"empty: no mesh files found \(expected \.stl"):
+        render_folder(empty, tmp_path / "out", RenderConfig(tile=8), workers=1, progress=False)
+    parts = tmp_path / "parts"
+    write(parts / "a" / "box.stl", binary_stl(box_triangles()))
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(RenderError, match="afile: expected a folder, found a file"):
+        render_folder(parts, afile, RenderConfig(tile=8), workers=1, progress=False)

@@ -33,10 +33,11 @@ def test_each_subcommand_has_help(name, capsys):
     assert len(out.splitlines()) > 5
 
 
-def test_unknown_option_is_an_error(capsys):
+def test_unknown_option_is_a_user_error_exit_1(capsys):
+    # 2 is reserved for "a batch completed with failed inputs".
     with pytest.raises(SystemExit) as exc:
         cli.main(["render", "--no-such-option", "a", "b"])
-    assert exc.value.code == 2
+    assert exc.value.code == cli.EXIT_ERROR
     assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
 
 
@@ -78,3 +79,26 @@ def test_help_does_not_import_heavy_libraries():
     assert out.stdout.strip() == "", (
         f"heavy modules imported by the CLI parser: {out.stdout.strip()}"
     )
+
+
+def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
+    """kill (SIGTERM) must reach the command as an interrupt, so runs end KILLED, not RUNNING."""
+    import os
+    import signal
+
+    seen = []
+
+    def terminated(args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except KeyboardInterrupt:
+            seen.append("interrupt")
+            raise
+
+    before = signal.getsignal(signal.SIGTERM)
+    args = cli.build_parser().parse_args(["runs"])
+    monkeypatch.setattr(cli, "build_parser", lambda: _FixedParser(args, terminated))
+    assert cli.main(["runs"]) == cli.EXIT_INTERRUPTED
+    assert seen == ["interrupt"]
+    assert "metaview runs: interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == before  # restored after the command

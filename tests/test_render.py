@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -350,3 +351,11 @@ def test_inside_out_and_stray_vertices_are_handled(tmp_path):
     centroids = prepared.vertices[prepared.faces].mean(axis=1)
     assert (np.einsum("ij,ij->i", centroids, prepared.normals) > 0).all()  # outwards
     assert np.linalg.norm(prepared.vertices, axis=1).max() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_unreadable_file_is_a_mesh_error_naming_it():
+    # /proc/self/mem exists but reading it from offset 0 fails with an OSError (EIO/EPERM),
+    # like a file without read permission: it must be a MeshError, not a traceback.
+    with pytest.raises(MeshError, match=r"/proc/self/mem: could not read the file"):
+        load_mesh("/proc/self/mem")

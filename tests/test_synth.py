@@ -458,3 +458,23 @@ def test_stl_bytes_encodes_normals_and_header():
     assert loaded.volume == pytest.approx(24.0)
     record = np.frombuffer(data[84:], dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])
     np.testing.assert_allclose(record["n"], box.face_normals, atol=1e-6)
+
+
+def test_overwrite_never_deletes_meshes_synth_did_not_write(tmp_path):
+    """`--overwrite` (and so `metaview demo --out DIR`) must leave a user's own parts alone."""
+    from assets.synth import SynthConfig, SynthError, synth_parts
+
+    out = tmp_path / "parts"
+    cfg = SynthConfig(per_class=1, seed=0)
+    synth_parts(out, cfg)
+    mine = out / "x_plus" / "my_bracket.stl"
+    mine.write_bytes(b"solid mine\nendsolid mine\n")
+    with pytest.raises(SynthError, match="my_bracket.stl"):
+        synth_parts(out, cfg, overwrite=True)
+    assert mine.read_bytes() == b"solid mine\nendsolid mine\n"
+    mine.unlink()
+    # Without foreign files, --overwrite replaces exactly the earlier set.
+    rows = synth_parts(out, SynthConfig(per_class=2, seed=1), overwrite=True)
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*.stl")) == sorted(
+        r["file"] for r in rows
+    )

@@ -148,3 +148,22 @@ def test_import_train_and_cli_stay_light():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_awkward_class_names_become_valid_mlflow_keys(tmp_path):
+    """Class folders like '+X' must not make MLflow drop a whole batch of params/metrics."""
+    import mlflow
+
+    from train.tracking import key_part
+
+    labels = ["+X", "-X", "x (top)", "z+/a", "ä_ok", "a*b?"]
+    keys = [key_part(label) for label in labels]
+    assert keys[0] == "_X" and keys[1] == "-X" and keys[4] == "ä_ok"
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'keys.db'}")
+    exp = client.create_experiment("keys")
+    run = client.create_run(exp)
+    for key in keys:
+        client.log_param(run.info.run_id, f"n.train.{key}", 1)
+        client.log_metric(run.info.run_id, f"test_recall.{key}", 0.5)
+    got = client.get_run(run.info.run_id).data
+    assert len(got.params) == len(set(keys)) and len(got.metrics) == len(set(keys))

@@ -241,6 +241,10 @@ def train(
 
     import keras
 
+    if run_name is None:
+        # Named here: seeding Python's random below would give every run with the
+        # same seed the same MLflow-generated name.
+        run_name = f"{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     keras.utils.set_random_seed(cfg.seed)
     net, cfg, backbone_frozen = _initial_model(cfg, labels, tracking_uri)
     size = cfg.image_size
@@ -484,9 +488,10 @@ def _evaluate(net, ds_test, test_rows, labels, index):
         "test_f1_macro": s["f1_macro"],
     }
     for i, label in enumerate(labels):
-        metrics[f"test_precision.{label}"] = float(s["precision"][i])
-        metrics[f"test_recall.{label}"] = float(s["recall"][i])
-        metrics[f"test_f1.{label}"] = float(s["f1"][i])
+        key = tracking.key_part(label)
+        metrics[f"test_precision.{key}"] = float(s["precision"][i])
+        metrics[f"test_recall.{key}"] = float(s["recall"][i])
+        metrics[f"test_f1.{key}"] = float(s["f1"][i])
     return metrics, cm, probs
 
 
@@ -500,10 +505,12 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
         parts = {lab: len({r["part_id"] for r in rows[s] if r["label"] == lab}) for lab in labels}
         params[f"n.{s}"] = len(rows[s])
         for lab in labels:
-            params[f"n.{s}.{lab}"] = counts[lab]
-            params[f"parts.{s}.{lab}"] = parts[lab]
+            params[f"n.{s}.{tracking.key_part(lab)}"] = counts[lab]
+            params[f"parts.{s}.{tracking.key_part(lab)}"] = parts[lab]
     for i, lab in enumerate(labels):
-        params[f"class_weight.{lab}"] = round(class_weight[i], 6) if class_weight else 1.0
+        params[f"class_weight.{tracking.key_part(lab)}"] = (
+            round(class_weight[i], 6) if class_weight else 1.0
+        )
     for pkg, version in tracking.library_versions().items():
         params[f"version.{pkg}"] = version
     run.log_params(params)

@@ -95,6 +95,8 @@ def _render_worker(paths: list[str], config: dict) -> list[tuple[np.ndarray | No
             out.append((render.render_file(p, cfg), None))
         except MetaviewError as exc:
             out.append((None, str(exc)))
+        except Exception as exc:  # one file must never stop the others (as in render_job)
+            out.append((None, f"{p}: could not render it: {exc!r}"))
     return out
 
 

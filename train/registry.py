@@ -676,7 +676,8 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
             raise TrainError(
                 f"{path}: labels.json and metaimage.json must sit beside the model "
                 f"(looked in {', '.join(str(d) for d in meta_dirs)}); download them with "
-                "the model: mlflow artifacts download -r RUN_ID"
+                "the model: mlflow artifacts download -r RUN_ID -d DIR, then "
+                "mlflow artifacts download -u runs:/RUN_ID/model -d DIR"
             )
     labels, metaimage = _check_metadata(labels, metaimage, str(path))
     model = _load_keras(model_dir)

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from importlib import metadata
@@ -328,6 +329,19 @@ def load_run_model(run_id: str, tracking_uri: str | None = None):
             f"from {uri}: {err}"
         ) from None
     return net, list(labels)
+
+
+_KEY_UNSAFE = re.compile(r"[^\w\-. /]")
+
+
+def key_part(label: str) -> str:
+    """A class name made safe inside an MLflow param or metric key.
+
+    MLflow accepts letters, digits, ``_ - . /`` and spaces in keys and rejects the
+    whole logging batch otherwise; class folders like ``+X`` are natural, so other
+    characters become ``_`` here (``labels.json`` keeps the real names).
+    """
+    return _KEY_UNSAFE.sub("_", label)
 
 
 class using_tracking_uri:
