@@ -7,7 +7,6 @@ command runs, so ``metaview --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import os
 
 from train.config import MODELS, TrainConfig
 
@@ -176,8 +175,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         init_from=args.init_from,
     )
-    # TensorFlow's C++ start-up messages drown the progress bars; keep its errors only.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from train import fit, tracking
 
     uri = tracking.resolve_tracking_uri(args.tracking_uri)

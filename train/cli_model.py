@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 EXIT_PARTIAL = 2
@@ -46,10 +45,6 @@ def _say(text: str, err: bool = False) -> None:
     # This module is not named cli.py, so ruff's T20 applies: write to the streams directly.
     stream = sys.stderr if err else sys.stdout
     stream.write(text + "\n")
-
-
-def _quiet_tf() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 # --------------------------------------------------------------------------- predict
@@ -91,7 +86,6 @@ def _positive_int(text: str) -> int:
 
 
 def run_predict(args) -> int:
-    _quiet_tf()
     from train.predict import format_prediction, load_model, predict_files
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
@@ -204,7 +198,6 @@ def _register_export(sub) -> None:
 
 
 def run_export(args) -> int:
-    _quiet_tf()
     from train.export import export_model
 
     r = export_model(

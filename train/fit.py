@@ -297,7 +297,13 @@ def train(
 def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None):
     """Build the model (or load ``cfg.init_from``); return (model, resolved cfg, frozen?)."""
     if cfg.init_from:
-        net, old_labels = tracking.load_run_model(cfg.init_from, tracking_uri)
+        from train import registry
+
+        try:
+            loaded = registry.load_run_model(registry.make_client(tracking_uri), cfg.init_from)
+        except TrainError as exc:
+            raise TrainError(f"--init-from {cfg.init_from}: {exc}") from None
+        net, old_labels = loaded.keras_model, loaded.labels
         size = model_mod.input_size(net)
         if cfg.image_size and cfg.image_size != size:
             raise TrainError(

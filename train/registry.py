@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from train import tracking
 from train.errors import TrainError
 
 log = logging.getLogger(__name__)
@@ -56,43 +57,25 @@ _NO_RUNS_HINT = "train one first with: metaview train DATA"
 # --------------------------------------------------------------------------- tracking
 
 
-def resolve_tracking_uri(uri: str | None = None) -> str:
-    """Return the tracking URI to use: ``uri``, else the project's default.
-
-    Delegates to :func:`train.tracking.resolve_tracking_uri` (``MLFLOW_TRACKING_URI``
-    if set, else ``sqlite:///mlflow.db`` in the working directory).
-    """
-    from train import tracking
-
-    return tracking.resolve_tracking_uri(uri)
-
-
-def resolve_experiment_name(name: str | None = None) -> str:
-    """Return ``name``, else ``$MLFLOW_EXPERIMENT_NAME``, else ``"metaview"``."""
-    from train import tracking
-
-    return tracking.resolve_experiment(name)
-
-
 def make_client(tracking_uri: str | None = None):
-    """Return an ``mlflow.MlflowClient`` for ``tracking_uri`` (resolved as above)."""
+    """Return an ``mlflow.MlflowClient`` for ``tracking_uri`` (resolved by ``tracking``)."""
     # Downloads of a few small JSON files need no progress bars on stderr.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from mlflow import MlflowClient
 
-    uri = resolve_tracking_uri(tracking_uri)
+    uri = tracking.resolve_tracking_uri(tracking_uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def get_experiment_id(client, experiment: str | None = None) -> str:
-    """Return the id of the experiment named ``experiment`` (see :func:`resolve_experiment_name`).
+    """Return the id of the experiment named ``experiment`` (``tracking.resolve_experiment``).
 
     Raises
     ------
     TrainError
         If the tracking store has no such experiment.
     """
-    name = resolve_experiment_name(experiment)
+    name = tracking.resolve_experiment(experiment)
     exp = client.get_experiment_by_name(name)
     if exp is None:
         raise TrainError(
@@ -708,7 +691,8 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
         if best is None:
             raise TrainError(
                 f"no finished training runs with metric {SELECTION_METRIC} in experiment "
-                f"{resolve_experiment_name(experiment)!r} ({client.tracking_uri}): {_NO_RUNS_HINT}"
+                f"{tracking.resolve_experiment(experiment)!r} ({client.tracking_uri}): "
+                f"{_NO_RUNS_HINT}"
             )
         return best.info.run_id
     if spec == CHAMPION_ALIAS:

@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from train import registry
+from train import registry, tracking
 from train.errors import TrainError
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ def runs_report(
     rows, runs = collect_runs(client, exp_id)
     if not rows:
         raise TrainError(
-            f"experiment {registry.resolve_experiment_name(experiment)!r} has no training runs: "
+            f"experiment {tracking.resolve_experiment(experiment)!r} has no training runs: "
             "train one first with: metaview train DATA"
         )
     if csv_path:

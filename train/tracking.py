@@ -297,40 +297,6 @@ class TrainRun:
             return False
 
 
-def load_run_model(run_id: str, tracking_uri: str | None = None):
-    """Load the model and class names a previous ``metaview train`` run logged.
-
-    Returns
-    -------
-    (keras.Model, list of str)
-        The model (``runs:/<run_id>/model``) and its ``labels.json``.
-
-    Raises
-    ------
-    TrainError
-        If the run, its model or its labels cannot be read.
-    """
-    import mlflow
-
-    from train.errors import TrainError
-
-    uri = resolve_tracking_uri(tracking_uri)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path="labels.json", dst_path=tmp, tracking_uri=uri
-            )
-            labels = json.loads(Path(path).read_text(encoding="utf-8"))
-        with using_tracking_uri(uri):
-            net = mlflow.keras.load_model(f"runs:/{run_id}/model")
-    except Exception as err:
-        raise TrainError(
-            f"--init-from {run_id}: could not load that run's model and labels.json "
-            f"from {uri}: {err}"
-        ) from None
-    return net, list(labels)
-
-
 _KEY_UNSAFE = re.compile(r"[^\w\-. /]")
 
 
