@@ -32,7 +32,6 @@ same configuration gives byte-identical files.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import math
@@ -45,6 +44,9 @@ import numpy as np
 
 from assets import features as feat
 from assets.errors import SynthError
+from metaimage import io as mio
+from metaview import versions
+from render.stl import encode_stl
 
 log = logging.getLogger(__name__)
 
@@ -509,18 +511,11 @@ def stl_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
     Returns
     -------
     bytes
-        ``84 + 50 * m`` bytes: header, count, then normal, three vertices and a zero
-        attribute per triangle, little-endian float32.
+        ``84 + 50 * m`` bytes: :data:`STL_HEADER`, count, then normal, three vertices and
+        a zero attribute per triangle, little-endian float32 (:func:`render.stl.encode_stl`,
+        the codec the renderer reads with).
     """
-    tri = vertices.astype(np.float32)[faces]
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]).astype(np.float64)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    normals = np.divide(normals, length, out=np.zeros_like(normals), where=length > 0)
-    record = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
-    data = np.zeros(len(faces), dtype=record)
-    data["normal"] = normals
-    data["vertices"] = tri
-    return STL_HEADER + np.uint32(len(faces)).astype("<u4").tobytes() + data.tobytes()
+    return encode_stl(vertices, faces, header=STL_HEADER)
 
 
 def part_row(part: Part, file: str) -> dict[str, str | int | float]:
@@ -540,7 +535,7 @@ def _make_and_write(job: tuple[str, SynthConfig, str, int]) -> dict:
     out_dir, cfg, label, index = job
     part = generate_part(label, part_seed(cfg.seed, label, index), cfg)
     file = f"{label}/{index:04d}.stl"
-    (Path(out_dir) / file).write_bytes(part.stl_bytes())
+    mio.atomic_write_bytes(Path(out_dir) / file, part.stl_bytes())
     return part_row(part, file)
 
 
@@ -640,14 +635,14 @@ def synth_parts(
         rows.append(row)
         if progress is not None:
             progress(row)
-    _write_csv(out / "parts.csv", rows)
+    mio.write_csv(out / "parts.csv", CSV_COLUMNS, rows)
     config = {
         "format": 1,
         "config": cfg.to_dict(),
         "parts": len(rows),
         "versions": generator_versions(),
     }
-    (out / "synth.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    mio.write_json(out / "synth.json", config)
     return rows
 
 
@@ -657,9 +652,7 @@ def generator_versions() -> dict[str, str]:
     The same configuration gives the same bytes with the same versions; another manifold3d
     (its triangulation) or NumPy (its random streams) may give other, equally valid, parts.
     """
-    from importlib.metadata import version
-
-    return {name: version(name) for name in ("manifold3d", "numpy")}
+    return versions.package_versions(("manifold3d", "numpy"))
 
 
 def _run(jobs: list, workers: int) -> Iterator[dict]:
@@ -680,14 +673,6 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
     chunk = max(1, min(16, len(jobs) // (4 * workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(_make_and_write, jobs, chunksize=chunk)
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
 
 
 def read_parts_csv(path: str | Path) -> list[dict]:

@@ -7,23 +7,30 @@ from metaimage.errors import DatasetError
 from metaimage.grid import permute_tiles, shuffle_tiles, tile_grid, untile
 from metaimage.io import (
     MANIFEST_COLUMNS,
+    printable,
     read_json,
     read_manifest,
+    read_metaimage_info,
     read_metaimage_json,
     read_png,
     read_test_parts,
     write_errors,
     write_json,
     write_manifest,
+    write_metaimage_info,
     write_png,
 )
+from metaimage.meta import MetaImageInfo
 
 __all__ = [
     "MANIFEST_COLUMNS",
     "DatasetError",
+    "MetaImageInfo",
     "permute_tiles",
+    "printable",
     "read_json",
     "read_manifest",
+    "read_metaimage_info",
     "read_metaimage_json",
     "read_png",
     "read_test_parts",
@@ -32,6 +39,7 @@ __all__ = [
     "untile",
     "write_json",
     "write_manifest",
+    "write_metaimage_info",
     "write_png",
     "write_errors",
 ]

@@ -11,11 +11,18 @@ A dataset folder written by ``metaview render`` holds::
 
 Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so an interrupted run never leaves a half-written file behind.
+
+Text files are UTF-8. A file name that is not valid UTF-8 (Linux allows any bytes)
+reaches Python as a string with surrogate escapes; in a CSV file it is written with
+each undecodable byte as ``\\xNN`` (see :func:`printable`), so ``caf\\xe9.stl`` stands
+for the name whose bytes are ``caf`` + 0xE9 + ``.stl``. (JSON escapes it itself, as
+``\\udce9``, and reads it back unchanged.)
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from metaimage.errors import DatasetError
+from metaimage.meta import MetaImageInfo
 
 METAIMAGE_JSON = "metaimage.json"
 MANIFEST_CSV = "manifest.csv"
@@ -36,7 +44,8 @@ TEST_PARTS_TXT = "test_parts.txt"
 # One row per meta-image. ``path`` is relative to the dataset folder, with "/"
 # separators; ``label`` is empty for meshes found directly in the input folder;
 # ``part_id`` is the source path relative to the input folder, without suffix,
-# and is what splits group by.
+# and is what splits group by. ``png_bytes`` and ``sha256`` are the size and the
+# SHA-256 (hex) of the PNG file as written, so a reader can tell a damaged image.
 MANIFEST_COLUMNS = (
     "path",
     "label",
@@ -47,6 +56,14 @@ MANIFEST_COLUMNS = (
     "faces_out",
     "render_s",
     "config_hash",
+    "png_bytes",
+    "sha256",
+)
+# Columns added after the first release: a manifest without them is still read, with
+# ``png_bytes`` None and ``sha256`` "" (unknown), and written back with them empty.
+OPTIONAL_MANIFEST_COLUMNS = ("png_bytes", "sha256")
+_REQUIRED_MANIFEST_COLUMNS = tuple(
+    c for c in MANIFEST_COLUMNS if c not in OPTIONAL_MANIFEST_COLUMNS
 )
 _INT_COLUMNS = ("variant", "faces_in", "faces_out")
 _FLOAT_COLUMNS = ("render_s",)
@@ -84,8 +101,59 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_write_bytes`).
+
+    Characters UTF-8 cannot encode (surrogate escapes of a non-UTF-8 file name) are
+    written as :func:`printable` shows them, so writing never fails on them.
+    """
+    return atomic_write_bytes(path, printable(text).encode("utf-8"))
+
+
+def printable(text: str) -> str:
+    """``text`` with everything UTF-8 cannot encode written as a backslash escape.
+
+    A file name with bytes that are not UTF-8 comes from ``os.listdir`` with each such
+    byte as a surrogate escape (U+DC80..U+DCFF), which no UTF-8 file or terminal takes.
+    Each becomes ``\\xNN``, its byte in hex (``"caf\\udce9"`` -> ``"caf\\\\xe9"``); any
+    other lone surrogate becomes ``\\uNNNN``. Valid text is returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Encodable as UTF-8.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as 64 hex digits (the manifest's ``sha256`` column)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: str | os.PathLike) -> tuple[int, str]:
+    """Return ``(size in bytes, sha256 hex)`` of the file at ``path``.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    return len(data), sha256_hex(data)
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -151,7 +219,11 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
 
 
 def write_json(path: str | os.PathLike, obj: Mapping[str, Any]) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON, atomically."""
+    """Write ``obj`` as indented, key-sorted JSON, atomically.
+
+    Non-ASCII text is escaped by JSON itself (``\\u00e9``); a surrogate escape of a
+    non-UTF-8 file name is written as ``\\udce9`` and read back as the same string.
+    """
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
@@ -172,18 +244,28 @@ def read_json(path: str | os.PathLike) -> dict[str, Any]:
 def write_csv(
     path: str | os.PathLike, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]
 ) -> Path:
-    """Write ``rows`` (dicts with exactly ``columns``) as CSV, atomically."""
+    """Write ``rows`` (dicts with at least ``columns``) as UTF-8 CSV, atomically.
+
+    Each text value goes through :func:`printable`, so a row holding a non-UTF-8 file
+    name is written (with ``\\xNN`` escapes) instead of failing the whole file.
+    """
     columns = list(columns)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
     writer.writeheader()
     for row in rows:
-        writer.writerow({c: row[c] for c in columns})
+        writer.writerow({c: printable(v) if isinstance(v := row[c], str) else v for c in columns})
     return atomic_write_text(path, buf.getvalue())
 
 
 def read_csv(path: str | os.PathLike, required: Iterable[str] = ()) -> list[dict[str, str]]:
-    """Read a CSV file into a list of dicts, checking that ``required`` columns exist."""
+    """Read a CSV file into a list of dicts, checking that ``required`` columns exist.
+
+    Raises
+    ------
+    DatasetError
+        Naming the file: missing, not UTF-8 text, not CSV, or a required column missing.
+    """
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
@@ -197,12 +279,21 @@ def read_csv(path: str | os.PathLike, required: Iterable[str] = ()) -> list[dict
             return list(reader)
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{path}: expected a UTF-8 CSV file, could not read it: {exc}") from None
 
 
 def write_manifest(folder: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> Path:
-    """Write ``folder/manifest.csv``, rows sorted by path so the file is deterministic."""
-    rows = sorted(rows, key=lambda r: str(r["path"]))
-    return write_csv(Path(folder) / MANIFEST_CSV, MANIFEST_COLUMNS, rows)
+    """Write ``folder/manifest.csv``, rows sorted by path so the file is deterministic.
+
+    A row without ``png_bytes`` or ``sha256`` (or with None) gets them empty: unknown.
+    """
+    empty = dict.fromkeys(OPTIONAL_MANIFEST_COLUMNS, "")
+    full = [
+        {**empty, **{k: v for k, v in r.items() if v is not None}}
+        for r in sorted(rows, key=lambda r: str(r["path"]))
+    ]
+    return write_csv(Path(folder) / MANIFEST_CSV, MANIFEST_COLUMNS, full)
 
 
 def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
@@ -213,10 +304,12 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
     list of dict
         One dict per meta-image with the keys of ``MANIFEST_COLUMNS``;
         ``variant``, ``faces_in`` and ``faces_out`` are ``int``, ``render_s``
-        is ``float``, the rest are ``str``.
+        is ``float``, ``png_bytes`` is ``int`` or None (not recorded: a manifest
+        written before the column existed), ``sha256`` is 64 hex digits or ""
+        (not recorded), the rest are ``str``.
     """
     path = Path(folder) / MANIFEST_CSV
-    rows = read_csv(path, required=MANIFEST_COLUMNS)
+    rows = read_csv(path, required=_REQUIRED_MANIFEST_COLUMNS)
     out = []
     for i, row in enumerate(rows, start=2):  # line 1 is the header
         try:
@@ -225,10 +318,14 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
                 typed[c] = int(row[c])
             for c in _FLOAT_COLUMNS:
                 typed[c] = float(row[c])
+            size = row.get("png_bytes") or ""
+            typed["png_bytes"] = int(size) if size.strip() else None
         except (TypeError, ValueError) as exc:
             raise DatasetError(
-                f"{path}, line {i}: expected numbers in {_INT_COLUMNS + _FLOAT_COLUMNS}: {exc}"
+                f"{path}, line {i}: expected numbers in "
+                f"{_INT_COLUMNS + _FLOAT_COLUMNS + ('png_bytes',)}: {exc}"
             ) from None
+        typed["sha256"] = (row.get("sha256") or "").strip().lower()
         out.append(typed)
     return out
 
@@ -240,26 +337,32 @@ def write_errors(folder: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -
     )
 
 
-def read_metaimage_json(folder: str | os.PathLike) -> dict[str, Any]:
-    """Read ``folder/metaimage.json`` and check the keys every reader relies on.
+def read_metaimage_info(folder: str | os.PathLike) -> MetaImageInfo:
+    """Read and check ``folder/metaimage.json`` (see :class:`metaimage.meta.MetaImageInfo`).
 
-    Required keys: ``grid`` ([rows, cols]), ``tile`` (pixels), ``image_size``
-    ([height, width]), ``normals``, ``config`` (the resolved render config as a
-    dict) and ``config_hash``.
+    Raises
+    ------
+    DatasetError
+        Naming the file: missing, not JSON, a required key missing (``grid``, ``tile``,
+        ``image_size``, ``normals``, ``config``, ``config_hash``), a wrong type, or
+        ``image_size`` that is not ``grid * tile``.
     """
     path = Path(folder) / METAIMAGE_JSON
-    meta = read_json(path)
-    missing = [
-        k
-        for k in ("grid", "tile", "image_size", "normals", "config", "config_hash")
-        if k not in meta
-    ]
-    if missing:
-        raise DatasetError(
-            f"{path}: expected keys grid, tile, image_size, normals, config, config_hash; "
-            f"missing {missing}"
-        )
-    return meta
+    return MetaImageInfo.from_dict(read_json(path), where=str(path))
+
+
+def write_metaimage_info(folder: str | os.PathLike, info: MetaImageInfo) -> Path:
+    """Write ``folder/metaimage.json`` from ``info``, atomically."""
+    return write_json(Path(folder) / METAIMAGE_JSON, info.to_dict())
+
+
+def read_metaimage_json(folder: str | os.PathLike) -> dict[str, Any]:
+    """Read ``folder/metaimage.json``, checked as :func:`read_metaimage_info` does, as a dict.
+
+    For readers that keep the JSON object (to log it, to copy it beside a model);
+    ``read_metaimage_info(folder)`` gives the typed object.
+    """
+    return read_metaimage_info(folder).to_dict()
 
 
 def read_test_parts(folder: str | os.PathLike) -> list[str] | None:

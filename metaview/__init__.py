@@ -7,13 +7,12 @@ The pipeline stages live in their own top-level packages:
 - :mod:`metaimage` views -> 10x10 meta-image, tile shuffle, dataset files;
 - :mod:`train`     meta-images -> EfficientNet in MLflow, prediction, export.
 
-This package only holds what they share: the version, the error base class and
-the command-line dispatcher.
+This package only holds what they share: the version, the error base class,
+package versions, the native-library set-up and the command-line dispatcher.
+
+Importing it (or any stage) has no side effect. A process that loads both Mesa GL
+and TensorFlow (the ``metaview`` command, the test suite) calls
+:func:`metaview.native.allow_gl_and_tensorflow` itself, first.
 """
 
 __version__ = "0.1.0"
-
-# Before anything imports TensorFlow or pyrender: see metaview/native.py.
-from metaview.native import allow_gl_and_tensorflow as _allow_gl_and_tensorflow
-
-_allow_gl_and_tensorflow()

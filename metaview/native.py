@@ -8,10 +8,14 @@ TensorFlow 2.21 and Mesa 22.3 / LLVM 15, EGL and OSMesa alike).
 
 The cure is to load the system LLVM first, into the global scope, and to load
 every later native library with ``RTLD_DEEPBIND`` so TensorFlow binds to its own
-LLVM symbols before the global ones. :func:`allow_gl_and_tensorflow` does that;
-``metaview/__init__.py`` calls it, so it runs before any stage imports
-TensorFlow or pyrender. It must run before TensorFlow is imported: afterwards
-it does nothing but log why. ``METAVIEW_NO_DEEPBIND=1`` turns it off.
+LLVM symbols before the global ones. :func:`allow_gl_and_tensorflow` does that.
+It changes the whole process (a library loaded, the dlopen flags of every later
+import), so no import does it: the entry points that may load both call it
+first, once: ``metaview.cli.main`` (the ``metaview`` command and
+``python -m metaview``) and ``tests/conftest.py``. A script that draws with
+:mod:`render` and also imports TensorFlow calls it itself, before either. It
+must run before TensorFlow is imported: afterwards it does nothing but log why.
+Calling it again is harmless. ``METAVIEW_NO_DEEPBIND=1`` turns it off.
 
 The library code does not rely on it: prediction renders meshes in a child
 process anyway, and batch rendering runs in worker processes.
@@ -42,9 +46,11 @@ def _system_llvm() -> str | None:
 def allow_gl_and_tensorflow() -> bool:
     """Prepare the process so Mesa GL and TensorFlow can both be loaded; return True if applied.
 
-    Does nothing (and returns False) off Linux, when ``METAVIEW_NO_DEEPBIND`` is
-    set, when TensorFlow is already imported, or when no system LLVM exists
-    (then Mesa's llvmpipe is absent too and there is nothing to clash).
+    Idempotent: once applied, later calls return True and change nothing (the
+    DEEPBIND flag is added once). Does nothing (and returns False) off Linux, when
+    ``METAVIEW_NO_DEEPBIND`` is set, when TensorFlow is already imported, or when no
+    system LLVM exists (then Mesa's llvmpipe is absent too and there is nothing to
+    clash).
     """
     global _done
     if _done:

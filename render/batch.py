@@ -7,17 +7,28 @@ the label "" and are rendered too (for prediction). ``OUT`` also gets ``manifest
 
 Files are spread over a process pool; each worker makes one GL context in its
 initializer and reuses it for every mesh it gets. Every file is written atomically, so a
-run can be interrupted and resumed: an image is skipped when its PNG exists and its
-manifest row carries the current config hash.
+run can be interrupted and resumed: an image is skipped when its manifest row carries the
+current config hash and the PNG on disk still has the size and SHA-256 that row records.
+
+Every entry under ``IN`` is accounted for: a mesh is rendered; an entry that looks like
+a mesh but cannot be one (a folder named ``x.stl``, an empty file, a named pipe, a broken
+link, a second file with the same part id) is a failure in ``errors.csv``; anything
+else (other suffixes, hidden entries, links to folders) is listed in
+:attr:`BatchResult.ignored` with its reason and logged.
+
+Names: everything written under ``OUT`` is named in UTF-8. A part whose file name is not
+valid UTF-8 gets its image, and its manifest and error rows, under the name
+:func:`metaimage.io.printable` gives (each undecodable byte as ``\\xNN``).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import multiprocessing
+import operator
 import os
 import signal
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,12 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from metaimage import io as mio
+from metaimage.meta import VIEW_CONVENTION, MetaImageInfo
+from metaview import versions
 from render.config import RenderConfig
 from render.errors import MeshError, RenderError
 from render.mesh import MESH_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
+# Recorded in metaimage.json: the packages whose behaviour the pixels depend on.
 _VERSION_PACKAGES = (
     "metaview",
     "numpy",
@@ -46,10 +60,10 @@ _VERSION_PACKAGES = (
 class Job:
     """One mesh file and the variants of it still to render."""
 
-    path: str  # absolute path of the mesh file
-    source: str  # path relative to IN, posix ("x_plus/0003.stl")
-    label: str  # first-level folder name, "" for files directly in IN
-    part_id: str  # source without suffix ("x_plus/0003")
+    path: str  # absolute path of the mesh file, as the file system names it
+    source: str  # path relative to IN, posix ("x_plus/0003.stl"), printable (UTF-8)
+    label: str  # first-level folder name, "" for files directly in IN, printable
+    part_id: str  # source without suffix ("x_plus/0003"), printable
     variants: tuple[int, ...]
 
 
@@ -63,11 +77,137 @@ class BatchResult:
     seconds: float = 0.0
     files: int = 0
     backend: str = ""
+    # Entries under IN that are not mesh files, each {"source": ..., "reason": ...}.
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    # Images that were up to date by config but failed their size/SHA-256 check, and so
+    # were rendered again (paths relative to OUT).
+    damaged: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """0 if every file rendered, 2 if some failed."""
         return 2 if self.failed else 0
+
+
+@dataclass(frozen=True)
+class InputScan:
+    """What :func:`scan_input` found under an input folder; every list sorted by source."""
+
+    meshes: list[tuple[str, str]]  # (source, label) of each mesh file to render
+    failed: list[dict[str, str]]  # {"source", "error"}: named like a mesh, cannot be one
+    ignored: list[dict[str, str]]  # {"source", "reason"}: not a mesh file, left alone
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _check_mesh_file(path: str, source: str) -> str | None:
+    """Why the entry ``path`` (named like a mesh) cannot be read as one, or None.
+
+    Checked before a part id is claimed, so an empty ``x.stl`` beside a good ``x.obj``
+    is reported as empty, not as a second file with the same part id.
+    """
+    suffix = os.path.splitext(source)[1].lower()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"{source}: broken symbolic link to {os.readlink(path)!r}"
+        return f"{source}: the file disappeared while the folder was read"
+    except OSError as exc:
+        return f"{source}: cannot read it: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return (
+            f"{source}: expected a mesh file, found a folder (rename it: its name ends in {suffix})"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((what for test, what in _FILE_KINDS if test(st.st_mode)), "a special file")
+        return f"{source}: expected a mesh file, found {kind}"
+    if st.st_size == 0:
+        return f"{source}: empty file (0 bytes), expected a {suffix} mesh"
+    return None
+
+
+def scan_input(in_dir: str | os.PathLike) -> InputScan:
+    """Sort every entry under ``in_dir`` into meshes, failures and ignored entries.
+
+    Parameters
+    ----------
+    in_dir : path-like
+        The input folder: meshes in ``<label>/`` subfolders, or directly in it.
+
+    Returns
+    -------
+    InputScan
+        ``meshes``: regular, non-empty files with a mesh suffix (``MESH_SUFFIXES``, any
+        case), as ``(source, label)``: ``source`` is the path relative to ``in_dir``
+        (posix), ``label`` its first folder, or "" for a file directly in ``in_dir``.
+        ``failed``: entries with a mesh suffix that cannot be meshes: a folder (not
+        entered), an empty file, a named pipe or other special file, a broken link.
+        ``ignored``: other files (another suffix), hidden entries (a leading ".", not
+        entered) and links to folders (not followed).
+
+    Raises
+    ------
+    MeshError
+        If ``in_dir`` is not a folder.
+    """
+    root = Path(in_dir)
+    if not root.is_dir():
+        raise MeshError(
+            f"{root}: expected a folder of meshes, found {'a file' if root.exists() else 'nothing'}"
+        )
+    meshes: list[tuple[str, str]] = []
+    failed: list[dict[str, str]] = []
+    ignored: list[dict[str, str]] = []
+
+    def rel(dirpath: str, name: str) -> str:
+        return (Path(dirpath) / name).relative_to(root).as_posix()
+
+    for dirpath, dirnames, filenames in os.walk(root):
+        enter = []
+        for name in sorted(dirnames):
+            source = rel(dirpath, name)
+            if name.startswith("."):
+                ignored.append({"source": source, "reason": "hidden folder (not entered)"})
+            elif os.path.islink(os.path.join(dirpath, name)):
+                ignored.append({"source": source, "reason": "link to a folder (not followed)"})
+            elif Path(name).suffix.lower() in MESH_SUFFIXES:
+                # A mesh name on a folder is a mistake worth an error, not a guess at a
+                # label: it is reported and not entered.
+                error = f"{source}: expected a mesh file, found a folder (rename it)"
+                failed.append({"source": source, "error": error})
+            else:
+                enter.append(name)
+        dirnames[:] = enter
+        for name in sorted(filenames):
+            source = rel(dirpath, name)
+            suffix = Path(name).suffix.lower()
+            if name.startswith("."):
+                ignored.append({"source": source, "reason": "hidden file"})
+            elif suffix not in MESH_SUFFIXES:
+                ignored.append(
+                    {
+                        "source": source,
+                        "reason": f"not a mesh file: suffix {suffix or 'none'!r}, "
+                        f"meshes end in {', '.join(MESH_SUFFIXES)}",
+                    }
+                )
+            elif (problem := _check_mesh_file(os.path.join(dirpath, name), source)) is not None:
+                failed.append({"source": source, "error": problem})
+            else:
+                meshes.append((source, source.split("/")[0] if "/" in source else ""))
+    by_source = operator.itemgetter("source")
+    return InputScan(
+        meshes=sorted(meshes),
+        failed=sorted(failed, key=by_source),
+        ignored=sorted(ignored, key=by_source),
+    )
 
 
 def find_meshes(in_dir: str | os.PathLike) -> list[tuple[str, str]]:
@@ -76,25 +216,9 @@ def find_meshes(in_dir: str | os.PathLike) -> list[tuple[str, str]]:
     Returns
     -------
     list of (source, label)
-        ``source`` is the path relative to ``in_dir`` (posix); ``label`` is its first
-        folder, or "" for a file directly in ``in_dir``. Hidden files and folders (a
-        leading ".") are skipped.
+        ``scan_input(in_dir).meshes``: see :func:`scan_input` for what is left out.
     """
-    root = Path(in_dir)
-    if not root.is_dir():
-        raise MeshError(
-            f"{root}: expected a folder of meshes, found {'a file' if root.exists() else 'nothing'}"
-        )
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or Path(name).suffix.lower() not in MESH_SUFFIXES:
-                continue
-            rel = (Path(dirpath) / name).relative_to(root).as_posix()
-            label = rel.split("/")[0] if "/" in rel else ""
-            found.append((rel, label))
-    return sorted(found)
+    return scan_input(in_dir).meshes
 
 
 def image_path(part_id: str, variant: int) -> str:
@@ -102,36 +226,21 @@ def image_path(part_id: str, variant: int) -> str:
     return f"{part_id}_v{variant}.png"
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in _VERSION_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def metaimage_metadata(cfg: RenderConfig, backend: str, gl_renderer: str = "") -> dict[str, Any]:
-    """The content of ``metaimage.json`` for a dataset rendered with ``cfg``."""
-    return {
-        "format": 1,
-        "grid": [cfg.rows, cfg.cols],
-        "tile": cfg.tile,
-        "image_size": list(cfg.image_size),
-        "normals": cfg.normals,
-        "backend": backend,
-        "gl_renderer": gl_renderer,
-        "config": cfg.to_dict(),
-        "config_hash": cfg.config_hash(),
-        "versions": _versions(),
-        "variants": cfg.variants,
-        "seed": cfg.seed,
-        "view_convention": (
-            "tile (i, j), row-major from the top left, shows the part from elevation "
-            "90 - (i + 0.5) * 180 / rows deg and azimuth j * 360 / cols deg, +Z up"
-        ),
-    }
+def metaimage_info(cfg: RenderConfig, backend: str, gl_renderer: str = "") -> MetaImageInfo:
+    """The ``metaimage.json`` of a dataset rendered with ``cfg`` on ``backend``."""
+    return MetaImageInfo(
+        grid=(cfg.rows, cfg.cols),
+        tile=cfg.tile,
+        normals=cfg.normals,
+        config=cfg.to_dict(),
+        config_hash=cfg.config_hash(),
+        backend=backend,
+        gl_renderer=gl_renderer,
+        versions=versions.package_versions(_VERSION_PACKAGES),
+        variants=cfg.variants,
+        seed=cfg.seed,
+        view_convention=VIEW_CONVENTION,
+    )
 
 
 # ------------------------------------------------------------------------ worker side
@@ -184,7 +293,8 @@ def render_job(job: Job, cfg: RenderConfig, out_dir: str) -> dict[str, Any]:
             t1 = time.perf_counter()
             image = render_prepared(prepared, cfg, variant=variant, part_id=job.part_id)
             rel = image_path(job.part_id, variant)
-            mio.write_png(Path(out_dir) / rel, image)
+            png = mio.encode_png(image)
+            mio.atomic_write_bytes(Path(out_dir) / rel, png)
             # Loading and simplifying is shared by the variants; the first one carries it.
             seconds = time.perf_counter() - t1 + (prep_s if i == 0 else 0.0)
             rows.append(
@@ -198,6 +308,8 @@ def render_job(job: Job, cfg: RenderConfig, out_dir: str) -> dict[str, Any]:
                     "faces_out": prepared.faces_out,
                     "render_s": round(seconds, 4),
                     "config_hash": cfg.config_hash(),
+                    "png_bytes": len(png),
+                    "sha256": mio.sha256_hex(png),
                 }
             )
         return {
@@ -205,34 +317,114 @@ def render_job(job: Job, cfg: RenderConfig, out_dir: str) -> dict[str, Any]:
             "rows": rows,
             "gl_renderer": get_renderer(cfg.backend).gl_renderer,
         }
+    # Messages name job.path, which may hold surrogate escapes: made printable here, so
+    # that errors.csv and the summary on a UTF-8 terminal never fail on them.
     except (MeshError, RenderError) as exc:
-        return {"source": job.source, "error": str(exc)}
+        return {"source": job.source, "error": mio.printable(str(exc))}
     except (MemoryError, RecursionError) as exc:
-        return {"source": job.source, "error": f"{job.path}: {type(exc).__name__}: {exc}"}
+        error = f"{job.path}: {type(exc).__name__}: {exc}"
+        return {"source": job.source, "error": mio.printable(error)}
     except Exception as exc:
-        logger.debug("unexpected error on %s", job.path, exc_info=True)
-        return {
-            "source": job.source,
-            "error": f"{job.path}: unexpected {type(exc).__name__}: {exc}",
-        }
+        logger.debug("unexpected error on %s", mio.printable(job.path), exc_info=True)
+        error = f"{job.path}: unexpected {type(exc).__name__}: {exc}"
+        return {"source": job.source, "error": mio.printable(error)}
 
 
 # ------------------------------------------------------------------------ main side
 
 
-def _plan(in_dir: Path, out_dir: Path, cfg: RenderConfig, force: bool):
-    """Split the work into jobs to run and manifest rows to keep."""
+def _check_output_folder(in_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder that is the input folder or lies inside it.
+
+    Inside ``IN``, the PNGs, ``manifest.csv`` and ``errors.csv`` would land among the
+    meshes (in a class folder, or as a new one), and the next run would scan them.
+    Both paths are resolved (symbolic links followed) before they are compared.
+    """
+    if out_dir == in_dir:
+        relation = "is the"
+    elif in_dir in out_dir.parents:
+        relation = "is inside the"
+    else:
+        return
+    raise RenderError(
+        f"output folder {out_dir} {relation} input folder {in_dir}: the meta-images, "
+        f"manifest.csv and errors.csv would be written among the meshes; expected an "
+        f"output folder outside {in_dir}"
+    )
+
+
+def _read_old_rows(out_dir: Path, force: bool) -> dict[str, dict[str, Any]]:
+    """The previous run's manifest rows by path; {} if forced, absent or unreadable."""
+    if force or not (out_dir / mio.MANIFEST_CSV).exists():
+        return {}
     try:
-        old_rows = {} if force else {r["path"]: r for r in mio.read_manifest(out_dir)}
-    except mio.DatasetError:
-        old_rows = {}
+        return {r["path"]: r for r in mio.read_manifest(out_dir)}
+    except mio.DatasetError as exc:
+        # Not fatal: every image is then checked against nothing and rendered again,
+        # and a new manifest replaces the unreadable one.
+        logger.warning("%s; rendering every image again", exc)
+        return {}
+
+
+def _intact(png: Path, row: dict[str, Any]) -> str | None:
+    """Why the image ``png`` cannot be trusted to be what ``row`` describes, or None.
+
+    The row must carry ``png_bytes`` and ``sha256`` (see :func:`_verifiable`). The size
+    is compared first (no read); the SHA-256 of the file's bytes only if it matches.
+    """
+    try:
+        size = png.stat().st_size
+        if size != row["png_bytes"]:
+            return f"{size} bytes, the manifest says {row['png_bytes']}"
+        _, digest = mio.file_digest(png)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    if digest != row["sha256"]:
+        return f"SHA-256 {digest[:12]}..., the manifest says {row['sha256'][:12]}..."
+    return None
+
+
+def _verifiable(row: dict[str, Any]) -> bool:
+    """Whether a manifest row records the size and SHA-256 of its image.
+
+    Rows from a manifest written before those columns existed do not: their images are
+    rendered again (once: the new rows carry both), since an image that cannot be
+    checked cannot be trusted, and rendering is the only way to know the right bytes.
+    """
+    return row.get("png_bytes") is not None and bool(row.get("sha256"))
+
+
+@dataclass
+class _Plan:
+    jobs: list[Job]
+    kept: list[dict[str, Any]]  # manifest rows of images that are up to date and intact
+    failed: list[dict[str, str]]  # errors.csv rows found while planning
+    ignored: list[dict[str, str]]
+    damaged: list[str]  # images up to date by config but not intact
+    files: int  # mesh-like entries (rendered, kept or failed)
+
+
+def _plan(in_dir: Path, out_dir: Path, cfg: RenderConfig, force: bool) -> _Plan:
+    """Split the work into jobs to run and manifest rows to keep."""
+    old_rows = _read_old_rows(out_dir, force)
     config_hash = cfg.config_hash()
-    jobs, kept, seen = [], [], {}
-    duplicates = []
-    for source, label in find_meshes(in_dir):
+    scan = scan_input(in_dir)
+    printable = mio.printable
+    failed = [
+        {"source": printable(f["source"]), "error": printable(f["error"])} for f in scan.failed
+    ]
+    ignored = [{"source": printable(i["source"]), "reason": i["reason"]} for i in scan.ignored]
+    jobs, kept, damaged, seen = [], [], [], {}
+    unverifiable = 0
+    for raw_source, raw_label in scan.meshes:
+        # Everything under OUT is named by the printable form (see the module docstring);
+        # two names that print the same are then duplicates, like x.obj beside x.stl.
+        source, label = printable(raw_source), printable(raw_label)
         part_id = source.rsplit(".", 1)[0]
         if part_id in seen:
-            duplicates.append(
+            failed.append(
                 {
                     "source": source,
                     "error": f"{source}: same part id {part_id!r} as {seen[part_id]}; rename one",
@@ -244,18 +436,57 @@ def _plan(in_dir: Path, out_dir: Path, cfg: RenderConfig, force: bool):
         for variant in range(cfg.variants):
             rel = image_path(part_id, variant)
             row = old_rows.get(rel)
-            if (
-                row is not None
-                and row["config_hash"] == config_hash
-                and row["source"] == source
-                and (out_dir / rel).is_file()
-            ):
-                kept.append(row)
-            else:
+            if row is None or row["config_hash"] != config_hash or row["source"] != source:
                 todo.append(variant)
+                continue
+            if not _verifiable(row):
+                unverifiable += 1
+                todo.append(variant)
+                continue
+            problem = _intact(out_dir / rel, row)
+            if problem is None:
+                kept.append(row)
+                continue
+            todo.append(variant)
+            if problem != "missing":
+                damaged.append(rel)
+                logger.warning("%s: %s; rendering it again", out_dir / rel, problem)
         if todo:
-            jobs.append(Job(str(in_dir / source), source, label, part_id, tuple(todo)))
-    return jobs, kept, duplicates, len(seen) + len(duplicates)
+            jobs.append(Job(str(in_dir / raw_source), source, label, part_id, tuple(todo)))
+    if unverifiable:
+        logger.info(
+            "%s: %d images have no size and SHA-256 in it (an older metaview wrote it): "
+            "rendering them again",
+            out_dir / mio.MANIFEST_CSV,
+            unverifiable,
+        )
+    return _Plan(jobs, kept, failed, ignored, damaged, files=len(scan.meshes) + len(scan.failed))
+
+
+def _write_outputs(
+    out_dir: Path, rows: list[dict[str, Any]], failed: list[dict[str, str]], info
+) -> list[str]:
+    """Write manifest.csv, errors.csv and metaimage.json, each whatever the others do.
+
+    Returns
+    -------
+    list of str
+        One message per file that could not be written (empty when all were).
+    """
+    problems = []
+    writers = (
+        (mio.MANIFEST_CSV, lambda: mio.write_manifest(out_dir, rows)),
+        (mio.ERRORS_CSV, lambda: mio.write_errors(out_dir, failed)),
+        (mio.METAIMAGE_JSON, lambda: mio.write_metaimage_info(out_dir, info())),
+    )
+    for name, write in writers:
+        try:
+            write()
+        except Exception as exc:
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            problems.append(f"{out_dir / name}: {type(exc).__name__}: {detail}")
+            logger.debug("could not write %s", out_dir / name, exc_info=True)
+    return problems
 
 
 def render_folder(
@@ -283,14 +514,18 @@ def render_folder(
     Returns
     -------
     BatchResult
-        Its ``exit_code`` is 2 when any file failed (listed in ``OUT/errors.csv``).
+        Its ``exit_code`` is 2 when any file failed (listed in ``OUT/errors.csv``);
+        ``ignored`` lists the entries that are not mesh files, ``damaged`` the images
+        rendered again because they failed their size/SHA-256 check.
 
     Raises
     ------
     MeshError
-        ``in_dir`` is not a folder.
+        ``in_dir`` is not a folder, or holds no mesh files.
     RenderError
-        No GL context can be made.
+        ``out_dir`` is a file, is ``in_dir`` or lies inside it; no GL context can be
+        made; or ``manifest.csv``, ``errors.csv`` or ``metaimage.json`` could not be
+        written (the others are still written).
     """
     from render.gl import resolve_backend
 
@@ -298,12 +533,19 @@ def render_folder(
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise RenderError(f"output folder {out_dir}: expected a folder, found a file")
-    jobs, kept, failed, n_files = _plan(in_dir, out_dir, cfg, force)
-    if n_files == 0:
+    _check_output_folder(in_dir, out_dir)
+    plan = _plan(in_dir, out_dir, cfg, force)
+    if plan.files == 0:
+        others = ""
+        if plan.ignored:
+            others = (
+                f"; found only {len(plan.ignored)} other entries, e.g. {plan.ignored[0]['source']}"
+            )
         raise MeshError(
             f"{in_dir}: no mesh files found (expected {', '.join(MESH_SUFFIXES)} files in it "
-            "or in its <label>/ subfolders)"
+            f"or in its <label>/ subfolders{others})"
         )
+    jobs = plan.jobs
     backend = resolve_backend(cfg.backend)
     run_cfg = RenderConfig.from_dict({**cfg.to_dict(), "backend": backend})
     try:
@@ -312,24 +554,33 @@ def render_folder(
         raise RenderError(
             f"output folder {out_dir}: cannot create it: {exc.strerror or exc}"
         ) from None
-    result = BatchResult(skipped=len(kept), failed=list(failed), files=n_files, backend=backend)
-    rows = list(kept)
+    result = BatchResult(
+        skipped=len(plan.kept),
+        failed=list(plan.failed),
+        files=plan.files,
+        backend=backend,
+        ignored=plan.ignored,
+        damaged=plan.damaged,
+    )
+    rows = list(plan.kept)
     gl_renderer = ""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     logger.info(
         "%d mesh files: %d to render, %d images up to date; %d worker(s), %s",
-        n_files,
+        plan.files,
         len(jobs),
-        len(kept),
+        len(plan.kept),
         n_workers,
         backend,
     )
+    _log_ignored(in_dir, plan.ignored)
 
     def collect(res: dict[str, Any]) -> None:
         nonlocal gl_renderer
         if "error" in res:
-            result.failed.append({"source": res["source"], "error": res["error"]})
-            logger.debug("failed: %s", res["error"])
+            row = {"source": mio.printable(res["source"]), "error": mio.printable(res["error"])}
+            result.failed.append(row)
+            logger.debug("failed: %s", row["error"])
         else:
             rows.extend(res["rows"])
             result.rendered += len(res["rows"])
@@ -338,6 +589,7 @@ def render_folder(
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), unit="file", disable=not progress or not jobs, dynamic_ncols=True)
+    finished = False
     try:
         if n_workers == 1:
             os.environ.setdefault("PYOPENGL_PLATFORM", backend)
@@ -381,11 +633,34 @@ def render_folder(
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+        finished = True
     finally:
         bar.close()
-        # Whatever finished is recorded, also after Ctrl-C, so a rerun resumes from here.
-        mio.write_manifest(out_dir, rows)
-        mio.write_errors(out_dir, result.failed)
-        mio.write_json(out_dir / mio.METAIMAGE_JSON, metaimage_metadata(cfg, backend, gl_renderer))
+        # Whatever finished is recorded, also after Ctrl-C or an unexpected error, so a
+        # rerun resumes from here; each of the three files is written even if another
+        # cannot be.
+        problems = _write_outputs(
+            out_dir, rows, result.failed, lambda: metaimage_info(cfg, backend, gl_renderer)
+        )
         result.seconds = time.perf_counter() - t0
+        if problems and finished:
+            raise RenderError("could not write the dataset files: " + "; ".join(problems))
+        for problem in problems:
+            # Another exception is on its way out: do not hide it, but say what is missing.
+            logger.error("could not write %s", problem)
     return result
+
+
+def _log_ignored(in_dir: Path, ignored: list[dict[str, str]]) -> None:
+    """Say which entries under ``in_dir`` are not rendered and why (all of them with -v)."""
+    if not ignored:
+        return
+    shown = 5
+    listed = "; ".join(f"{mio.printable(i['source'])} ({i['reason']})" for i in ignored[:shown])
+    more = f"; and {len(ignored) - shown} more (-v lists them)" if len(ignored) > shown else ""
+    what = (
+        "entry that is not a mesh file" if len(ignored) == 1 else "entries that are not mesh files"
+    )
+    logger.info("%s: skipped %d %s: %s%s", in_dir, len(ignored), what, listed, more)
+    for entry in ignored[shown:]:
+        logger.debug("skipped %s (%s)", mio.printable(entry["source"]), entry["reason"])

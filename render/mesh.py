@@ -14,15 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from render.errors import MeshError
+from render.stl import parse_stl
 
 logger = logging.getLogger(__name__)
 
 MESH_SUFFIXES = (".stl", ".obj", ".ply", ".off", ".glb")
-
-_STL_HEADER = 80  # bytes of free text at the start of a binary STL
-_STL_COUNT = 4  # uint32 triangle count after the header
-_STL_RECORD = 50  # normal (3 f4) + 3 vertices (9 f4) + attribute (u2)
-_STL_DTYPE = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
 
 
 @dataclass(frozen=True)
@@ -87,78 +83,6 @@ def bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def _parse_stl(data: bytes, name: str):
-    """Parse STL bytes into (vertices (3f, 3) float64, faces (f, 3) int64), checking sizes first.
-
-    A binary STL is an 80-byte header, a uint32 count n and n 50-byte records, so its
-    length must be exactly 84 + 50 n: the count is checked against the file length
-    before anything is allocated, and a header that claims more triangles than the
-    file holds is reported instead of trusted.
-    """
-    n_bytes = len(data)
-    head = data[:1024].lstrip().lower()
-    if n_bytes >= _STL_HEADER + _STL_COUNT:
-        count = int(np.frombuffer(data, dtype="<u4", count=1, offset=_STL_HEADER)[0])
-        expected = _STL_HEADER + _STL_COUNT + _STL_RECORD * count
-        if expected == n_bytes:
-            records = np.frombuffer(
-                data, dtype=_STL_DTYPE, count=count, offset=_STL_HEADER + _STL_COUNT
-            )
-            vertices = records["vertices"].reshape(-1, 3).astype(np.float64)
-            return vertices, np.arange(len(vertices), dtype=np.int64).reshape(-1, 3)
-    else:
-        count, expected = None, None
-    # Binary STL headers often start with "solid" too, so ASCII needs "facet" as well.
-    if head.startswith(b"solid") and b"facet" in data[:4096].lower():
-        return _parse_ascii_stl(data, name)
-    if count is None:
-        raise MeshError(
-            f"{name}: truncated binary STL: expected at least 84 bytes (80-byte header + "
-            f"4-byte triangle count), found {n_bytes} bytes"
-        )
-    if expected > n_bytes:
-        raise MeshError(
-            f"{name}: truncated or not a binary STL: its header claims {count} triangles "
-            f"({expected} bytes), the file has {n_bytes} bytes"
-        )
-    # Longer than the header says: some exporters pad the end. Read what is claimed.
-    logger.warning(
-        "%s: binary STL has %d bytes after its %d triangles; ignoring them",
-        name,
-        n_bytes - expected,
-        count,
-    )
-    records = np.frombuffer(data, dtype=_STL_DTYPE, count=count, offset=_STL_HEADER + _STL_COUNT)
-    vertices = records["vertices"].reshape(-1, 3).astype(np.float64)
-    return vertices, np.arange(len(vertices), dtype=np.int64).reshape(-1, 3)
-
-
-def _parse_ascii_stl(data: bytes, name: str):
-    """Parse ASCII STL: every ``vertex x y z`` line, three per facet."""
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise MeshError(f"{name}: expected an ASCII STL (text), found non-ASCII bytes") from None
-    coords: list[str] = []
-    for line in text.splitlines():
-        parts = line.split()
-        if parts and parts[0].lower() == "vertex":
-            if len(parts) != 4:
-                raise MeshError(
-                    f"{name}: expected 'vertex x y z' in ASCII STL, found {line.strip()!r}"
-                )
-            coords.extend(parts[1:])
-    try:
-        vertices = np.array(coords, dtype=np.float64).reshape(-1, 3)
-    except ValueError:
-        raise MeshError(f"{name}: ASCII STL has vertex coordinates that are not numbers") from None
-    if len(vertices) % 3:
-        raise MeshError(
-            f"{name}: ASCII STL expected 3 vertices per facet, found {len(vertices)} vertices"
-        )
-    return vertices, np.arange(len(vertices), dtype=np.int64).reshape(-1, 3)
 
 
 def _load_with_trimesh(data: bytes, suffix: str, name: str):
@@ -233,7 +157,7 @@ def mesh_from_bytes(data: bytes, suffix: str, name: str = "<bytes>", merge: bool
         raise MeshError(f"{name}: empty file (0 bytes), expected a {suffix or 'mesh'} file")
     suffix = suffix.lower()
     if suffix == ".stl":
-        vertices, faces = _parse_stl(data, name)
+        vertices, faces = parse_stl(data, name)
     elif suffix in MESH_SUFFIXES:
         vertices, faces = _load_with_trimesh(data, suffix, name)
     else:

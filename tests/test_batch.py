@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -158,3 +160,185 @@ def test_empty_input_folder_and_file_as_output_are_clear_errors(tmp_path):
     afile.write_text("")
     with pytest.raises(RenderError, match="afile: expected a folder, found a file"):
         render_folder(parts, afile, RenderConfig(tile=8), workers=1, progress=False)
+
+
+def _cli_args(src, out, *extra):
+    from render import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["render", str(src), str(out), "--no-progress", *extra])
+
+
+# ------------------------------------------------ file names that are not UTF-8 (item 1)
+
+
+@pytest.mark.gl
+def test_non_utf8_file_names_are_rendered_listed_and_resumed(gl_backend, tmp_path, capsys):
+    src, out = tmp_path / "in", tmp_path / "out"
+    write(src / "x_plus" / "a.stl", binary_stl(box_triangles()))
+    folder = os.fsencode(src / "x_plus")
+    with open(folder + b"/caf\xe9.stl", "wb") as f:  # Latin-1 "café": not UTF-8
+        f.write(binary_stl(box_triangles(extents=(3, 1, 1))))
+    with open(folder + b"/br\xf6ken.stl", "wb") as f:
+        f.write(binary_stl(box_triangles())[:200])
+    args = _cli_args(src, out, "--tile", "8", "--grid", "2x2", "--workers", "1")
+    args.backend = gl_backend
+    assert args.func(args) == 2  # printing the failure must not crash either
+    printed = capsys.readouterr().out
+    assert "x_plus/br\\xf6ken.stl" in printed and "2 rendered, 0 skipped, 1 failed" in printed
+
+    rows = mio.read_manifest(out)
+    # Everything written under OUT is named in UTF-8: the undecodable byte as \xNN.
+    assert [(r["path"], r["source"], r["part_id"]) for r in rows] == [
+        ("x_plus/a_v0.png", "x_plus/a.stl", "x_plus/a"),
+        ("x_plus/caf\\xe9_v0.png", "x_plus/caf\\xe9.stl", "x_plus/caf\\xe9"),
+    ]
+    assert mio.read_png(out / rows[1]["path"]).shape == (16, 16, 3)  # the path names the file
+    errors = mio.read_csv(out / "errors.csv", required=mio.ERROR_COLUMNS)
+    assert [e["source"] for e in errors] == ["x_plus/br\\xf6ken.stl"]
+    assert "truncated" in errors[0]["error"] and "br\\xf6ken.stl" in errors[0]["error"]
+
+    # A rerun resumes (it used to crash the same way every time).
+    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.skipped, res.exit_code) == (0, 2, 2)
+
+
+@pytest.mark.gl
+def test_outputs_are_written_even_when_one_writer_fails(gl_backend, tmp_path, monkeypatch):
+    from render import RenderError
+
+    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+
+    def full_disk(folder, rows):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mio, "write_manifest", full_disk)
+    with pytest.raises(RenderError, match=r"manifest\.csv.*No space left on device"):
+        render_folder(src, out, cfg, workers=1, progress=False)
+    # The other two files are still written.
+    assert [e["source"] for e in mio.read_csv(out / "errors.csv")] == ["z_plus/broken.stl"]
+    assert mio.read_metaimage_info(out).grid == (2, 2)
+    monkeypatch.undo()
+
+    # A manifest that is not even text is replaced, not fatal: with nothing to check the
+    # PNGs against, they are rendered again.
+    (out / "manifest.csv").write_bytes(b"\xff\xfe garbage \x00")
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.skipped, res.exit_code) == (4, 0, 2)
+    assert len(mio.read_manifest(out)) == 4
+
+
+# ------------------------------------------------ damaged images are not skipped (item 2)
+
+
+@pytest.mark.gl
+def test_damaged_or_unverifiable_images_are_rendered_again(gl_backend, tmp_path):
+    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    render_folder(src, out, cfg, workers=1, progress=False)
+    rows = {r["path"]: r for r in mio.read_manifest(out)}
+    for path, r in rows.items():
+        data = (out / path).read_bytes()
+        assert (r["png_bytes"], r["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    good = {p: (out / p).read_bytes() for p in rows}
+
+    # Same size, one byte flipped; and a truncated file.
+    flipped = bytearray(good["x_plus/a_v0.png"])
+    flipped[-20] ^= 0xFF
+    (out / "x_plus/a_v0.png").write_bytes(bytes(flipped))
+    (out / "z_plus/c_v0.png").write_bytes(good["z_plus/c_v0.png"][:30])
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.skipped) == (2, 2)
+    assert sorted(res.damaged) == ["x_plus/a_v0.png", "z_plus/c_v0.png"]
+    assert {p: (out / p).read_bytes() for p in rows} == good
+
+    # A manifest from before the hash column: its images cannot be verified, so they are
+    # rendered again once (documented), and the rewritten manifest carries the hashes.
+    old = mio.MANIFEST_COLUMNS[: mio.MANIFEST_COLUMNS.index("png_bytes")]
+    mio.write_csv(out / "manifest.csv", old, mio.read_manifest(out))
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.skipped, res.damaged) == (4, 0, [])
+    assert all(r["sha256"] for r in mio.read_manifest(out))
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.skipped) == (0, 4)
+
+
+# ------------------------------------------------ input/output folders, skipped entries (item 3)
+
+
+@pytest.mark.parametrize("where", ["same", "class_folder", "deeper", "new_subfolder"])
+def test_output_inside_the_input_is_refused_naming_both(tmp_path, where):
+    from render import RenderError
+
+    src = tmp_path / "parts"
+    write(src / "x_plus" / "a.stl", binary_stl(box_triangles()))
+    out = {
+        "same": src,
+        "class_folder": src / "x_plus",
+        "deeper": src / "x_plus" / "data",
+        "new_subfolder": src / "data",
+    }[where]
+    with pytest.raises(RenderError) as err:
+        render_folder(src, out, RenderConfig(tile=8), workers=1, progress=False)
+    message = str(err.value)
+    assert str(out.resolve()) in message and f"input folder {src.resolve()}" in message
+    assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*")) == [
+        "x_plus",
+        "x_plus/a.stl",
+    ]  # nothing written among the meshes
+
+
+def test_every_skipped_entry_is_reported_with_its_reason(tmp_path):
+    from render.batch import scan_input
+
+    src = tmp_path / "in"
+    write(src / "x_plus" / "good.stl", binary_stl(box_triangles()))
+    (src / "x_plus" / "x.stl").mkdir()  # a folder with a mesh name
+    write(src / "x_plus" / "x.stl" / "inner.stl", binary_stl(box_triangles()))
+    write(src / "x_plus" / "empty.stl", b"")
+    trimesh.creation.box().export(src / "x_plus" / "empty.obj")
+    write(src / "x_plus" / "notes.txt", b"hello")
+    write(src / ".cache" / "y.stl", binary_stl(box_triangles()))
+    write(src / "z_plus" / ".hidden.stl", binary_stl(box_triangles()))
+    os.mkfifo(src / "z_plus" / "pipe.stl")  # reading it would block forever
+    os.symlink(src / "missing.stl", src / "z_plus" / "dangling.stl")
+
+    scan = scan_input(src)
+    assert scan.meshes == [("x_plus/empty.obj", "x_plus"), ("x_plus/good.stl", "x_plus")]
+    failed = {f["source"]: f["error"] for f in scan.failed}
+    assert sorted(failed) == [
+        "x_plus/empty.stl",
+        "x_plus/x.stl",
+        "z_plus/dangling.stl",
+        "z_plus/pipe.stl",
+    ]
+    assert "empty file (0 bytes)" in failed["x_plus/empty.stl"]
+    assert "expected a mesh file, found a folder" in failed["x_plus/x.stl"]
+    assert "broken symbolic link" in failed["z_plus/dangling.stl"]
+    assert "found a named pipe" in failed["z_plus/pipe.stl"]
+    ignored = {i["source"]: i["reason"] for i in scan.ignored}
+    assert sorted(ignored) == [".cache", "x_plus/notes.txt", "z_plus/.hidden.stl"]
+    assert "hidden" in ignored[".cache"] and "not a mesh file" in ignored["x_plus/notes.txt"]
+    assert find_meshes(src) == scan.meshes
+
+
+@pytest.mark.gl
+def test_empty_file_is_reported_as_empty_not_as_a_duplicate(gl_backend, tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    (src / "x_plus").mkdir(parents=True)
+    trimesh.creation.box().export(src / "x_plus" / "empty.obj")
+    write(src / "x_plus" / "empty.stl", b"")
+    (src / "x_plus" / "dir.stl").mkdir()
+    write(src / "x_plus" / "readme.txt", b"not a mesh")
+    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    res = render_folder(src, out, cfg, workers=1, progress=False)
+    assert (res.rendered, res.files, res.exit_code) == (1, 3, 2)
+    assert [r["path"] for r in mio.read_manifest(out)] == ["x_plus/empty_v0.png"]
+    errors = {e["source"]: e["error"] for e in mio.read_csv(out / "errors.csv")}
+    assert sorted(errors) == ["x_plus/dir.stl", "x_plus/empty.stl"]
+    assert "empty file" in errors["x_plus/empty.stl"]
+    assert "same part id" not in errors["x_plus/empty.stl"]
+    assert [i["source"] for i in res.ignored] == ["x_plus/readme.txt"]

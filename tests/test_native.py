@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,8 @@ SCRIPT = textwrap.dedent(
     import sys
     import numpy as np
     import trimesh
-    import metaview
+    from metaview.native import allow_gl_and_tensorflow
+    allow_gl_and_tensorflow()  # what the metaview command does first
     from render import RenderConfig
     from render.core import render_mesh
 
@@ -48,3 +50,63 @@ def test_gl_and_tensorflow_share_a_process(order, tmp_path):
         f"exit {out.returncode} (-11/139 is a segfault):\n{out.stderr[-2000:]}"
     )
     assert out.stdout.strip().endswith("ok")
+
+
+IMPORT_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    before = sys.getdlopenflags()
+    import metaimage, render, train, assets  # noqa: F401
+    with open("/proc/self/maps") as maps:
+        llvm = "libLLVM" in maps.read()
+    heavy = ("tensorflow", "keras", "mlflow", "pyrender", "OpenGL", "trimesh", "PIL")
+    print(json.dumps({
+        "llvm": llvm,
+        "flags": [before, sys.getdlopenflags()],
+        "heavy": sorted(m for m in sys.modules if m.split(".")[0] in heavy),
+    }))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+def test_importing_the_stages_has_no_side_effect():
+    """No stage loads libLLVM or changes dlopen flags at import: only the CLI and tests do."""
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "METAVIEW_NO_DEEPBIND"}
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["llvm"] is False, "importing a stage loaded libLLVM"
+    assert found["flags"][0] == found["flags"][1], "importing a stage changed the dlopen flags"
+    assert found["heavy"] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RTLD_DEEPBIND is Linux-only")
+def test_allow_gl_and_tensorflow_is_idempotent():
+    """Called twice (CLI entry and tests), the preload is applied once and flags set once."""
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from metaview.native import allow_gl_and_tensorflow
+        before = sys.getdlopenflags()
+        first = allow_gl_and_tensorflow()
+        after_first = sys.getdlopenflags()
+        second = allow_gl_and_tensorflow()
+        assert first == second, (first, second)
+        assert sys.getdlopenflags() == after_first
+        if first:
+            assert after_first == before | os.RTLD_DEEPBIND
+            assert "libLLVM" in open("/proc/self/maps").read()
+        print("ok", first)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "METAVIEW_NO_DEEPBIND"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("ok")

@@ -478,3 +478,21 @@ def test_overwrite_never_deletes_meshes_synth_did_not_write(tmp_path):
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*.stl")) == sorted(
         r["file"] for r in rows
     )
+
+
+def test_synth_writes_every_file_atomically(tmp_path, monkeypatch):
+    """Parts, parts.csv and synth.json go through metaimage.io's atomic writer."""
+    from assets.synth import SynthConfig, synth_parts
+    from metaimage import io as mio
+
+    written = []
+    real = mio.atomic_write_bytes
+
+    def spy(path, data):
+        written.append(Path(path).relative_to(tmp_path / "parts").as_posix())
+        return real(path, data)
+
+    monkeypatch.setattr(mio, "atomic_write_bytes", spy)
+    rows = synth_parts(tmp_path / "parts", SynthConfig(per_class=1, seed=0, classes=("z_plus",)))
+    assert sorted(written) == sorted([r["file"] for r in rows] + ["parts.csv", "synth.json"])
+    assert not list((tmp_path / "parts").rglob("*.tmp"))
