@@ -71,10 +71,11 @@ def model_images_per_s(size: int, batch: int, steps: int, n_classes: int = 5) ->
     import numpy as np
     import tensorflow as tf
 
-    from train import fit, model
+    from train import fit
+    from train.models import create_model
 
     keras.utils.set_random_seed(0)
-    net = model.build_model("efficientnet-b0", n_classes, size, "none")
+    net = create_model("efficientnet-b0", n_classes, size, "none")
     fit._compile(net, 1e-3, n_classes)
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (batch, size, size, 3)).astype("float32")

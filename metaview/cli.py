@@ -15,12 +15,10 @@ import sys
 
 from metaview import __version__
 from metaview.errors import MetaviewError
+from metaview.native import allow_gl_and_tensorflow
+from metaview.options import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 
-# Exit codes, documented in the README.
-EXIT_OK = 0
-EXIT_ERROR = 1  # a user error: bad option, bad file, nothing done
-EXIT_PARTIAL = 2  # a batch completed but some inputs failed (see errors.csv)
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +99,8 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``metaview`` command and return its exit code."""
+    # First, before any stage imports TensorFlow or pyrender (see metaview/native.py).
+    allow_gl_and_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)

@@ -18,6 +18,8 @@ import os
 import time
 from pathlib import Path
 
+from metaview.options import EXIT_OK
+
 log = logging.getLogger(__name__)
 
 #: Demo defaults, chosen so the whole demo takes a few minutes on 2 CPU cores:
@@ -174,8 +176,8 @@ def run(args: argparse.Namespace) -> int:
 
     # 4. Predict held-out parts from their meshes, with the best run of the experiment.
     t = _step(4, "predict")
-    from train.predict import format_prediction, load_model, predict_files
-    from train.registry import make_client, read_run_json
+    from train.inference import format_prediction, load_model, predict_files
+    from train.tracking import make_client, read_run_json
 
     loaded = load_model("best", tracking_uri=res.tracking_uri)
     if loaded.run_id != res.run_id:
@@ -204,13 +206,13 @@ def run(args: argparse.Namespace) -> int:
     if res.artifact_uri:
         _say(f"  artifacts of this run: {res.artifact_uri}")
     _say(json.dumps({"run_id": res.run_id, "test_accuracy": m.get("test_accuracy")}))
-    return 0
+    return EXIT_OK
 
 
 def _imagenet_available(model: str) -> bool:
     """True when the ImageNet weights of ``model`` load: cached, or downloaded now."""
     from train.errors import TrainError
-    from train.model import build_backbone
+    from train.models.efficientnet import build_backbone
 
     try:
         build_backbone(model, 32, "imagenet")

@@ -1,9 +1,19 @@
-"""``metaview render IN OUT``: the render stage's sub-command (no heavy imports here)."""
+"""``metaview render IN OUT``: the render stage's sub-command (no heavy imports here).
+
+The options are :class:`render.config.RenderConfig`'s fields (help, type and default
+from the dataclass, see :mod:`metaview.options`), with ``rows`` and ``cols`` as one
+``--grid ROWSxCOLS``, plus the batch options (``--workers``, ``--force``, ``--no-progress``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+
+from metaview.options import add_config_options, config_kwargs
+from render.config import RenderConfig
+
+_GRID_FIELDS = ("rows", "cols")  # one option: --grid ROWSxCOLS
 
 
 def _grid(text: str) -> tuple[int, int]:
@@ -34,47 +44,14 @@ def register(sub) -> None:
         "input", metavar="IN", help="folder of meshes; first-level subfolders are labels"
     )
     p.add_argument("output", metavar="OUT", help="dataset folder to write")
-    p.add_argument("--tile", type=int, default=64, help="tile size in pixels (default 64)")
+    add_config_options(p, RenderConfig, exclude=_GRID_FIELDS)
     p.add_argument(
         "--grid",
         type=_grid,
-        default=(10, 10),
+        default=(RenderConfig.rows, RenderConfig.cols),
         metavar="ROWSxCOLS",
-        help="view grid: rows step the elevation, columns the azimuth (default 10x10)",
-    )
-    p.add_argument(
-        "--variants",
-        type=int,
-        default=1,
-        metavar="K",
-        help="meta-images per part: variant 0 is the canonical grid, the others "
-        "turn the part by a seeded random rotation (default 1)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the variant rotations (default 0)")
-    p.add_argument(
-        "--normals",
-        choices=("object", "camera"),
-        default="object",
-        help="colour by the part-frame normal (default) or the view-frame normal",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("auto", "egl", "osmesa"),
-        default="auto",
-        help="headless OpenGL: auto tries EGL, then OSMesa (default auto)",
-    )
-    p.add_argument(
-        "--max-faces",
-        type=int,
-        default=None,
-        metavar="N",
-        help="simplify meshes to about N faces before drawing (default tile*tile/2)",
-    )
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=0.05,
-        help="free border per tile side, fraction of half a tile (default 0.05)",
+        help="view grid: rows step the elevation, columns the azimuth (default "
+        f"{RenderConfig.rows}x{RenderConfig.cols})",
     )
     p.add_argument(
         "--workers",
@@ -93,22 +70,13 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from render.batch import render_folder
-    from render.config import RenderConfig
     from render.errors import RenderError
 
     if args.workers is not None and args.workers < 1:
         raise RenderError(f"--workers: expected a positive integer, got {args.workers}")
     rows, cols = args.grid
     cfg = RenderConfig(
-        tile=args.tile,
-        rows=rows,
-        cols=cols,
-        normals=args.normals,
-        margin=args.margin,
-        max_faces=args.max_faces,
-        backend=args.backend,
-        variants=args.variants,
-        seed=args.seed,
+        rows=rows, cols=cols, **config_kwargs(RenderConfig, args, exclude=_GRID_FIELDS)
     )
     logging.getLogger(__name__).info("render config %s (hash %s)", cfg.to_dict(), cfg.config_hash())
     quiet = getattr(args, "quiet", False)

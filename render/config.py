@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from metaview.options import option
 from render.errors import RenderError
 
 NORMAL_MODES = ("object", "camera")
@@ -27,18 +28,55 @@ RENDER_VERSION = 1
 class RenderConfig:
     """How meshes become meta-images. Every field has a default.
 
-    The meta-image is ``rows * tile`` pixels high and ``cols * tile`` wide.
+    The meta-image is ``rows * tile`` pixels high and ``cols * tile`` wide. Each
+    field's help text is in its metadata: ``metaview render`` makes its options
+    from it (rows and cols as one ``--grid ROWSxCOLS``).
     """
 
-    tile: int = 64  # tile size in pixels (square)
-    rows: int = 10  # grid rows: one elevation per row, from near-top (+Z) down to near-bottom
-    cols: int = 10  # grid columns: one azimuth per column, 0 deg first, counter-clockwise about +Z
-    normals: str = "object"  # "object": colour = part-frame normal; "camera": view-frame normal
-    margin: float = 0.05  # free border on each side of a tile, as a fraction of half a tile
-    max_faces: int | None = None  # simplification cap in faces; None: auto (see face_budget)
-    backend: str = "auto"  # "auto" (EGL, else OSMesa), "egl" or "osmesa"
-    variants: int = 1  # meta-images per part; variant 0 is the canonical grid
-    seed: int = 0  # seed of the variant rotations (with the part id and variant index)
+    tile: int = field(default=64, metadata=option("tile size in pixels (square)"))
+    rows: int = field(
+        default=10,
+        metadata=option("grid rows: one elevation per row, from near-top (+Z) to near-bottom"),
+    )
+    cols: int = field(
+        default=10,
+        metadata=option("grid columns: one azimuth per column, 0 deg first, counter-clockwise"),
+    )
+    normals: str = field(
+        default="object",
+        metadata=option(
+            "colour by the part-frame normal ('object') or the view-frame normal ('camera')",
+            choices=NORMAL_MODES,
+        ),
+    )
+    margin: float = field(
+        default=0.05,
+        metadata=option("free border on each side of a tile, as a fraction of half a tile"),
+    )
+    max_faces: int | None = field(
+        default=None,
+        metadata=option(
+            "simplify meshes to about N faces before drawing (see face_budget)",
+            metavar="N",
+            default_help="tile*tile/2",
+        ),
+    )
+    backend: str = field(
+        default="auto",
+        metadata=option("headless OpenGL: 'auto' tries EGL, then OSMesa", choices=BACKENDS),
+    )
+    variants: int = field(
+        default=1,
+        metadata=option(
+            "meta-images per part: variant 0 is the canonical grid, the others turn the part "
+            "by a seeded random rotation",
+            metavar="K",
+        ),
+    )
+    seed: int = field(
+        default=0,
+        metadata=option("seed of the variant rotations (with the part id and variant index)"),
+    )
 
     def __post_init__(self) -> None:
         def fail(field: str, why: str) -> None:

@@ -6,7 +6,11 @@ import os
 
 import pytest
 
-import metaview  # noqa: F401 - first: lets Mesa GL and TensorFlow share the test process
+from metaview.native import allow_gl_and_tensorflow
+
+# First, before any test imports TensorFlow or pyrender: lets Mesa GL and TensorFlow
+# share the test process (see metaview/native.py). Importing a stage no longer does it.
+allow_gl_and_tensorflow()
 
 # TensorFlow's C++ logging floods the output at import; keep errors only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,3 +23,87 @@ def _isolated_mlflow(tmp_path, monkeypatch):
     """Point MLflow at a per-test sqlite store so no test writes ./mlflow.db or ./mlruns."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)
+
+
+# -- shared fixtures: data and models (helpers in tests/_*_fixtures.py) ------------------------
+
+from _render_fixtures import gl_backend  # noqa: E402,F401 - the fixture, registered here
+from _toy_fixtures import (  # noqa: E402
+    Toy,
+    log_history_run,
+    make_toy_dataset,
+    render_in_subprocess,
+    toy_split,
+    train_tiny,
+)
+
+
+@pytest.fixture(scope="session")
+def toy(tmp_path_factory) -> Toy:
+    """Session fixture: the separable toy dataset, its split and a tiny model trained on it."""
+    root = tmp_path_factory.mktemp("toy")
+    dataset = make_toy_dataset(root / "data")
+    split = toy_split()
+    model, history = train_tiny(dataset, split)
+    return Toy(dataset, split, model, history)
+
+
+@pytest.fixture
+def four_runs() -> dict[str, str]:
+    """Four runs in the per-test store, name -> run id; best first by the selection order.
+
+    ``old_good`` (F1 0.90, loss 0.30, 3 epochs), ``tie_worse_loss`` (0.90, 0.40, 2 epochs),
+    ``latest`` (0.60, 4 epochs) and ``crashed`` (0.99 but FAILED, 1 epoch).
+    """
+    return {
+        "old_good": log_history_run("old_good", 0.90, 0.30, 1_000),
+        "tie_worse_loss": log_history_run("tie_worse_loss", 0.90, 0.40, 2_000, epochs_run=2),
+        "latest": log_history_run("latest", 0.60, 0.90, 3_000, epochs_run=4),
+        "crashed": log_history_run("crashed", 0.99, 0.10, 4_000, status="FAILED", epochs_run=1),
+    }
+
+
+@pytest.fixture
+def gl_ok(tmp_path):
+    """Skip with the reason when no headless GL context can be made in a subprocess."""
+    import trimesh
+
+    probe = tmp_path / "probe.stl"
+    trimesh.creation.box().export(probe)
+    res = render_in_subprocess({"tile": 8, "rows": 2, "cols": 2}, [(probe, tmp_path / "probe.png")])
+    if res.returncode != 0:
+        pytest.skip(f"cannot render in a subprocess (no GL): {res.stderr[-500:]}")
+
+
+@pytest.fixture
+def register_tiny_model(monkeypatch):
+    """A function that registers "test-tiny" in the model registry for this test; returns the name.
+
+    The model is pooling -> softmax, with a layer named "pool" as the registry's contract
+    asks; ``register_tiny_model(nan=True)`` makes its output weights NaN (the NaN-loss path).
+    """
+    import functools
+
+    from train import models
+
+    def build(n_classes, image_size, weights, dropout, nan=False):
+        import keras
+
+        inp = keras.Input((image_size, image_size, 3))
+        x = keras.layers.GlobalMaxPooling2D(name="pool")(inp)
+        init = keras.initializers.Constant(float("nan")) if nan else "zeros"
+        out = keras.layers.Dense(n_classes, "softmax", kernel_initializer=init, name="predictions")
+        return keras.Model(inp, out(x))
+
+    def register(nan: bool = False) -> str:
+        spec = models.ModelSpec(
+            name="test-tiny",
+            family="test",
+            input_kind="image",
+            input_size=32,
+            build=functools.partial(build, nan=nan),
+        )
+        monkeypatch.setitem(models._MODELS, spec.name, spec)
+        return spec.name
+
+    return register

@@ -1,4 +1,4 @@
-"""Training end to end: a real learning run recorded in MLflow, metrics, NaN and Ctrl-C."""
+"""Training end to end: a real learning run recorded in MLflow, NaN, Ctrl-C, init-from, phase 2."""
 
 from __future__ import annotations
 
@@ -13,67 +13,7 @@ from train import fit
 from train.config import TrainConfig
 from train.errors import TrainError
 
-# -- metrics (cheap) --------------------------------------------------------------------------
-
-
-def test_scores_from_confusion_by_hand():
-    cm = np.array([[3, 1, 0], [0, 2, 0], [0, 0, 0]])  # class 2 never occurs nor is predicted
-    s = fit.scores_from_confusion(cm)
-    assert s["accuracy"] == pytest.approx(5 / 6)
-    np.testing.assert_allclose(s["precision"], [1.0, 2 / 3, 0.0])
-    np.testing.assert_allclose(s["recall"], [3 / 4, 1.0, 0.0])
-    f1 = [2 * 1 * 0.75 / 1.75, 2 * (2 / 3) * 1.0 / (2 / 3 + 1.0)]
-    assert s["precision_macro"] == pytest.approx((1 + 2 / 3) / 2)  # absent class 2 left out
-    assert s["recall_macro"] == pytest.approx((0.75 + 1.0) / 2)
-    assert s["f1_macro"] == pytest.approx(sum(f1) / 2)
-    # A class predicted but never true counts (precision 0).
-    s2 = fit.scores_from_confusion(np.array([[1, 1], [0, 0]]))
-    assert s2["precision_macro"] == pytest.approx(0.5)
-
-
-def test_confusion_matrix_rows_true_columns_predicted():
-    cm = fit.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 0]), 3)
-    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 0]])
-
-
-@pytest.mark.tf
-def test_keras_epoch_metrics_equal_numpy_over_several_batches():
-    rng = np.random.default_rng(0)
-    k = 4
-    metrics = fit.make_metrics(k)
-    y_all, p_all = [], []
-    for _ in range(5):
-        y = rng.integers(0, k, 7)
-        p = rng.dirichlet(np.ones(k), 7).astype(np.float32)
-        for m in metrics:
-            m.update_state(y.reshape(-1, 1), p, sample_weight=np.full(7, 3.0))  # weights ignored
-        y_all.append(y)
-        p_all.append(p)
-    s = fit.scores_from_confusion(
-        fit.confusion_matrix(np.concatenate(y_all), np.concatenate(p_all).argmax(1), k)
-    )
-    for m in metrics:
-        assert float(m.result()) == pytest.approx(s[m.name], abs=1e-6), m.name
-    metrics[0].reset_state()
-    assert float(metrics[0].result()) == 0.0
-
-
-# -- tiny models for failure paths ------------------------------------------------------------
-
-
-def _tiny_model(nan: bool):
-    import keras
-
-    def build(model, n_classes, image_size=None, weights="none", dropout=0.2):
-        inp = keras.Input((image_size, image_size, 3))
-        x = keras.layers.GlobalMaxPooling2D(name="pool")(inp)
-        init = keras.initializers.Constant(float("nan")) if nan else "zeros"
-        out = keras.layers.Dense(n_classes, "softmax", kernel_initializer=init, name="predictions")(
-            x
-        )
-        return keras.Model(inp, out)
-
-    return build
+# -- failure paths, on a tiny registered model (conftest.register_tiny_model) ---------------
 
 
 def _only_run(status=None):
@@ -87,12 +27,10 @@ def _only_run(status=None):
 
 
 @pytest.mark.tf
-def test_nan_loss_stops_with_error_and_run_failed(tmp_path, monkeypatch):
-    from train import model
-
+def test_nan_loss_stops_with_error_and_run_failed(tmp_path, register_tiny_model):
     root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=8)
-    monkeypatch.setattr(model, "build_model", _tiny_model(nan=True))
-    cfg = TrainConfig(image_size=32, weights="none", epochs=3, batch_size=4)
+    name = register_tiny_model(nan=True)
+    cfg = TrainConfig(model=name, image_size=32, weights="none", epochs=3, batch_size=4)
     with pytest.raises(TrainError, match="NaN"):
         fit.train(cfg, root)
     run = _only_run()
@@ -101,18 +39,16 @@ def test_nan_loss_stops_with_error_and_run_failed(tmp_path, monkeypatch):
 
 
 @pytest.mark.tf
-def test_interrupted_run_ends_killed(tmp_path, monkeypatch):
-    from train import model
-
+def test_interrupted_run_ends_killed(tmp_path, monkeypatch, register_tiny_model):
     root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=8)
-    monkeypatch.setattr(model, "build_model", _tiny_model(nan=False))
+    name = register_tiny_model()
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(fit, "_fit_phase", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        fit.train(TrainConfig(image_size=32, weights="none", epochs=1), root)
+        fit.train(TrainConfig(model=name, image_size=32, weights="none", epochs=1), root)
     assert _only_run().info.status == "KILLED"
 
 
@@ -251,11 +187,12 @@ def test_logged_model_predicts_the_test_split_as_logged(learned):
 
 @pytest.mark.tf
 @pytest.mark.slow
-def test_best_model_loads_through_the_registry(learned, monkeypatch):
-    registry = pytest.importorskip("train.registry")
+def test_best_model_loads_by_spec(learned, monkeypatch):
+    from train.inference import load_model
+
     result, _, uri = learned
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    loaded = registry.load_model("best")
+    loaded = load_model("best")
     assert loaded.run_id == result.run_id
     assert loaded.labels == ["x_plus", "y_plus"] and loaded.image_size == 32
 
@@ -303,10 +240,11 @@ def test_phase_two_fine_tunes_top_layers_of_a_pretrained_backbone(tmp_path):
     """A local backbone file (frozen) -> head training -> top layers unfrozen at a lower LR."""
     from mlflow import MlflowClient
 
-    from train import model, tracking
+    from train import tracking
+    from train.models.efficientnet import build_backbone
 
     weights = tmp_path / "backbone.weights.h5"
-    model.build_backbone("efficientnet-b0", 32, "none").save_weights(str(weights))
+    build_backbone("efficientnet-b0", 32, "none").save_weights(str(weights))
     root = make_dataset_folder(tmp_path / "ds", parts_per_class=4, tile=16)
     cfg = TrainConfig(
         image_size=32,

@@ -37,3 +37,12 @@ def test_misclassified_contact_sheet_caps_images(tmp_path):
 
 def test_misclassified_empty_still_writes_a_png(tmp_path):
     _is_png(plots.plot_misclassified([], [], [], [], tmp_path / "none.png"))
+
+
+def test_run_curves_one_panel_per_metric(tmp_path):
+    curves = {
+        "val_loss": [("a", [0, 1, 2], [1.0, 0.8, 0.7]), ("a", [0, 1], [0.9, 0.5])],  # same names
+        "val_f1_macro": [],
+    }
+    w, h = _is_png(plots.plot_run_curves(curves, tmp_path / "runs.png"))
+    assert (w, h) == (1000, 380)  # two panels of 5 x 3.8 in at 100 dpi

@@ -3,88 +3,20 @@
 from __future__ import annotations
 
 import csv
-import os
 
 import pytest
-from _modeluse_fixtures import cli, log_fake_run
+from _toy_fixtures import cli
 
 from metaimage.io import image_size
-from train import registry, runs
-
-
-def _uri() -> str:
-    return os.environ["MLFLOW_TRACKING_URI"]
-
-
-def _run(name, f1, loss, start, status="FINISHED", epochs_run=3, **metrics):
-    history = {
-        "val_loss": [loss + 0.1 * (epochs_run - i) for i in range(epochs_run)],
-        "val_f1_macro": [f1 * (i + 1) / epochs_run for i in range(epochs_run)],
-    }
-    final = {
-        "best_val_f1_macro": f1,
-        "best_val_loss": loss,
-        "best_val_accuracy": f1 + 0.01,
-        "test_accuracy": f1 - 0.02,
-        "test_f1_macro": f1 - 0.03,
-        **metrics,
-    }
-    return log_fake_run(
-        _uri(), metrics=final, history=history, start_time=start, run_name=name, status=status,
-        params={"epochs": 10, "model": "efficientnet-b0", "image_size": 64}, artifacts=False,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def four_runs():
-    return {
-        "old_good": _run("old_good", 0.90, 0.30, 1_000),
-        "tie_worse_loss": _run("tie_worse_loss", 0.90, 0.40, 2_000, epochs_run=2),
-        "latest": _run("latest", 0.60, 0.90, 3_000, epochs_run=4),
-        "crashed": _run("crashed", 0.99, 0.10, 4_000, status="FAILED", epochs_run=1),
-    }
-
-
-def test_rows_best_first_with_markers(four_runs):
-    client = registry.make_client()
-    rows, ordered = runs.collect_runs(client, registry.get_experiment_id(client))
-
-    assert [r.run_name for r in rows] == ["old_good", "tie_worse_loss", "latest", "crashed"]
-    assert [r.info.run_id for r in ordered] == [r.run_id for r in rows]
-    best = rows[0]
-    assert best.marker == "*"  # best, not (yet) champion
-    assert [r.marker for r in rows[1:]] == ["", "", ""]
-    assert best.run_id == four_runs["old_good"]
-    assert best.model == "efficientnet-b0" and best.image_size == "64"
-    assert best.epochs == "3/10" and rows[1].epochs == "2/10" and rows[2].epochs == "4/10"
-    assert best.val_f1 == pytest.approx(0.90) and best.val_accuracy == pytest.approx(0.91)
-    assert best.test_accuracy == pytest.approx(0.88) and best.test_f1 == pytest.approx(0.87)
-    assert best.duration_s == pytest.approx(2.0)  # start + 2 s in log_fake_run
-    assert rows[3].status == "FAILED"
-    # The same order as model selection.
-    assert (
-        registry.find_best_run(client, registry.get_experiment_id(client)).info.run_id
-        == best.run_id
-    )
-
-
-def test_champion_marker(four_runs, monkeypatch):
-    client = registry.make_client()
-    monkeypatch.setattr(registry, "champion_run_id", lambda c: four_runs["latest"])
-    rows, _ = runs.collect_runs(client, registry.get_experiment_id(client))
-    assert {r.run_name: r.marker for r in rows} == {
-        "old_good": "*",
-        "tie_worse_loss": "",
-        "latest": "C",
-        "crashed": "",
-    }
+from train import runs
+from train.tracking.compare import RunRow
 
 
 def test_table_text():
     rows = [
-        runs.RunRow("*C", "a" * 32, "r1", "efficientnet-b0", "64", "3/10",
+        RunRow("*C", "a" * 32, "r1", "efficientnet-b0", "64", "3/10",
                     0.9, 0.91, 0.8, 0.81, 75.0, "FINISHED"),
-        runs.RunRow("", "b" * 32, "r2", "efficientnet-b1", "240", "1/10",
+        RunRow("", "b" * 32, "r2", "efficientnet-b1", "240", "1/10",
                     None, None, None, None, None, "FAILED"),
     ]  # fmt: skip
     lines = runs.format_table(rows).splitlines()

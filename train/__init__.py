@@ -1,19 +1,33 @@
-"""Meta-images -> EfficientNet classifier, tracked in MLflow; prediction and export.
+"""Meta-images -> classifier, tracked in MLflow; prediction and export.
+
+The package, by concern:
+
+- :mod:`train.config`     ``TrainConfig``, the frozen, validated training configuration
+  (its fields' help texts are ``metaview train``'s options);
+- :mod:`train.data`       read a rendered dataset folder, split by part, tf.data pipeline;
+- :mod:`train.augment`    tile-shuffle augmentation as TensorFlow ops;
+- :mod:`train.models`     the model registry (``create_model(name, ...)``, ``list_models()``)
+  and the families in it (``train.models.efficientnet``), the classifier head and what
+  training does to it (``train.models.classifier``);
+- :mod:`train.metrics`    confusion matrix, accuracy and macro precision/recall/F1, as
+  NumPy functions and as Keras metrics;
+- :mod:`train.fit`        ``train(cfg, dataset_dir)``: fit, evaluate, log one MLflow run;
+- :mod:`train.plots`      every plot: confusion matrix, training curves, misclassified
+  contact sheet, the runs' validation curves;
+- :mod:`train.tracking`   the only code that talks to MLflow: store, run adapter, tag
+  names, best-run selection, champion promotion, reading runs back;
+- :mod:`train.inference`  load a model from any ``--model`` spec, predict, export to TFLite;
+- :mod:`train.runs`       ``metaview runs``: the runs as a table, CSV and plot;
+- :mod:`train.cli`, :mod:`train.cli_model`  the ``train``, ``predict``, ``runs`` and
+  ``export`` sub-commands (thin: parse, build a config, call one function).
+
+Dependencies point one way: ``fit`` -> ``models``, ``metrics``, ``plots``, ``tracking``,
+``inference`` (for ``--init-from``); ``inference`` -> ``tracking``; ``tracking`` imports
+none of them.
 
 Importing this package is cheap: TensorFlow, Keras, MLflow and matplotlib are
-imported only by the modules that need them (``train.data``, ``train.model``,
-``train.fit``, ``train.tracking``, ``train.plots``), never by ``train`` itself
-or by ``train.cli``.
-
-The training pipeline, in order:
-
-- :mod:`train.config`   ``TrainConfig``, the frozen, validated training configuration;
-- :mod:`train.data`     read a rendered dataset folder, split by part, tf.data pipeline;
-- :mod:`train.augment`  tile-shuffle augmentation as TensorFlow ops;
-- :mod:`train.model`    EfficientNetB0-B7 registry and the classifier head;
-- :mod:`train.fit`      ``train(cfg, dataset_dir)``: fit, evaluate, log one MLflow run;
-- :mod:`train.tracking` the one adapter between metaview and MLflow;
-- :mod:`train.plots`    confusion matrix, training curves, misclassified contact sheet.
+imported only inside the functions that need them, never by ``train`` itself or
+by ``train.cli``.
 """
 
 from train.errors import TrainError

@@ -1,16 +1,23 @@
-"""``metaview train``: train an EfficientNet on a rendered dataset folder, as one MLflow run.
+"""``metaview train``: train a classifier on a rendered dataset folder, as one MLflow run.
 
-Only argparse at module level: TensorFlow and MLflow are imported when the
-command runs, so ``metaview --help`` stays fast.
+The options are :class:`train.config.TrainConfig`'s fields (help, type and default
+from the dataclass, see :mod:`metaview.options`), plus the dataset folder and the
+tracking options. Only argparse and the config at module level: TensorFlow and
+MLflow are imported when the command runs, so ``metaview --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from train.config import MODELS, TrainConfig
+from metaview.options import EXIT_OK, add_config_options, add_tracking_options, config_kwargs
+from train.config import TrainConfig
+from train.models import get_model_spec, list_models
 
-_D = TrainConfig()
+
+def _model_help() -> str:
+    sizes = ", ".join(f"{name}={get_model_spec(name).input_size}" for name in list_models())
+    return f"registered model name; native input sizes: {sizes}"
 
 
 def register(sub) -> None:
@@ -33,148 +40,17 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("data", metavar="DATA", help="dataset folder written by 'metaview render'")
-    g = p.add_argument_group("model")
-    g.add_argument(
-        "--model",
-        choices=list(MODELS),
-        default=_D.model,
-        metavar="NAME",
-        help=f"efficientnet-b0 ... efficientnet-b7 (default {_D.model}; native sizes "
-        + ", ".join(f"{k[-2:]}={v[1]}" for k, v in MODELS.items())
-        + ")",
+    add_config_options(
+        p, TrainConfig, overrides={"model": {"choices": list_models(), "help": _model_help()}}
     )
-    g.add_argument(
-        "--image-size",
-        type=int,
-        default=_D.image_size,
-        metavar="PX",
-        help="model input size in pixels (default: the model's native size)",
-    )
-    g.add_argument(
-        "--weights",
-        default=_D.weights,
-        metavar="W",
-        help="'imagenet' (default; downloaded once to ~/.keras/models/), 'none' (train the "
-        "whole network from scratch) or a path to a .h5/.weights.h5 backbone weights file",
-    )
-    g.add_argument(
-        "--dropout", type=float, default=_D.dropout, help=f"dropout rate (default {_D.dropout})"
-    )
-    g.add_argument(
-        "--init-from",
-        default=_D.init_from,
-        metavar="RUN_ID",
-        help="start from the model of a previous run (its output layer is replaced when the "
-        "classes differ; its backbone is frozen for phase 1)",
-    )
-    g = p.add_argument_group("training")
-    g.add_argument(
-        "--epochs", type=int, default=_D.epochs, help=f"max epochs (default {_D.epochs})"
-    )
-    g.add_argument("--batch-size", type=int, default=_D.batch_size, help=f"default {_D.batch_size}")
-    g.add_argument(
-        "--learning-rate",
-        type=float,
-        default=_D.learning_rate,
-        help="phase 1 Adam learning rate (default: 1e-3 with a frozen pretrained backbone, "
-        "1e-4 from scratch)",
-    )
-    g.add_argument(
-        "--patience",
-        type=int,
-        default=_D.patience,
-        help=f"early stopping patience in epochs on val_loss (default {_D.patience})",
-    )
-    g.add_argument(
-        "--lr-patience",
-        type=int,
-        default=_D.lr_patience,
-        help=f"epochs without improvement before the LR is halved (default {_D.lr_patience})",
-    )
-    g.add_argument(
-        "--fine-tune-layers",
-        type=int,
-        default=_D.fine_tune_layers,
-        metavar="N",
-        help="phase 2: unfreeze the top N backbone layers (BatchNorm stays frozen) and train "
-        "again at --fine-tune-learning-rate (default 0: no phase 2)",
-    )
-    g.add_argument(
-        "--fine-tune-epochs",
-        type=int,
-        default=_D.fine_tune_epochs,
-        help=f"phase 2 max epochs (default {_D.fine_tune_epochs})",
-    )
-    g.add_argument(
-        "--fine-tune-learning-rate",
-        type=float,
-        default=_D.fine_tune_learning_rate,
-        help=f"phase 2 learning rate (default {_D.fine_tune_learning_rate})",
-    )
-    g.add_argument(
-        "--no-shuffle-tiles",
-        dest="shuffle_tiles",
-        action="store_false",
-        help="turn off tile-shuffle augmentation of the training split",
-    )
-    g.add_argument(
-        "--no-class-weights",
-        dest="class_weights",
-        action="store_false",
-        help="do not weight the loss by inverse class frequency",
-    )
-    g.add_argument(
-        "--val-fraction",
-        type=float,
-        default=_D.val_fraction,
-        help=f"fraction of each class's parts for validation (default {_D.val_fraction})",
-    )
-    g.add_argument(
-        "--test-fraction",
-        type=float,
-        default=_D.test_fraction,
-        help=f"fraction of each class's parts for test, unless DATA/test_parts.txt exists "
-        f"(default {_D.test_fraction})",
-    )
-    g.add_argument("--seed", type=int, default=_D.seed, help=f"default {_D.seed}")
-    g = p.add_argument_group("tracking")
-    g.add_argument(
-        "--experiment",
-        default=None,
-        help="MLflow experiment (default $MLFLOW_EXPERIMENT_NAME or 'metaview')",
-    )
+    g = add_tracking_options(p)
     g.add_argument("--run-name", default=None, help="MLflow run name (default: MLflow's)")
-    g.add_argument(
-        "--tracking-uri",
-        default=None,
-        metavar="URI",
-        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
-    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``metaview train``; return the exit code."""
-    cfg = TrainConfig(
-        model=args.model,
-        image_size=args.image_size,
-        weights=args.weights,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        dropout=args.dropout,
-        patience=args.patience,
-        lr_patience=args.lr_patience,
-        fine_tune_layers=args.fine_tune_layers,
-        fine_tune_epochs=args.fine_tune_epochs,
-        fine_tune_learning_rate=args.fine_tune_learning_rate,
-        shuffle_tiles=args.shuffle_tiles,
-        class_weights=args.class_weights,
-        val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-        init_from=args.init_from,
-    )
+    cfg = TrainConfig(**config_kwargs(TrainConfig, args))
     from train import fit, tracking
 
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
@@ -202,13 +78,14 @@ def run(args: argparse.Namespace) -> int:
         f"recall {m['test_recall_macro']:.3f}, f1 {m['test_f1_macro']:.3f} (macro)"
     )
     for label in result.labels:
+        key = tracking.key_part(label)  # the metric key of a class name
         print(
-            f"    {label:>12}: precision {m[f'test_precision.{label}']:.3f}, "
-            f"recall {m[f'test_recall.{label}']:.3f}"
+            f"    {label:>12}: precision {m[f'test_precision.{key}']:.3f}, "
+            f"recall {m[f'test_recall.{key}']:.3f}"
         )
     if result.promoted:
         print("  this run is now the best of the experiment (registry alias 'champion')")
     print(f"  artifacts: {result.artifact_uri} (plots/, confusion_matrix.json, model/)")
     ui = f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else f"open {uri}"
     print(f"  next: metaview runs | metaview predict PART.stl | {ui}")
-    return 0
+    return EXIT_OK

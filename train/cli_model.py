@@ -1,7 +1,8 @@
 """Sub-commands that use trained runs: ``predict``, ``runs`` and ``export``.
 
-Nothing heavy is imported here: TensorFlow and MLflow load inside the run
-functions, so ``metaview --help`` stays fast.
+Each parses its options and calls one library function (:mod:`train.inference`,
+:mod:`train.runs`). Nothing heavy is imported here: TensorFlow and MLflow load
+inside those functions, so ``metaview --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import json
 import sys
 
-EXIT_PARTIAL = 2
+from metaview.options import EXIT_OK, EXIT_PARTIAL, add_tracking_options, positive_int
 
 _MODEL_HELP = (
     "'best' (the default: the best finished run of the experiment by validation macro F1), "
@@ -29,16 +30,7 @@ def register(sub) -> None:
 def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
     if model:
         p.add_argument("--model", default="best", metavar="SPEC", help=_MODEL_HELP)
-    p.add_argument(
-        "--experiment",
-        default=None,
-        help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or 'metaview')",
-    )
-    p.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
-    )
+    add_tracking_options(p)
 
 
 def _say(text: str, err: bool = False) -> None:
@@ -67,7 +59,7 @@ def _register_predict(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list instead of text lines")
     p.add_argument(
         "--top",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="K",
         help="show only the K most probable classes per input (default: all)",
@@ -75,18 +67,8 @@ def _register_predict(sub) -> None:
     p.set_defaults(func=run_predict)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def run_predict(args) -> int:
-    from train.predict import format_prediction, load_model, predict_files
+    from train.inference import format_prediction, load_model, predict_files
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
     results = predict_files(args.inputs, loaded)
@@ -107,7 +89,7 @@ def run_predict(args) -> int:
     if failed:
         _say(f"metaview predict: {failed} of {len(results)} inputs failed", err=True)
         return EXIT_PARTIAL
-    return 0
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- runs
@@ -141,19 +123,15 @@ def run_runs(args) -> int:
     _, table = runs_report(args.experiment, args.tracking_uri, csv_path=args.csv, plot_path=plot)
     _say(table)
     _say(f"\nvalidation curves: {plot}" + (f"; CSV: {args.csv}" if args.csv else ""))
-    return 0
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- export
 
 
 def _register_export(sub) -> None:
-    from_modes = (
-        "float32",
-        "float16",
-        "dynamic",
-        "int8",
-    )  # = train.export.MODES (not imported: light)
+    from train.inference.export import IO_TYPES, MODES
+
     p = sub.add_parser(
         "export",
         help="export a trained model to TFLite (float32, float16, dynamic or int8)",
@@ -168,14 +146,14 @@ def _register_export(sub) -> None:
     _common(p)
     p.add_argument(
         "--quantize",
-        choices=from_modes,
+        choices=MODES,
         default="float32",
         help="float32, float16 (weights), dynamic (int8 weights), int8 (full integer, "
         "calibrated on the training split) (default: float32)",
     )
     p.add_argument(
         "--io-type",
-        choices=("float32", "int8", "uint8"),
+        choices=IO_TYPES,
         default=None,
         help="input/output tensor type; int8/uint8 need --quantize int8 "
         "(default: int8 for --quantize int8, else float32)",
@@ -188,7 +166,7 @@ def _register_export(sub) -> None:
     )
     p.add_argument(
         "--representative",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="calibration images for int8 from the training split (default: 100)",
@@ -198,7 +176,7 @@ def _register_export(sub) -> None:
 
 
 def run_export(args) -> int:
-    from train.export import export_model
+    from train.inference.export import export_model
 
     r = export_model(
         args.out,
@@ -222,7 +200,7 @@ def run_export(args) -> int:
     ):
         _say(f"{name:8}{acc:>10.3f}{_size(size):>12}{ms:>9.2f} ms")
     _say(f"top-1 agreement with keras: {r.agreement:.3f}")
-    return 0
+    return EXIT_OK
 
 
 def _size(n: int) -> str:

@@ -1,37 +1,25 @@
 """``TrainConfig``: the frozen, validated configuration of one training run.
 
-Pure Python: importing it costs nothing, so the CLI builds (and validates) a
-config before TensorFlow is imported.
+Each field's help text sits in its ``metadata`` (:func:`metaview.options.option`):
+``metaview train`` makes one option per field from it, so a default is stated once.
+
+Cheap to import (the model registry, :mod:`train.models`, imports Keras only when
+it builds a model), so the CLI builds and validates a config before TensorFlow is
+imported.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from metaview.options import option
 from train.errors import TrainError
+from train.models import get_model_spec
 
-#: The model registry: name -> (Keras application class name, native input size in pixels).
-MODELS: dict[str, tuple[str, int]] = {
-    "efficientnet-b0": ("EfficientNetB0", 224),
-    "efficientnet-b1": ("EfficientNetB1", 240),
-    "efficientnet-b2": ("EfficientNetB2", 260),
-    "efficientnet-b3": ("EfficientNetB3", 300),
-    "efficientnet-b4": ("EfficientNetB4", 380),
-    "efficientnet-b5": ("EfficientNetB5", 456),
-    "efficientnet-b6": ("EfficientNetB6", 528),
-    "efficientnet-b7": ("EfficientNetB7", 600),
-}
-
-
-def native_size(model: str) -> int:
-    """Return the native input size (pixels) of a registered model name."""
-    try:
-        return MODELS[model][1]
-    except KeyError:
-        raise TrainError(f"model: expected one of {', '.join(MODELS)}, got {model!r}") from None
+_MODEL, _TRAIN = "model", "training"  # argument groups of metaview train --help
 
 
 @dataclass(frozen=True)
@@ -46,29 +34,123 @@ class TrainConfig:
     resolved values.
     """
 
-    model: str = "efficientnet-b0"  # a key of MODELS
-    image_size: int = 0  # model input in pixels (square); 0 = the model's native size
-    weights: str = "imagenet"  # "imagenet" | "none" | path to a .h5 / .weights.h5 backbone file
-    epochs: int = 30  # maximum epochs of phase 1 (early stopping may end it sooner)
-    batch_size: int = 16  # images per training step
-    learning_rate: float = 0.0  # Adam LR of phase 1; 0 = auto (1e-3 frozen backbone, 1e-4 scratch)
-    dropout: float = 0.2  # dropout rate before the softmax layer
-    patience: int = 5  # early stopping: epochs without val_loss improvement
-    lr_patience: int = 2  # ReduceLROnPlateau: epochs without improvement before the LR drops
-    lr_factor: float = 0.5  # ReduceLROnPlateau: factor applied to the LR
-    min_learning_rate: float = 1e-6  # ReduceLROnPlateau: floor of the LR
-    fine_tune_layers: int = 0  # phase 2: unfreeze the top N backbone layers (0 = no phase 2)
-    fine_tune_epochs: int = 10  # phase 2: maximum epochs
-    fine_tune_learning_rate: float = 1e-5  # phase 2: Adam learning rate (low, as Keras advises)
-    shuffle_tiles: bool = True  # tile-shuffle augmentation on the training split
-    class_weights: bool = True  # weight the loss by inverse class frequency of the training split
-    val_fraction: float = 0.15  # fraction of each class's parts for validation
-    test_fraction: float = 0.15  # fraction of each class's parts for test (unless test_parts.txt)
-    seed: int = 0  # seeds the split, the weights initialisation and the augmentation
-    init_from: str = ""  # MLflow run id whose model training starts from ("" = none)
+    model: str = field(
+        default="efficientnet-b0",
+        metadata=option(
+            "registered model name (train.models.list_models)", group=_MODEL, metavar="NAME"
+        ),
+    )
+    image_size: int = field(
+        default=0,
+        metadata=option(
+            "model input size in pixels (square); 0 = the model's native size",
+            group=_MODEL,
+            metavar="PX",
+            default_help="0, the model's native size",
+        ),
+    )
+    weights: str = field(
+        default="imagenet",
+        metadata=option(
+            "'imagenet' (downloaded once to ~/.keras/models/), 'none' (train the "
+            "whole network from scratch) or a path to a .h5/.weights.h5 backbone "
+            "weights file",
+            group=_MODEL,
+            metavar="W",
+        ),
+    )
+    dropout: float = field(
+        default=0.2, metadata=option("dropout rate before the softmax layer", group=_MODEL)
+    )
+    epochs: int = field(
+        default=30,
+        metadata=option(
+            "maximum epochs of phase 1 (early stopping may end it sooner)", group=_TRAIN
+        ),
+    )
+    batch_size: int = field(default=16, metadata=option("images per training step", group=_TRAIN))
+    learning_rate: float = field(
+        default=0.0,
+        metadata=option(
+            "phase 1 Adam learning rate",
+            group=_TRAIN,
+            default_help="0 = auto: 1e-3 with a frozen pretrained backbone, 1e-4 from scratch",
+        ),
+    )
+    patience: int = field(
+        default=5,
+        metadata=option("early stopping: epochs without val_loss improvement", group=_TRAIN),
+    )
+    lr_patience: int = field(
+        default=2,
+        metadata=option(
+            "ReduceLROnPlateau: epochs without improvement before the LR drops", group=_TRAIN
+        ),
+    )
+    lr_factor: float = field(
+        default=0.5, metadata=option("ReduceLROnPlateau: factor applied to the LR", group=_TRAIN)
+    )
+    min_learning_rate: float = field(
+        default=1e-6, metadata=option("ReduceLROnPlateau: floor of the LR", group=_TRAIN)
+    )
+    fine_tune_layers: int = field(
+        default=0,
+        metadata=option(
+            "phase 2: unfreeze the top N backbone layers (BatchNorm stays frozen) "
+            "and train again at --fine-tune-learning-rate",
+            group=_TRAIN,
+            metavar="N",
+            default_help="0, no phase 2",
+        ),
+    )
+    fine_tune_epochs: int = field(
+        default=10, metadata=option("phase 2: maximum epochs", group=_TRAIN)
+    )
+    fine_tune_learning_rate: float = field(
+        default=1e-5,
+        metadata=option("phase 2: Adam learning rate (low, as Keras advises)", group=_TRAIN),
+    )
+    shuffle_tiles: bool = field(
+        default=True,
+        metadata=option("tile-shuffle augmentation of the training split", group=_TRAIN),
+    )
+    class_weights: bool = field(
+        default=True,
+        metadata=option(
+            "weight the loss by inverse class frequency of the training split", group=_TRAIN
+        ),
+    )
+    val_fraction: float = field(
+        default=0.15,
+        metadata=option("fraction of each class's parts for validation", group=_TRAIN),
+    )
+    test_fraction: float = field(
+        default=0.15,
+        metadata=option(
+            "fraction of each class's parts for test, unless DATA/test_parts.txt exists",
+            group=_TRAIN,
+        ),
+    )
+    seed: int = field(
+        default=0,
+        metadata=option(
+            "seeds the split, the weights initialisation and the augmentation", group=_TRAIN
+        ),
+    )
+    init_from: str = field(
+        default="",
+        metadata=option(
+            "MLflow run id whose model training starts from (its output layer "
+            "is replaced when the classes differ; its backbone is frozen for "
+            "phase 1)",
+            group=_MODEL,
+            metavar="RUN_ID",
+            default_help="none",
+        ),
+    )
 
     def __post_init__(self) -> None:
-        native_size(self.model)  # raises for an unknown model
+        get_model_spec(self.model)  # raises, listing the known names, for an unknown model
         _check_int(self, "image_size", 0)
         if 0 < self.image_size < 32:
             raise TrainError(

@@ -3,7 +3,8 @@
 :func:`train` is the whole of ``metaview train``:
 
 1. read and check the dataset, split it by part (:mod:`train.data`);
-2. build the model (:mod:`train.model`) or start from a previous run's (``init_from``);
+2. build the model by name (:func:`train.models.create_model`) or start from a
+   previous run's (``init_from``, loaded by :mod:`train.inference.loading`);
 3. phase 1: fit with early stopping on ``val_loss`` (best weights restored),
    ReduceLROnPlateau, class weights and tile shuffling; a NaN loss stops the
    run with :class:`TrainError`;
@@ -11,13 +12,10 @@
    top of the backbone, BatchNorm kept frozen, at a low learning rate;
 5. evaluate on the test split; write plots, confusion matrix, history, and
    log everything, the model included, through :mod:`train.tracking`;
-6. offer the run to the model registry (``train.registry.promote_if_best``).
+6. offer the run to the model registry (:meth:`train.tracking.TrainRun.promote`).
 
-Per-epoch metrics are computed by :class:`ConfusionMetric` instances compiled
-into the model: each accumulates the epoch's confusion matrix, so accuracy and
-macro precision/recall/F1 are exact over the epoch (not averages of batch
-values), for train and validation alike. They ignore the class weights, so
-the training-set numbers mean the same as the validation ones.
+Per-epoch metrics are :func:`train.metrics.make_metrics`: exact over each epoch,
+for train and validation alike, ignoring the class weights.
 """
 
 from __future__ import annotations
@@ -34,15 +32,13 @@ import numpy as np
 
 from metaimage.io import read_png
 from train import data as data_mod
-from train import model as model_mod
 from train import plots, tracking
-from train.config import TrainConfig, native_size
+from train.config import TrainConfig
 from train.errors import TrainError
+from train.metrics import confusion_matrix, make_metrics, scores_from_confusion
+from train.models import classifier, create_model, native_size
 
 log = logging.getLogger(__name__)
-
-#: Per-epoch metric names of the compiled model (Keras prefixes "val_" for validation).
-METRIC_KINDS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 
 
 @dataclass
@@ -74,116 +70,6 @@ class TrainResult:
     config: TrainConfig
     history: dict[str, list[float]] = field(default_factory=dict)
     promoted: bool = False
-
-
-# -- metrics ------------------------------------------------------------------------------------
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Return the (n_classes, n_classes) int64 confusion matrix: rows true, columns predicted."""
-    y_true = np.asarray(y_true, dtype=np.int64)
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
-        n_classes, n_classes
-    )
-
-
-def scores_from_confusion(cm: np.ndarray) -> dict[str, Any]:
-    """Accuracy, per-class and macro precision/recall/F1 of a confusion matrix.
-
-    A class with no predictions has precision 0 (and one with no true images
-    recall 0), as scikit-learn's ``zero_division=0``. Macro averages run over
-    the classes that occur in the true or the predicted labels, as
-    scikit-learn's default does.
-
-    Returns
-    -------
-    dict
-        ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro`` (float)
-        and ``precision``, ``recall``, ``f1`` ((k,) float64 arrays).
-    """
-    cm = np.asarray(cm, dtype=np.float64)
-    tp = np.diag(cm)
-    n_pred, n_true = cm.sum(axis=0), cm.sum(axis=1)
-    precision = np.divide(tp, n_pred, out=np.zeros_like(tp), where=n_pred > 0)
-    recall = np.divide(tp, n_true, out=np.zeros_like(tp), where=n_true > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    present = (n_pred + n_true) > 0
-    k = max(int(present.sum()), 1)
-    return {
-        "accuracy": float(tp.sum() / max(cm.sum(), 1.0)),
-        "precision_macro": float(precision[present].sum() / k),
-        "recall_macro": float(recall[present].sum() / k),
-        "f1_macro": float(f1[present].sum() / k),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-    }
-
-
-def make_metrics(n_classes: int) -> list:
-    """Return the compiled per-epoch metrics: accuracy, macro precision, recall, F1."""
-    return [_confusion_metric_class()(n_classes, kind) for kind in METRIC_KINDS]
-
-
-_CONFUSION_METRIC = None
-
-
-def _confusion_metric_class():
-    # Built lazily so that importing train.fit does not import Keras.
-    global _CONFUSION_METRIC
-    if _CONFUSION_METRIC is not None:
-        return _CONFUSION_METRIC
-    import keras
-    from keras import ops
-
-    class ConfusionMetric(keras.metrics.Metric):
-        """Accuracy or macro precision/recall/F1 from a confusion matrix accumulated over an epoch.
-
-        ``y_true`` (b,) or (b, 1) int class indices; ``y_pred`` (b, k) probabilities.
-        Sample weights (class weights) are ignored on purpose: the number
-        describes the predictions, not the loss.
-        """
-
-        def __init__(self, n_classes: int, kind: str, **kwargs):
-            super().__init__(name=kind, **kwargs)
-            self.n_classes = int(n_classes)
-            self.kind = kind
-            self.cm = self.add_variable(
-                shape=(n_classes, n_classes), initializer="zeros", name="cm"
-            )
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            t = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.n_classes)
-            p = ops.one_hot(ops.argmax(y_pred, axis=-1), self.n_classes)
-            self.cm.assign_add(ops.matmul(ops.transpose(t), p))
-
-        def result(self):
-            cm = ops.convert_to_tensor(self.cm)
-            tp = ops.diagonal(cm)
-            n_pred, n_true = ops.sum(cm, axis=0), ops.sum(cm, axis=1)
-            if self.kind == "accuracy":
-                return ops.sum(tp) / ops.maximum(ops.sum(cm), 1.0)
-            precision = tp / ops.maximum(n_pred, 1.0)
-            recall = tp / ops.maximum(n_true, 1.0)
-            if self.kind == "precision_macro":
-                per_class = precision
-            elif self.kind == "recall_macro":
-                per_class = recall
-            else:
-                per_class = 2.0 * precision * recall / ops.maximum(precision + recall, 1e-12)
-            present = ops.cast((n_pred + n_true) > 0, "float32")
-            return ops.sum(per_class * present) / ops.maximum(ops.sum(present), 1.0)
-
-        def reset_state(self):
-            self.cm.assign(ops.zeros_like(self.cm))
-
-        def get_config(self):
-            return {"n_classes": self.n_classes, "kind": self.kind}
-
-    _CONFUSION_METRIC = ConfusionMetric
-    return ConfusionMetric
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -263,7 +149,7 @@ def train(
 
     ds_train, ds_val, ds_test = _ds("train", True), _ds("val", False), _ds("test", False)
     if not cfg.pretrained and not cfg.init_from:
-        model_mod.init_batchnorm_statistics(net, next(iter(ds_train))[0])
+        classifier.init_batchnorm_statistics(net, next(iter(ds_train))[0])
     weights = data_mod.class_weights(rows["train"], labels) if cfg.class_weights else None
 
     run = tracking.TrainRun(
@@ -297,14 +183,14 @@ def train(
 def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None):
     """Build the model (or load ``cfg.init_from``); return (model, resolved cfg, frozen?)."""
     if cfg.init_from:
-        from train import registry
+        from train.inference.loading import load_run_model
 
         try:
-            loaded = registry.load_run_model(registry.make_client(tracking_uri), cfg.init_from)
+            loaded = load_run_model(tracking.make_client(tracking_uri), cfg.init_from)
         except TrainError as exc:
             raise TrainError(f"--init-from {cfg.init_from}: {exc}") from None
         net, old_labels = loaded.keras_model, loaded.labels
-        size = model_mod.input_size(net)
+        size = classifier.input_size(net)
         if cfg.image_size and cfg.image_size != size:
             raise TrainError(
                 f"--init-from {cfg.init_from}: that model takes {size} px inputs, but "
@@ -317,11 +203,11 @@ def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None
                 old_labels,
                 labels,
             )
-            net = model_mod.replace_head(net, len(labels), cfg.dropout)
-        model_mod.freeze_backbone(net)
+            net = classifier.replace_head(net, len(labels), cfg.dropout)
+        classifier.freeze_backbone(net)
         return net, cfg.replace(image_size=size, learning_rate=_auto_lr(cfg, True)), True
     size = cfg.image_size or native_size(cfg.model)
-    net = model_mod.build_model(cfg.model, len(labels), size, cfg.weights, cfg.dropout)
+    net = create_model(cfg.model, len(labels), size, cfg.weights, cfg.dropout)
     lr = _auto_lr(cfg, cfg.pretrained)
     return net, cfg.replace(image_size=size, learning_rate=lr), cfg.pretrained
 
@@ -426,7 +312,7 @@ def _fit(net, cfg, ds_train, ds_val, class_weight, run, backbone_frozen, n_class
     elif cfg.fine_tune_layers:
         best1 = min(history["val_loss"])
         snapshot = [(v, v.numpy()) for v in net.weights]
-        n = model_mod.unfreeze_top(net, cfg.fine_tune_layers)
+        n = classifier.unfreeze_top(net, cfg.fine_tune_layers)
         log.info(
             "phase 2: fine-tuning the top %d layers (%d with weights) at lr %g",
             cfg.fine_tune_layers,

@@ -1,8 +1,16 @@
-"""Plots of a training run, as PNG files (matplotlib, Agg backend: no display needed).
+"""Every plot metaview draws, as PNG files (matplotlib, Agg backend: no display needed).
+
+Of one training run (logged as its artifacts ``plots/*.png``):
 
 - :func:`plot_confusion_matrix`  rows = true class, columns = predicted, with counts;
 - :func:`plot_training_curves`   loss, accuracy and macro F1 per epoch, train vs validation;
 - :func:`plot_misclassified`     a contact sheet of misclassified meta-images.
+
+Of several runs (``metaview runs``):
+
+- :func:`plot_run_curves`        one panel per metric, one line per run.
+
+The functions take plain data (arrays, lists, dicts); matplotlib is imported inside them.
 """
 
 from __future__ import annotations
@@ -152,3 +160,41 @@ def plot_misclassified(
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def plot_run_curves(
+    curves: Mapping[str, Sequence[tuple[str, Sequence[int], Sequence[float]]]], path: str | Path
+) -> Path:
+    """Write one panel per metric with one line per run (``metaview runs``' validation curves).
+
+    Parameters
+    ----------
+    curves : mapping metric -> sequence of (run label, steps, values)
+        What :func:`train.tracking.compare.run_curves` returns; steps count epochs from 0
+        and are drawn from 1. A metric without runs gets a "no data" panel.
+    path : path of the PNG to write (atomically)
+    """
+    import io
+
+    from metaimage.io import atomic_write_bytes
+
+    plt = _pyplot()
+    metrics = list(curves)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.8), squeeze=False)
+    try:
+        for ax, metric in zip(axes[0], metrics, strict=True):
+            for label, steps, values in curves[metric]:
+                ax.plot([s + 1 for s in steps], list(values), marker=".", label=label)
+            ax.set_title(metric)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            if curves[metric]:
+                ax.legend(fontsize="small")
+            else:
+                ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+    finally:
+        plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())

@@ -1,11 +1,11 @@
-"""Classify workpieces with a trained model: meshes rendered on the fly, or meta-image PNGs.
+"""Classify workpieces with a loaded model: meshes rendered on the fly, or meta-image PNGs.
 
 A mesh is rendered with the render config the model was trained on (the
-``config`` of its ``metaimage.json``) in a spawned child process that reuses
-one renderer for every mesh: headless GL (Mesa llvmpipe) and TensorFlow crash
-when they share a process. A PNG must already be a meta-image of the size the
-model was trained on. Both are resized with :func:`train.data.prepare_images`, the
-resize the training pipeline uses.
+``config`` of its ``metaimage.json``) by :class:`render.worker.MeshRenderer`, a
+spawned child process that reuses one renderer for every mesh: headless GL (Mesa
+llvmpipe) and TensorFlow crash when they share a process. A PNG must already be
+a meta-image of the size the model was trained on. Both are resized with
+:func:`train.data.prepare_images`, the resize the training pipeline uses.
 
 A bad input (missing file, unreadable mesh, PNG of the wrong size) becomes an
 error for that file; the other files are still predicted.
@@ -23,22 +23,12 @@ from typing import Any
 import numpy as np
 
 from metaview.errors import MetaviewError
-from train.registry import LoadedModel, load_model
+from render.worker import MeshRenderer
+from train.inference.loading import LoadedModel
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png",)
-
-__all__ = [
-    "IMAGE_SUFFIXES",
-    "MeshRenderer",
-    "Prediction",
-    "format_prediction",
-    "load_model",
-    "load_png",
-    "predict_files",
-    "render_meshes",
-]
 
 
 @dataclass
@@ -79,91 +69,6 @@ class Prediction:
             "probabilities": self.probabilities,
             "error": self.error,
         }
-
-
-def _render_worker(paths: list[str], config: dict) -> list[tuple[np.ndarray | None, str | None]]:
-    """Render meshes in this child process with one renderer: (image, None) or (None, error)."""
-    import render
-
-    out: list[tuple[np.ndarray | None, str | None]] = []
-    try:
-        cfg = render.RenderConfig.from_dict(config)
-    except MetaviewError as exc:
-        return [(None, f"the model's render config is unusable: {exc}")] * len(paths)
-    for p in paths:
-        try:
-            out.append((render.render_file(p, cfg), None))
-        except MetaviewError as exc:
-            out.append((None, str(exc)))
-        except Exception as exc:  # one file must never stop the others (as in render_job)
-            out.append((None, f"{p}: could not render it: {exc!r}"))
-    return out
-
-
-class MeshRenderer:
-    """Renders mesh files into meta-images in one spawned child process, reused across calls.
-
-    Headless GL (Mesa llvmpipe) and TensorFlow crash when they share a process
-    (a segmentation fault, whichever loads first), so meshes are rendered by a
-    worker that never imports TensorFlow. The worker starts on the first call
-    and keeps one renderer for every mesh; use as a context manager, or call
-    :meth:`close`.
-
-    Parameters
-    ----------
-    config : dict
-        ``RenderConfig.to_dict()`` of the model's dataset (``metaimage["config"]``).
-    """
-
-    def __init__(self, config: dict):
-        self.config = dict(config)
-        self._pool = None
-
-    def render(
-        self, paths: Sequence[str | os.PathLike]
-    ) -> list[tuple[np.ndarray | None, str | None]]:
-        """Render meshes; per path ``((h, w, 3) uint8, None)`` or ``(None, message)``."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
-        if not paths:
-            return []
-        if self._pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-        try:
-            return self._pool.submit(_render_worker, [str(p) for p in paths], self.config).result()
-        except BrokenProcessPool:
-            self.close()
-            msg = "the renderer process died (headless GL crashed); try PYOPENGL_PLATFORM=osmesa"
-            return [(None, msg)] * len(paths)
-
-    def close(self) -> None:
-        """Stop the worker, if it was started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-    def __enter__(self) -> MeshRenderer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def render_meshes(
-    paths: Sequence[str | os.PathLike], config: dict
-) -> list[tuple[np.ndarray | None, str | None]]:
-    """Render mesh files into meta-images in a fresh child process (see :class:`MeshRenderer`).
-
-    Returns
-    -------
-    list of (image, error)
-        Per path: ``((h, w, 3) uint8, None)``, or ``(None, message)`` for a bad mesh.
-    """
-    with MeshRenderer(config) as renderer:
-        return renderer.render(paths)
 
 
 def _is_image(path: Path) -> bool:
@@ -210,9 +115,9 @@ def predict_files(
     ----------
     paths : sequence of path-like
         Mesh files (rendered with the model's render config, see
-        :func:`render_meshes`) and/or meta-image PNGs, in any mix.
+        :class:`render.worker.MeshRenderer`) and/or meta-image PNGs, in any mix.
     loaded : LoadedModel
-        From :func:`train.registry.load_model`.
+        From :func:`train.inference.loading.load_model`.
     batch_size : int
         Inputs are read, rendered, resized and predicted this many at a time.
 

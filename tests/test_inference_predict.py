@@ -1,4 +1,4 @@
-"""`metaview predict`: PNG and mesh inputs, bad inputs, text and JSON output (train.predict)."""
+"""`metaview predict`: PNGs and meshes, bad inputs, text and JSON (train.inference.predict)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _modeluse_fixtures import CLASSES, cli, gl_ok, render_in_subprocess, toy  # noqa: F401
+from _toy_fixtures import CLASSES, cli, render_in_subprocess
 
 from metaimage.io import read_png, write_png
 
 pytestmark = pytest.mark.tf
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _uri() -> str:
     return os.environ["MLFLOW_TRACKING_URI"]
 
 
-def _test_pngs(toy) -> list[Path]:  # noqa: F811
+def _test_pngs(toy) -> list[Path]:
     from train.data import load_split
 
     paths, _ = load_split(toy.dataset, toy.split, "test")
@@ -32,7 +30,7 @@ def _json_out(capsys) -> list[dict]:
     return json.loads(capsys.readouterr().out)
 
 
-def test_predict_best_png_json(toy, capsys):  # noqa: F811
+def test_predict_best_png_json(toy, capsys):
     toy.log(_uri(), f1=0.5)
     best = toy.log(_uri(), f1=0.9)
     toy.log(_uri(), f1=0.7)  # latest is not the best
@@ -56,10 +54,10 @@ def test_predict_best_png_json(toy, capsys):  # noqa: F811
         assert r["probability"] == max(r["probabilities"].values())
 
 
-def test_predict_matches_the_model_on_resized_images(toy):  # noqa: F811
+def test_predict_matches_the_model_on_resized_images(toy):
     """predict_files = prepare_images (the training resize) + the model, nothing else."""
     from train.data import prepare_images
-    from train.predict import load_model, predict_files
+    from train.inference import load_model, predict_files
 
     run_id = toy.log(_uri())
     pngs = _test_pngs(toy)[:5]
@@ -71,7 +69,7 @@ def test_predict_matches_the_model_on_resized_images(toy):  # noqa: F811
         assert [res.probabilities[c] for c in CLASSES] == pytest.approx(p.tolist(), abs=1e-6)
 
 
-def test_bad_inputs_are_reported_and_the_rest_predicted(toy, tmp_path, capsys):  # noqa: F811
+def test_bad_inputs_are_reported_and_the_rest_predicted(toy, tmp_path, capsys):
     toy.log(_uri())
     good = _test_pngs(toy)[:2]
     wrong_size = write_png(tmp_path / "wrong.png", np.zeros((20, 16, 3), np.uint8))
@@ -104,7 +102,7 @@ def test_bad_inputs_are_reported_and_the_rest_predicted(toy, tmp_path, capsys): 
     assert out[1]["label"] is None and str(broken_stl) in out[1]["error"]
 
 
-def test_text_output_and_top_k(toy, capsys):  # noqa: F811
+def test_text_output_and_top_k(toy, capsys):
     toy.log(_uri())
     png = _test_pngs(toy)[0]
     assert cli(["predict", str(png), "--top", "2"]) == 0
@@ -124,11 +122,11 @@ def test_predict_without_runs_is_a_user_error(tmp_path, capsys):
 
 
 @pytest.mark.gl
-def test_predict_stl_renders_with_the_runs_config(toy, gl_ok, tmp_path, capsys):  # noqa: F811
+def test_predict_stl_renders_with_the_runs_config(toy, gl_ok, tmp_path, capsys):
     """A mesh is rendered with the model's render config; the result equals predicting its PNG."""
     import trimesh
 
-    from train.predict import load_model, predict_files
+    from train.inference import load_model, predict_files
 
     toy.log(_uri())
     meshes = [

@@ -1,33 +1,21 @@
-"""The MLflow adapter: run status on every exit path, non-fatal logging, URI handling."""
+"""TrainRun, the MLflow adapter of training: run status on every exit path, non-fatal logging,
+artifacts, the per-epoch logger and promotion at the end (train.tracking.run)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 
 import pytest
 
 from train import tracking
+from train.errors import TrainError
 
 
 def _client():
     from mlflow import MlflowClient
 
     return MlflowClient(tracking.resolve_tracking_uri())
-
-
-def test_resolve_uri_and_experiment(monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI")
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
-    assert tracking.resolve_tracking_uri() == "sqlite:///mlflow.db"
-    assert tracking.resolve_experiment() == "metaview"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team")
-    assert tracking.resolve_tracking_uri() == "http://127.0.0.1:5000"
-    assert tracking.resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"
-    assert tracking.resolve_experiment() == "team"
-    assert tracking.resolve_experiment("mine") == "mine"
 
 
 def test_flatten_nested_params():
@@ -89,7 +77,7 @@ def test_bad_params_and_metrics_are_warnings_not_errors(caplog, monkeypatch):
         return real_log_params(params, **kw)
 
     monkeypatch.setattr(mlflow, "log_params", flaky)
-    with caplog.at_level(logging.WARNING, logger="train.tracking"), tracking.TrainRun() as run:
+    with caplog.at_level(logging.WARNING, logger="train.tracking.run"), tracking.TrainRun() as run:
         run.log_params({"ok": 1})
         run.log_params({"flaky": 2})
         run.log_metrics({"good": 0.5, "nan": float("nan"), "text": "abc"}, step=0)
@@ -113,13 +101,26 @@ def test_json_artifacts(tmp_path):
     assert json.loads(open(os.path.join(dst, "sub/dir/x.json")).read()) == {"x": 1}
 
 
-def test_promote_without_registry_module_is_a_warning(monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "train.registry", None)  # import raises ImportError
+def test_promote_failure_is_a_warning(monkeypatch, caplog):
+    from train.tracking import champion
+
+    def refused(*args, **kwargs):
+        raise TrainError("the model registry said no")
+
+    monkeypatch.setattr(champion, "promote_if_best", refused)
     with tracking.TrainRun() as run:
         pass
-    with caplog.at_level(logging.WARNING, logger="train.tracking"):
+    with caplog.at_level(logging.WARNING, logger="train.tracking.run"):
         assert run.promote() is False
-    assert "not promoted" in caplog.text
+    assert "could not register run" in caplog.text and "said no" in caplog.text
+    assert _client().get_run(run.run_id).info.status == "FINISHED"
+
+
+def test_promote_without_a_metric_leaves_no_champion():
+    with tracking.TrainRun() as run:
+        pass
+    assert run.promote() is False  # never logged best_val_f1_macro: not the best of anything
+    assert tracking.champion_run_id(tracking.make_client()) is None
 
 
 @pytest.mark.tf
@@ -139,22 +140,11 @@ def test_epoch_logger_logs_metrics_and_lr_per_epoch():
     assert client.get_metric_history(run.run_id, "lr")[0].value == pytest.approx(0.01)
 
 
-def test_import_train_and_cli_stay_light():
-    import subprocess
-
-    code = (
-        "import sys, train, train.cli, train.config, train.errors;"
-        "heavy = [m for m in ('tensorflow', 'keras', 'mlflow', 'matplotlib') if m in sys.modules];"
-        "assert not heavy, heavy"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 def test_awkward_class_names_become_valid_mlflow_keys(tmp_path):
     """Class folders like '+X' must not make MLflow drop a whole batch of params/metrics."""
     import mlflow
 
-    from train.tracking import key_part
+    from train.tracking.run import key_part
 
     labels = ["+X", "-X", "x (top)", "z+/a", "ä_ok", "a*b?"]
     keys = [key_part(label) for label in labels]

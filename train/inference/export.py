@@ -14,7 +14,12 @@ interpreter, beside the Keras model: accuracy, file size, per-image latency and
 top-1 agreement. The numbers go to the run as metrics
 (``export.<key>.accuracy`` ...) and an artifact (``export_<key>.json``), and into
 a sidecar ``OUT.tflite.json`` that also carries the labels and the render
-config, so ``metaview predict --model OUT.tflite`` needs nothing else.
+config, so ``metaview predict --model OUT.tflite`` needs nothing else. The run's
+split, dataset tag and the recording go through :mod:`train.tracking`.
+
+At about 470 lines this module is kept whole on purpose: it is the one
+``metaview export`` command, read top to bottom (check the options and the
+output path, convert, evaluate beside Keras, write the sidecar, record).
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ from typing import Any
 import numpy as np
 
 from train.errors import TrainError
+from train.inference.loading import SIDECAR_SUFFIX, load_model
+from train.inference.tflite import TFLiteModel
+from train.tracking import artifacts
+from train.tracking.names import DATASET_TAG
+from train.tracking.store import make_client
 
 log = logging.getLogger(__name__)
 
@@ -298,12 +308,8 @@ def _test_set(loaded, dataset_dir, split) -> tuple[np.ndarray, np.ndarray, list[
 def _run_split_and_dataset(
     client, run_id: str, dataset: str | os.PathLike | None
 ) -> tuple[dict, Path]:
-    from mlflow.exceptions import MlflowException
-
-    from train import registry
-
     try:
-        split = registry.read_run_json(client, run_id, "split.json")
+        split = artifacts.read_run_json(client, run_id, "split.json")
     except TrainError as exc:
         raise ExportError(f"model without a test split: {exc}") from None
     if not isinstance(split, dict) or not split.get("test"):
@@ -313,12 +319,12 @@ def _run_split_and_dataset(
         )
     if dataset is None:
         try:
-            dataset = client.get_run(run_id).data.tags.get(registry.DATASET_TAG)
-        except MlflowException as exc:
-            raise ExportError(f"run {run_id}: {exc}") from None
+            dataset = artifacts.run_tag(client, run_id, DATASET_TAG)
+        except TrainError as exc:
+            raise ExportError(str(exc)) from None
         if not dataset:
             raise ExportError(
-                f"run {run_id} has no tag {registry.DATASET_TAG} naming its dataset folder; "
+                f"run {run_id} has no tag {DATASET_TAG} naming its dataset folder; "
                 "pass --dataset DIR"
             )
     dataset = Path(dataset)
@@ -351,7 +357,7 @@ def export_model(
     io_type : {"float32", "int8", "uint8"} or None
         Input/output type (None: int8 for ``int8``, float32 otherwise).
     spec : str
-        Model spec for :func:`train.registry.load_model`; must resolve to an MLflow run
+        Model spec for :func:`train.inference.loading.load_model`; must resolve to an MLflow run
         (``best``, ``champion``, a run id, or a path whose sidecar names a run).
     tracking_uri, experiment : str or None
         Where to find the run.
@@ -373,11 +379,10 @@ def export_model(
         a TFLite input model, a failed conversion.
     """
     from metaimage.io import atomic_write_bytes, write_json
-    from train import registry
 
     io_type = check_options(mode, io_type)
     out = check_writable(out)
-    loaded = registry.load_model(spec, tracking_uri=tracking_uri, experiment=experiment)
+    loaded = load_model(spec, tracking_uri=tracking_uri, experiment=experiment)
     if loaded.keras_model is None:
         raise ExportError(
             f"{loaded.source}: already a TFLite model; export from a run (--model best or a run id)"
@@ -387,7 +392,7 @@ def export_model(
             f"model without a test split: {loaded.source} is not tied to an MLflow run, "
             "so there is no split.json to evaluate on; use --model best or a run id"
         )
-    client = registry.make_client(tracking_uri)
+    client = make_client(tracking_uri)
     split, dataset_dir = _run_split_and_dataset(client, loaded.run_id, dataset)
     x_test, y_test, _ = _test_set(loaded, dataset_dir, split)
 
@@ -400,7 +405,7 @@ def export_model(
     atomic_write_bytes(out, flat)
     log.info("wrote %s (%d bytes, %s, %s I/O) in %.1f s", out, len(flat), mode, io_type, convert_s)
 
-    tfl = registry.TFLiteModel(out)
+    tfl = TFLiteModel(out)
     p_tfl = tfl.predict(x_test)
     p_keras = loaded.predict(x_test)
     top_tfl, top_keras = p_tfl.argmax(1), p_keras.argmax(1)
@@ -410,7 +415,7 @@ def export_model(
         mode=mode,
         io_type=io_type,
         path=str(out),
-        sidecar=str(out.with_name(out.name + registry.SIDECAR_SUFFIX)),
+        sidecar=str(out.with_name(out.name + SIDECAR_SUFFIX)),
         run_id=loaded.run_id,
         n_test=len(y_test),
         n_representative=0 if reps is None else len(reps),
@@ -451,10 +456,7 @@ def _quant_params(detail: dict) -> dict:
 
 def _log_report(client, report: ExportReport) -> None:
     """Log an export's numbers to its run as metrics and ``export_<key>.json``."""
-    from mlflow.entities import Metric
-    from mlflow.exceptions import MlflowException
-
-    now = int(time.time() * 1000)
+    # The file is written and evaluated; failing to record it only warns.
     values = {
         f"export.{report.key}.accuracy": report.accuracy,
         f"export.{report.key}.size_bytes": report.size_bytes,
@@ -464,11 +466,6 @@ def _log_report(client, report: ExportReport) -> None:
         "keras.size_bytes": report.keras_size_bytes,
         "keras.latency_ms": report.keras_latency_ms,
     }
-    try:
-        client.log_batch(
-            report.run_id, metrics=[Metric(k, float(v), now, 0) for k, v in values.items()]
-        )
-        client.log_dict(report.run_id, report.to_dict(), f"export_{report.key}.json")
-    except MlflowException as exc:
-        # The file is written and evaluated; failing to record it must not lose it.
-        log.warning("could not log the export to run %s: %s", report.run_id, exc)
+    artifacts.log_to_run(
+        client, report.run_id, values, report.to_dict(), f"export_{report.key}.json"
+    )

@@ -1,10 +1,11 @@
-"""The one adapter between metaview training and MLflow.
+"""A training run as MLflow records it: :class:`TrainRun`, the adapter ``train.fit`` uses.
 
-Everything ``metaview train`` records goes through here: the tracking URI and
-experiment, a run that always ends FINISHED, FAILED or KILLED (never left
-RUNNING), params, per-epoch metrics (a Keras callback), artifacts, and the
-model. The exact names are the contract MODELUSE reads (see the README's
-"MLflow run layout").
+Everything ``metaview train`` records goes through here: a run that always ends
+FINISHED, FAILED or KILLED (never left RUNNING), params, per-epoch metrics (a
+Keras callback), artifacts, the model, and at the end the offer to the model
+registry (:meth:`TrainRun.promote`). The names are the contract that loading,
+``metaview runs`` and ``export`` read (see the README's "What a run records in
+MLflow").
 
 Logging a param, metric or tag that fails (a flaky server, a too-long value)
 is not fatal: it is logged as a warning and training goes on, as MLflow's own
@@ -25,26 +26,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
-
-DEFAULT_EXPERIMENT = "metaview"
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-KIND_TAG = "metaview.kind"
-DATASET_TAG = "metaview.dataset"
-
-#: Per-epoch metric names (step = epoch index from 0), train and validation.
-EPOCH_METRICS = (
-    "loss",
-    "accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "val_loss",
-    "val_accuracy",
-    "val_precision_macro",
-    "val_recall_macro",
-    "val_f1_macro",
+import train.tracking.champion as champion
+from train.tracking.names import EPOCH_METRICS, KIND_TAG, KIND_TRAIN, MODEL_ARTIFACT
+from train.tracking.store import (
+    make_client,
+    resolve_experiment,
+    resolve_tracking_uri,
+    using_tracking_uri,
 )
+
+log = logging.getLogger(__name__)
 
 # Packages whose versions a run logs as "version.<name>".
 _VERSION_PACKAGES = (
@@ -56,16 +47,6 @@ _VERSION_PACKAGES = (
     "numpy",
     "pillow",
 )
-
-
-def resolve_tracking_uri(uri: str | None = None) -> str:
-    """Return ``uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` (in the cwd)."""
-    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-
-
-def resolve_experiment(name: str | None = None) -> str:
-    """Return ``name``, else ``$MLFLOW_EXPERIMENT_NAME``, else ``"metaview"``."""
-    return name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
 
 
 def library_versions() -> dict[str, str]:
@@ -122,7 +103,7 @@ class TrainRun:
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
         self.experiment = resolve_experiment(experiment)
         self.run_name = run_name
-        self.tags = {KIND_TAG: "train", **(tags or {})}
+        self.tags = {KIND_TAG: KIND_TRAIN, **(tags or {})}
         self.run_id: str | None = None
         self.experiment_id: str | None = None
         self.artifact_uri: str | None = None
@@ -263,7 +244,7 @@ class TrainRun:
         signature = infer_signature(example, output)
         mlflow.keras.log_model(
             model,
-            name="model",
+            name=MODEL_ARTIFACT,
             signature=signature,
             pip_requirements=pip_requirements or default_pip_requirements(),
         )
@@ -275,23 +256,16 @@ class TrainRun:
     # -- after the run -----------------------------------------------------------------------
 
     def promote(self) -> bool:
-        """Offer the finished run to the model registry (``train.registry.promote_if_best``).
+        """Offer the finished run to the model registry (``champion.promote_if_best``).
 
         Returns whether the run became the champion. A failure is a warning:
         the run itself is recorded and usable by id.
         """
-        from mlflow import MlflowClient
-
-        try:
-            from train.registry import promote_if_best
-        except ImportError as err:  # MODELUSE's module missing from this install
-            log.warning("model registry not available (%s): run %s not promoted", err, self.run_id)
-            return False
         try:
             # The registry resolves runs:/ URIs through the global tracking URI: set it too.
             with using_tracking_uri(self.tracking_uri):
-                client = MlflowClient(self.tracking_uri)
-                return bool(promote_if_best(client, self.run_id, self.experiment_id))
+                client = make_client(self.tracking_uri)
+                return bool(champion.promote_if_best(client, self.run_id, self.experiment_id))
         except Exception as err:
             log.warning("could not register run %s in the model registry: %s", self.run_id, err)
             return False
@@ -308,37 +282,6 @@ def key_part(label: str) -> str:
     characters become ``_`` here (``labels.json`` keeps the real names).
     """
     return _KEY_UNSAFE.sub("_", label)
-
-
-class using_tracking_uri:
-    """Set MLflow's tracking URI for a ``with`` block, then restore the previous one exactly."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-        self._saved: tuple[Any, str | None] | None = None
-
-    def __enter__(self) -> str:
-        import mlflow
-        from mlflow.tracking._tracking_service import utils as tracking_utils
-
-        self._saved = (
-            getattr(tracking_utils, "_tracking_uri", None),
-            os.environ.get("MLFLOW_TRACKING_URI"),
-        )
-        mlflow.set_tracking_uri(self.uri)
-        return self.uri
-
-    def __exit__(self, *exc) -> bool:
-        from mlflow.tracking._tracking_service import utils as tracking_utils
-
-        old_global, old_env = self._saved
-        # set_tracking_uri() also exports MLFLOW_TRACKING_URI; put both back as they were.
-        tracking_utils._tracking_uri = old_global
-        if old_env is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old_env
-        return False
 
 
 def default_pip_requirements() -> list[str]:

@@ -1,4 +1,6 @@
-"""Test data for the MODELUSE tests (registry, predict, runs, export).
+"""Test data for the tests of trained runs (tracking, inference, runs): helpers, no fixtures.
+
+The fixtures built on these (``toy``, ``four_runs``, ``gl_ok``) are in ``conftest.py``.
 
 - :func:`make_toy_dataset` writes a tiny dataset folder in the layout of
   ``metaview render`` (PNGs, manifest.csv, metaimage.json) whose classes are
@@ -10,7 +12,10 @@
 - :func:`log_fake_run` logs an MLflow run with exactly the layout that
   ``metaview train`` writes (tags, params, per-epoch and final metrics,
   labels.json, metaimage.json, split.json, the model), so these tests do not
-  depend on the training code.
+  depend on the training code; :func:`log_metric_run` and :func:`log_history_run`
+  are shorter forms of it for selection and ``metaview runs``.
+- :func:`cli` runs the ``metaview`` command in-process; :func:`render_in_subprocess`
+  renders meshes in a separate Python (GL never shares the test process with TF).
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from metaimage.io import write_json, write_manifest, write_png
 
@@ -37,23 +41,10 @@ MODEL_SIZE = 12  # model input size: the 16 px meta-images are resized (area) to
 
 
 def render_config_dict(tile: int = TILE, rows: int = GRID[0], cols: int = GRID[1]) -> dict:
-    """The ``config`` entry of metaimage.json: RenderConfig.to_dict() where render imports."""
-    try:
-        import render
+    """The ``config`` entry of metaimage.json: ``RenderConfig.to_dict()``."""
+    from render.config import RenderConfig
 
-        return render.RenderConfig(tile=tile, rows=rows, cols=cols).to_dict()
-    except (ImportError, AttributeError):
-        return {
-            "tile": tile,
-            "rows": rows,
-            "cols": cols,
-            "normals": "object",
-            "margin": 0.05,
-            "max_faces": None,
-            "backend": "auto",
-            "variants": 1,
-            "seed": 0,
-        }
+    return RenderConfig(tile=tile, rows=rows, cols=cols).to_dict()
 
 
 def metaimage_dict(tile: int = TILE, grid: tuple[int, int] = GRID) -> dict:
@@ -307,44 +298,10 @@ class Toy:
         )
 
 
-@pytest.fixture(scope="session")
-def toy(tmp_path_factory) -> Toy:
-    """Session fixture: the separable toy dataset, its split and a tiny model trained on it."""
-    root = tmp_path_factory.mktemp("toy")
-    dataset = make_toy_dataset(root / "data")
-    split = toy_split()
-    model, history = train_tiny(dataset, split)
-    return Toy(dataset, split, model, history)
-
-
 def cli(argv: list[str]) -> int:
-    """Run ``metaview ARGV`` in-process and return its exit code.
+    """Run ``metaview ARGV`` in-process (the real dispatcher) and return its exit code."""
+    from metaview.cli import main
 
-    Uses the real dispatcher (metaview.cli.main); while another stage's CLI
-    module is still missing it falls back to a parser with only this stage's
-    sub-commands and the dispatcher's error handling.
-    """
-    import argparse
-    import sys
-
-    from metaview.errors import MetaviewError
-
-    try:
-        from metaview.cli import build_parser, main
-
-        build_parser()
-    except ImportError:
-        from train import cli_model
-
-        parser = argparse.ArgumentParser(prog="metaview")
-        cli_model.register(parser.add_subparsers(dest="command", required=True))
-        args = parser.parse_args(argv)
-        try:
-            code = args.func(args)
-        except MetaviewError as exc:
-            sys.stderr.write(f"metaview {args.command}: error: {exc}\n")
-            return 1
-        return 0 if code is None else int(code)
     return main(argv)
 
 
@@ -369,13 +326,40 @@ def render_in_subprocess(
     )  # fmt: skip
 
 
-@pytest.fixture
-def gl_ok(tmp_path):
-    """Skip with the reason when render is missing or no headless GL context can be made."""
-    import trimesh
+def log_metric_run(f1: float | None = None, loss: float = 0.5, start: int = 1000, **kw) -> str:
+    """Log a ``metaview train``-like run with only the selection metrics, to the current store.
 
-    probe = tmp_path / "probe.stl"
-    trimesh.creation.box().export(probe)
-    res = render_in_subprocess({"tile": 8, "rows": 2, "cols": 2}, [(probe, tmp_path / "probe.png")])
-    if res.returncode != 0:
-        pytest.skip(f"cannot render in a subprocess (no render or no GL): {res.stderr[-500:]}")
+    ``f1`` is ``best_val_f1_macro`` (None: the run logs no metric), ``loss``
+    ``best_val_loss``, ``start`` the start time in ms; no artifacts, no model.
+    """
+    metrics = {} if f1 is None else {"best_val_f1_macro": f1, "best_val_loss": loss}
+    return log_fake_run(
+        os.environ["MLFLOW_TRACKING_URI"], metrics=metrics, start_time=start, artifacts=False, **kw
+    )
+
+
+def log_history_run(
+    name: str, f1: float, loss: float, start: int, status: str = "FINISHED", epochs_run: int = 3
+) -> str:
+    """Log a run with per-epoch val_loss/val_f1_macro and the final metrics ``metaview runs`` shows.
+
+    It ran ``epochs_run`` of 10 epochs (params ``model``, ``image_size`` 64); the final
+    metrics derive from ``f1`` (val accuracy f1 + 0.01, test accuracy f1 - 0.02, test
+    F1 f1 - 0.03) and ``loss``.
+    """
+    history = {
+        "val_loss": [loss + 0.1 * (epochs_run - i) for i in range(epochs_run)],
+        "val_f1_macro": [f1 * (i + 1) / epochs_run for i in range(epochs_run)],
+    }
+    final = {
+        "best_val_f1_macro": f1,
+        "best_val_loss": loss,
+        "best_val_accuracy": f1 + 0.01,
+        "test_accuracy": f1 - 0.02,
+        "test_f1_macro": f1 - 0.03,
+    }
+    return log_fake_run(
+        os.environ["MLFLOW_TRACKING_URI"], metrics=final, history=history, start_time=start,
+        run_name=name, status=status,
+        params={"epochs": 10, "model": "efficientnet-b0", "image_size": 64}, artifacts=False,
+    )  # fmt: skip

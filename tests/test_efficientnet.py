@@ -1,73 +1,39 @@
-"""Model registry, TrainConfig validation, weights handling and the classifier head."""
+"""EfficientNetB0-B7: the classifier, and every source of weights (train.models.efficientnet)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from train.config import MODELS, TrainConfig, native_size
 from train.errors import TrainError
-
-NATIVE = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
-
-
-@pytest.mark.parametrize("name", list(MODELS))
-def test_registry_native_sizes(name):
-    assert native_size(name) == NATIVE[name[-2:]]
-
-
-def test_config_round_trip_and_validation():
-    cfg = TrainConfig(model="efficientnet-b3", image_size=64, weights="none", epochs=3)
-    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(TrainError, match="unknown keys"):
-        TrainConfig.from_dict({**cfg.to_dict(), "bogus": 1})
-    bad = [
-        dict(model="resnet50"),
-        dict(image_size=16),
-        dict(weights="weights.bin"),
-        dict(epochs=0),
-        dict(batch_size=-1),
-        dict(learning_rate=-1.0),
-        dict(dropout=1.0),
-        dict(val_fraction=0.5, test_fraction=0.5),
-        dict(shuffle_tiles="yes"),
-        dict(lr_factor=1.5),
-    ]
-    for kw in bad:
-        field = next(iter(kw))
-        with pytest.raises(TrainError, match=field.split("_")[0]):
-            TrainConfig(**kw)
+from train.models import classifier, efficientnet
 
 
 @pytest.mark.tf
 def test_build_from_scratch_trains_everything_with_max_pooling():
     import keras
 
-    from train import model
-
-    net = model.build_model("efficientnet-b0", 3, image_size=32, weights="none", dropout=0.3)
+    net = efficientnet.build_model("efficientnet-b0", 3, image_size=32, weights="none", dropout=0.3)
     assert tuple(net.inputs[0].shape) == (None, 32, 32, 3)
     assert isinstance(net.get_layer("pool"), keras.layers.GlobalMaxPooling2D)
     assert net.get_layer("dropout").rate == 0.3
-    backbone = model.get_backbone(net)
+    backbone = classifier.get_backbone(net)
     assert backbone.trainable and all(layer.trainable for layer in backbone.layers)
     assert len(net.trainable_weights) > 200  # every conv, BatchNorm scale and bias
     x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
     y = net.predict(x, verbose=0)
     assert y.shape == (2, 3)
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
-    assert model.input_size(net) == 32
+    assert classifier.input_size(net) == 32
 
 
 @pytest.mark.tf
 def test_local_weights_file_loads_equal_and_backbone_is_frozen(tmp_path):
-    from train import model
-
-    random_backbone = model.build_backbone("efficientnet-b0", 32, "none")
+    random_backbone = efficientnet.build_backbone("efficientnet-b0", 32, "none")
     path = tmp_path / "b0_random.weights.h5"
     random_backbone.save_weights(str(path))
-    net = model.build_model("efficientnet-b0", 2, image_size=32, weights=str(path))
-    loaded = model.get_backbone(net)
+    net = efficientnet.build_model("efficientnet-b0", 2, image_size=32, weights=str(path))
+    loaded = classifier.get_backbone(net)
     assert len(loaded.weights) == len(random_backbone.weights) > 100
     for a, b in zip(random_backbone.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -77,7 +43,7 @@ def test_local_weights_file_loads_equal_and_backbone_is_frozen(tmp_path):
     # Phase 2: the top layers train again, BatchNorm stays frozen.
     import keras
 
-    n = model.unfreeze_top(net, 20)
+    n = classifier.unfreeze_top(net, 20)
     assert n > 0
     top = loaded.layers[-20:]
     assert any(layer.trainable for layer in top)
@@ -90,22 +56,18 @@ def test_local_weights_file_loads_equal_and_backbone_is_frozen(tmp_path):
 
 @pytest.mark.tf
 def test_missing_or_wrong_weights_file_is_a_clear_error(tmp_path):
-    from train import model
-
     with pytest.raises(TrainError, match="no such file"):
-        model.build_model("efficientnet-b0", 2, 32, str(tmp_path / "nope.h5"))
-    other = model.build_backbone("efficientnet-b1", 32, "none")
+        efficientnet.build_model("efficientnet-b0", 2, 32, str(tmp_path / "nope.h5"))
+    other = efficientnet.build_backbone("efficientnet-b1", 32, "none")
     path = tmp_path / "b1.weights.h5"
     other.save_weights(str(path))
     with pytest.raises(TrainError, match="could not load it as efficientnet-b0"):
-        model.build_model("efficientnet-b0", 2, 32, str(path))
+        efficientnet.build_model("efficientnet-b0", 2, 32, str(path))
 
 
 @pytest.mark.tf
 def test_offline_imagenet_says_what_to_do(monkeypatch):
     from keras.src.utils import file_utils
-
-    from train import model
 
     def offline(*args, **kwargs):
         raise Exception(  # what Keras raises for a failed download
@@ -115,7 +77,7 @@ def test_offline_imagenet_says_what_to_do(monkeypatch):
 
     monkeypatch.setattr(file_utils, "get_file", offline)
     with pytest.raises(TrainError) as info:
-        model.build_model("efficientnet-b0", 2, 32, "imagenet")
+        efficientnet.build_model("efficientnet-b0", 2, 32, "imagenet")
     msg = str(info.value)
     assert "--weights none" in msg
     assert "--weights /path/efficientnetb0_notop.h5" in msg
@@ -130,8 +92,6 @@ def test_imagenet_asks_keras_for_the_published_file(monkeypatch, tmp_path):
     import numpy as np
     from keras.src.utils import file_utils
 
-    from train import model
-
     reference = keras.applications.EfficientNetB0(
         include_top=False, weights=None, input_shape=(32, 32, 3)
     )
@@ -144,7 +104,7 @@ def test_imagenet_asks_keras_for_the_published_file(monkeypatch, tmp_path):
         return str(local)
 
     monkeypatch.setattr(file_utils, "get_file", fake_get_file)
-    backbone = model.build_backbone("efficientnet-b0", 32, "imagenet")
+    backbone = efficientnet.build_backbone("efficientnet-b0", 32, "imagenet")
 
     assert asked == [
         (
@@ -152,38 +112,26 @@ def test_imagenet_asks_keras_for_the_published_file(monkeypatch, tmp_path):
             "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
         )
     ]
-    assert backbone.name == model.BACKBONE_NAME
+    assert backbone.name == classifier.BACKBONE_NAME
     for got, want in zip(backbone.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.tf
-def test_replace_head_keeps_backbone_weights():
-    from train import model
-
-    net = model.build_model("efficientnet-b0", 2, image_size=32, weights="none")
-    new = model.replace_head(net, 5)
-    assert new.outputs[0].shape[-1] == 5
-    assert model.get_backbone(new) is model.get_backbone(net)
-
-
-@pytest.mark.tf
 def test_imagenet_scaling_from_a_path_matches_keras_imagenet_build(monkeypatch):
     """weights=path to efficientnetbK_notop.h5 must see the inputs Keras' imagenet build sees."""
-    from train import model
-
-    real = model.build_backbone
-    monkeypatch.setattr(model, "build_backbone", lambda m, s, w: real(m, s, "none"))
-    net = model.build_model("efficientnet-b0", 2, 32, "/nowhere/efficientnetb0_notop.h5")
+    real = efficientnet.build_backbone
+    monkeypatch.setattr(efficientnet, "build_backbone", lambda m, s, w: real(m, s, "none"))
+    net = efficientnet.build_model("efficientnet-b0", 2, 32, "/nowhere/efficientnetb0_notop.h5")
     scaling = net.get_layer("imagenet_scale")
 
-    mean = np.array(model._IMAGENET_MEAN)
-    std = np.array(model._IMAGENET_STD)
+    mean = np.array(efficientnet.IMAGENET_MEAN)
+    std = np.array(efficientnet.IMAGENET_STD)
     x = np.random.default_rng(0).uniform(0, 255, (4, 5, 5, 3)).astype("float32")
     # What Keras does for weights="imagenet": x/255 -> Normalization(mean, std**2) -> /sqrt(std).
     want = ((x / 255.0 - mean) / std) / np.sqrt(std)
     # What our model does for a path: the compensating affine map, then Keras' path build.
     got = (np.asarray(scaling(x)) / 255.0 - mean) / std
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    assert model._is_keras_imagenet_file("/x/efficientnetb3_notop.h5")
-    assert not model._is_keras_imagenet_file("/x/mine.weights.h5")
+    assert efficientnet._is_keras_imagenet_file("/x/efficientnetb3_notop.h5")
+    assert not efficientnet._is_keras_imagenet_file("/x/mine.weights.h5")

@@ -1,4 +1,7 @@
-"""`metaview export`: TFLite in every mode, evaluated and logged; predict with the .tflite file."""
+"""`metaview export`: TFLite in every mode, evaluated and logged; predict with the .tflite file.
+
+Covers train.inference.export and train.inference.tflite (TFLiteModel).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,18 @@ import shutil
 
 import numpy as np
 import pytest
-from _modeluse_fixtures import (  # noqa: F401 (fixtures)
+from _toy_fixtures import (
     CLASSES,
     MODEL_SIZE,
     cli,
-    gl_ok,
     log_fake_run,
     metaimage_dict,
     read_split_images,
-    toy,
 )
 
-from train import registry
+from train import tracking
 from train.errors import TrainError
+from train.inference import TFLiteModel
 
 pytestmark = pytest.mark.tf
 
@@ -43,10 +45,10 @@ def _tensor_dtypes(tfl) -> set[str]:
 
 
 @pytest.mark.parametrize("mode, io_type", MODES, ids=[f"{m}-{io}" for m, io in MODES])
-def test_export_every_mode(toy, tmp_path, mode, io_type):  # noqa: F811
+def test_export_every_mode(toy, tmp_path, mode, io_type):
     from mlflow import MlflowClient
 
-    from train.export import export_model
+    from train.inference.export import export_model
 
     run_id = toy.log(_uri())
     out = tmp_path / "models" / f"{mode}.tflite"
@@ -70,7 +72,7 @@ def test_export_every_mode(toy, tmp_path, mode, io_type):  # noqa: F811
     assert sidecar["quantization"]["io_type"] == want_io
     assert sidecar["quantization"]["input"]["dtype"] == want_io
 
-    tfl = registry.TFLiteModel(out)
+    tfl = TFLiteModel(out)
     assert tfl.input_dtype.name == want_io and tfl.output_dtype.name == want_io
     if want_io != "float32":
         scale, zero = tfl.input["quantization"]
@@ -91,14 +93,14 @@ def test_export_every_mode(toy, tmp_path, mode, io_type):  # noqa: F811
     assert {"keras.size_bytes", "keras.latency_ms"} <= set(run.data.metrics)
     artifacts = {f.path for f in MlflowClient(_uri()).list_artifacts(run_id)}
     assert f"export_{key}.json" in artifacts
-    logged = registry.read_run_json(MlflowClient(_uri()), run_id, f"export_{key}.json")
+    logged = tracking.read_run_json(MlflowClient(_uri()), run_id, f"export_{key}.json")
     assert logged["size_bytes"] == report.size_bytes and logged["mode"] == mode
 
 
-def test_int8_agrees_with_keras_and_predict_gives_the_same_classes(toy, tmp_path, capsys):  # noqa: F811
+def test_int8_agrees_with_keras_and_predict_gives_the_same_classes(toy, tmp_path, capsys):
     """On the separable toy set the full-integer model agrees with Keras on >= 90% of test inputs,
     and `predict --model X.tflite` gives the same top class as the Keras run."""
-    from train.export import export_model
+    from train.inference.export import export_model
 
     run_id = toy.log(_uri())
     x, y, paths = read_split_images(toy.dataset, toy.split, "test")
@@ -108,7 +110,7 @@ def test_int8_agrees_with_keras_and_predict_gives_the_same_classes(toy, tmp_path
     for mode, io_type in (("int8", "int8"), ("int8", "uint8"), ("float32", None)):
         out = tmp_path / f"{mode}-{io_type}.tflite"
         export_model(out, mode, io_type, spec=run_id)
-        tflite_top = registry.TFLiteModel(out).predict(x).argmax(1)
+        tflite_top = TFLiteModel(out).predict(x).argmax(1)
         assert np.mean(tflite_top == keras_top) >= 0.9
 
         assert cli(["predict", "--model", str(out), "--json", *map(str, paths)]) == 0
@@ -121,10 +123,10 @@ def test_int8_agrees_with_keras_and_predict_gives_the_same_classes(toy, tmp_path
 
 
 @pytest.mark.gl
-def test_predict_stl_with_a_tflite_file(toy, gl_ok, tmp_path, capsys):  # noqa: F811
+def test_predict_stl_with_a_tflite_file(toy, gl_ok, tmp_path, capsys):
     import trimesh
 
-    from train.export import export_model
+    from train.inference.export import export_model
 
     run_id = toy.log(_uri())
     out = tmp_path / "m.tflite"
@@ -144,7 +146,7 @@ def test_predict_stl_with_a_tflite_file(toy, gl_ok, tmp_path, capsys):  # noqa: 
     assert "sidecar bare.tflite.json" in capsys.readouterr().err
 
 
-def test_cli_export_prints_the_comparison(toy, tmp_path, capsys):  # noqa: F811
+def test_cli_export_prints_the_comparison(toy, tmp_path, capsys):
     toy.log(_uri())
     out = tmp_path / "model.tflite"
     assert (
@@ -162,7 +164,7 @@ def test_cli_export_prints_the_comparison(toy, tmp_path, capsys):  # noqa: F811
 
 
 def test_unknown_mode_is_refused(capsys):
-    from train.export import ExportError, check_options
+    from train.inference.export import ExportError, check_options
 
     with pytest.raises(ExportError, match="unknown quantisation mode 'int4'"):
         check_options("int4", None)
@@ -177,7 +179,7 @@ def test_unknown_mode_is_refused(capsys):
 
 
 def test_unwritable_paths_are_refused_before_any_work(tmp_path, capsys):
-    from train.export import ExportError, check_writable
+    from train.inference.export import ExportError, check_writable
 
     a_file = tmp_path / "file"
     a_file.write_text("x")
@@ -193,8 +195,8 @@ def test_unwritable_paths_are_refused_before_any_work(tmp_path, capsys):
     assert "cannot write there" in capsys.readouterr().err
 
 
-def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):  # noqa: F811
-    from train.export import ExportError, export_model
+def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):
+    from train.inference.export import ExportError, export_model
 
     empty_test = {**toy.split, "test": []}
     run_id = log_fake_run(
@@ -217,8 +219,8 @@ def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):  # noqa: 
         export_model(tmp_path / "m.tflite", "float32", spec=str(keras_dir / "m.keras"))
 
 
-def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):  # noqa: F811
-    from train.export import ExportError, export_model
+def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):
+    from train.inference.export import ExportError, export_model
 
     moved = tmp_path / "moved"
     shutil.copytree(toy.dataset, moved)

@@ -1,0 +1,107 @@
+"""The model registry (train.models): names, specs, create_model, adding an entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from train import models
+from train.errors import TrainError
+
+NATIVE = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
+
+
+def test_efficientnets_are_registered_in_order():
+    assert models.list_models() == [f"efficientnet-{k}" for k in NATIVE]
+    assert models.list_models(family="efficientnet") == models.list_models(input_kind="image")
+    assert models.list_models(input_kind="features") == []
+
+
+@pytest.mark.parametrize("name", models.list_models())
+def test_every_spec_knows_its_input_weights_and_preprocessing(name):
+    spec = models.get_model_spec(name)
+    assert spec.name == name and spec.family == "efficientnet" and spec.input_kind == "image"
+    assert spec.input_size == models.native_size(name) == NATIVE[name[-2:]]
+    fname = f"efficientnet{name[-2:]}_notop.h5"
+    assert spec.weights_file == fname
+    assert spec.pretrained == f"https://storage.googleapis.com/keras-applications/{fname}"
+    assert spec.preprocessing.scale == 255.0
+    assert spec.preprocessing.mean == (0.485, 0.456, 0.406)
+    assert spec.preprocessing.std == (0.229, 0.224, 0.225)
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(TrainError) as info:
+        models.get_model_spec("resnet50")
+    msg = str(info.value)
+    assert "resnet50" in msg and all(name in msg for name in models.list_models())
+    with pytest.raises(TrainError, match="resnet50"):
+        models.create_model("resnet50", 2)
+
+
+def _spec(name="test-vec", **kw):
+    fields = dict(
+        name=name,
+        family="test",
+        input_kind="features",
+        input_size=16,
+        build=lambda *a: a,
+    )
+    return models.ModelSpec(**{**fields, **kw})
+
+
+def test_register_and_create_a_new_family(monkeypatch):
+    monkeypatch.setattr(models, "_MODELS", dict(models._MODELS))  # undone after the test
+    spec = models.register_model(_spec())
+    assert models.get_model_spec("test-vec") is spec
+    assert models.list_models(input_kind="features") == ["test-vec"]
+    # The builder gets (n_classes, input size, weights, dropout); size defaults to the native one.
+    assert models.create_model("test-vec", 3, weights="none") == (3, 16, "none", 0.2)
+    assert models.create_model("test-vec", 3, 8, "w.h5", 0.5) == (3, 8, "w.h5", 0.5)
+    with pytest.raises(TrainError, match="no pretrained weights"):
+        models.create_model("test-vec", 3)  # weights="imagenet" by default
+    with pytest.raises(TrainError, match="already registered"):
+        models.register_model(_spec())
+    models.register_model(_spec(input_size=32), replace=True)
+    assert models.native_size("test-vec") == 32
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(name=""), "name"),
+        (dict(input_kind="voxels"), "input_kind"),
+        (dict(input_size=0), "input_size"),
+        (dict(input_size=True), "input_size"),
+        (dict(build="not callable"), "build"),
+    ],
+)
+def test_bad_specs_are_refused(kw, match):
+    with pytest.raises(TrainError, match=match):
+        _spec(**kw)
+
+
+def test_importing_the_registry_does_not_import_keras():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, train.models; train.models.list_models();"
+        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]; assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", models.list_models())
+def test_create_model_builds_a_small_classifier(name):
+    """Every registry entry builds with small inputs and weights="none" (1-3 s each)."""
+    import numpy as np
+
+    from train.models import classifier
+
+    net = models.create_model(name, 3, image_size=32, weights="none", dropout=0.1)
+    assert tuple(net.inputs[0].shape) == (None, 32, 32, 3)
+    assert tuple(net.outputs[0].shape) == (None, 3)
+    assert classifier.get_backbone(net).trainable
+    y = np.asarray(net(np.zeros((1, 32, 32, 3), "float32")))
+    np.testing.assert_allclose(y.sum(), 1.0, rtol=1e-5)

@@ -1,0 +1,31 @@
+"""Using a trained model: load it from any spec, predict with it, export it to TFLite.
+
+- :mod:`train.inference.spec`     ``--model SPEC`` parsed by explicit checks in a fixed
+  order: ``best``, ``champion``, a path, a run id;
+- :mod:`train.inference.loading`  :func:`load_model` -> :class:`LoadedModel` (Keras or
+  TFLite, with its labels, meta-image layout and input size);
+- :mod:`train.inference.tflite`   :class:`TFLiteModel`, the interpreter with (de)quantisation;
+- :mod:`train.inference.predict`  :func:`predict_files`: meshes (rendered by
+  :class:`render.worker.MeshRenderer`) and meta-image PNGs -> :class:`Prediction`;
+- :mod:`train.inference.export`   ``metaview export``: TFLite in four modes, evaluated.
+
+Runs are found and read through :mod:`train.tracking`; TensorFlow, Keras and MLflow
+are imported inside the functions, so importing this package is cheap.
+"""
+
+from train.inference.loading import LoadedModel, load_model
+from train.inference.predict import Prediction, format_prediction, load_png, predict_files
+from train.inference.spec import ModelRef, parse_model_spec
+from train.inference.tflite import TFLiteModel
+
+__all__ = [
+    "LoadedModel",
+    "ModelRef",
+    "Prediction",
+    "TFLiteModel",
+    "format_prediction",
+    "load_model",
+    "load_png",
+    "parse_model_spec",
+    "predict_files",
+]

@@ -1,0 +1,351 @@
+"""Load a classifier from any ``--model`` spec, with what prediction needs to know about it.
+
+Specs (parsed by :func:`train.inference.spec.parse_model_spec`, which documents the
+order of its checks): ``"best"``, ``"champion"``, a run id, or a path. A path is
+tried as, in this order:
+
+1. a ``.tflite`` file written by ``metaview export``; its ``<file>.tflite.json``
+   sidecar carries the labels and the render config;
+2. an MLflow model folder (with ``MLmodel``), labels.json and metaimage.json in it
+   or beside it;
+3. a folder of downloaded run artifacts (with ``model/MLmodel``, labels.json and
+   metaimage.json);
+4. a ``.keras`` file, with a ``<file>.keras.json`` sidecar or labels.json and
+   metaimage.json beside it.
+
+Every model comes back as a :class:`LoadedModel` that knows its labels, the
+meta-image layout it was trained on and its input size, so prediction never
+guesses a grid or a class order. MLflow is reached only through
+:mod:`train.tracking`; Keras and TensorFlow are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train import tracking
+from train.errors import TrainError
+from train.inference.spec import parse_model_spec
+from train.inference.tflite import TFLiteModel
+from train.tracking import artifacts
+from train.tracking.names import MODEL_ARTIFACT, NO_RUNS_HINT
+
+log = logging.getLogger(__name__)
+
+SIDECAR_SUFFIX = ".json"  # model.tflite -> model.tflite.json
+
+
+@dataclass
+class LoadedModel:
+    """A classifier with what prediction needs to know about it.
+
+    Attributes
+    ----------
+    keras_model : keras.Model or None
+        Input (None, S, S, 3) float32 in [0, 255], output softmax (None, n_classes).
+    tflite : TFLiteModel or None
+        Set instead of ``keras_model`` for a ``.tflite`` file.
+    labels : list of str
+        Class names in output order.
+    metaimage : dict
+        The training dataset's ``metaimage.json`` (grid, tile, image_size, config, ...).
+    image_size : int
+        The model's input size S.
+    run_id : str or None
+        The MLflow run the model comes from, if known.
+    source : str
+        Where it was loaded from, for messages (``runs:/<id>/model``, a path).
+    info : dict
+        Anything else known (the sidecar of a ``.tflite`` file).
+    """
+
+    keras_model: Any
+    labels: list[str]
+    metaimage: dict
+    image_size: int
+    run_id: str | None
+    source: str
+    tflite: TFLiteModel | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``"keras"`` or ``"tflite"``."""
+        return "tflite" if self.tflite is not None else "keras"
+
+    @property
+    def meta_image_shape(self) -> tuple[int, int]:
+        """(height, width) of the meta-images the model was trained on."""
+        h, w = self.metaimage["image_size"]
+        return int(h), int(w)
+
+    def predict(self, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """Return class probabilities.
+
+        Parameters
+        ----------
+        x : (n, S, S, 3) float32
+            Pixel values in [0, 255], resized to ``image_size``.
+
+        Returns
+        -------
+        (n, len(labels)) float32
+        """
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 4 or x.shape[1:] != (self.image_size, self.image_size, 3):
+            raise TrainError(
+                f"expected input of shape (n, {self.image_size}, {self.image_size}, 3), found "
+                f"{x.shape}"
+            )
+        if self.tflite is not None:
+            return self.tflite.predict(x)
+        # A direct call, not model.predict: no tf.function is traced per loaded model.
+        with warnings.catch_warnings():
+            # A model built with inputs=[image] warns when called with a bare tensor; harmless.
+            warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+            parts = [
+                np.asarray(self.keras_model(x[i : i + batch_size], training=False))
+                for i in range(0, len(x), batch_size)
+            ]
+        if not parts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return np.concatenate(parts).astype(np.float32)
+
+
+def _check_metadata(labels: Any, metaimage: Any, where: str) -> tuple[list[str], dict]:
+    if not isinstance(labels, list) or not labels or not all(isinstance(s, str) for s in labels):
+        raise TrainError(
+            f"{where}: expected labels as a non-empty JSON list of class names, found {labels!r}"
+        )
+    if not isinstance(metaimage, dict):
+        raise TrainError(
+            f"{where}: expected metaimage.json as a JSON object, found {type(metaimage).__name__}"
+        )
+    missing = [k for k in ("grid", "tile", "image_size", "config") if k not in metaimage]
+    if missing:
+        raise TrainError(
+            f"{where}: metaimage.json lacks keys {missing} (needs grid, tile, image_size, config)"
+        )
+    return labels, metaimage
+
+
+def _keras_input_size(model, where: str) -> int:
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[1] != shape[2] or shape[1] is None or shape[3] != 3:
+        raise TrainError(f"{where}: expected a model input of shape (None, S, S, 3), found {shape}")
+    return int(shape[1])
+
+
+def _load_keras(path: Path):
+    """Load a Keras model from an MLflow model folder or a ``.keras`` file."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if path.is_dir():
+            return artifacts.load_keras_flavour(path)
+        import keras
+
+        return keras.saving.load_model(str(path), compile=False)
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"{path}: could not load the Keras model: {exc}") from exc
+
+
+def load_run_model(client, run_id: str) -> LoadedModel:
+    """Load the Keras model, labels and meta-image layout that run ``run_id`` logged.
+
+    Raises
+    ------
+    TrainError
+        If the run does not exist or lacks ``model/``, ``labels.json`` or ``metaimage.json``.
+    """
+    artifacts.check_run(client, run_id)
+    with tempfile.TemporaryDirectory(prefix="metaview-") as dst:
+        labels = artifacts.download_json(run_id, "labels.json", client.tracking_uri, dst)
+        metaimage = artifacts.download_json(run_id, "metaimage.json", client.tracking_uri, dst)
+        local = artifacts.download_model(client, run_id, dst)
+        model = _load_keras(local)
+    uri = f"runs:/{run_id}/{MODEL_ARTIFACT}"
+    labels, metaimage = _check_metadata(labels, metaimage, f"run {run_id}")
+    size = _keras_input_size(model, uri)
+    _check_classes(model.output_shape[-1], labels, uri)
+    return LoadedModel(model, labels, metaimage, size, run_id, uri)
+
+
+def _check_classes(n: int, labels: Sequence[str], where: str) -> None:
+    if int(n) != len(labels):
+        raise TrainError(
+            f"{where}: the model has {n} outputs but labels.json lists {len(labels)} classes"
+        )
+
+
+def _find_json(candidates: Iterable[Path]) -> Any:
+    for p in candidates:
+        if p.is_file():
+            try:
+                return json.loads(p.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise TrainError(f"{p}: expected JSON, could not parse it: {exc}") from None
+    return None
+
+
+def read_sidecar(path: str | os.PathLike) -> dict:
+    """Read the ``<model>.json`` sidecar of a ``.tflite`` or ``.keras`` file.
+
+    Raises
+    ------
+    TrainError
+        If it is missing or lacks labels or metaimage.
+    """
+    path = Path(path)
+    side = path.with_name(path.name + SIDECAR_SUFFIX)
+    data = _find_json([side])
+    if data is None:
+        raise TrainError(
+            f"{path}: its sidecar {side.name} (labels and render config) is missing; "
+            "export the model again with metaview export"
+        )
+    if not isinstance(data, dict):
+        raise TrainError(f"{side}: expected a JSON object, found {type(data).__name__}")
+    _check_metadata(data.get("labels"), data.get("metaimage"), str(side))
+    return data
+
+
+def load_path_model(path: str | os.PathLike) -> LoadedModel:
+    """Load a model from a path (see the module docstring for the accepted layouts).
+
+    Raises
+    ------
+    TrainError
+        If the path does not exist, is not a model, or its labels/metaimage are missing.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TrainError(f"{path}: no such model file or folder")
+    if path.suffix == ".tflite":
+        meta = read_sidecar(path)
+        tfl = TFLiteModel(path)
+        labels, metaimage = meta["labels"], meta["metaimage"]
+        _check_classes(tfl.n_classes, labels, str(path))
+        return LoadedModel(
+            None,
+            labels,
+            metaimage,
+            tfl.image_size,
+            meta.get("run_id"),
+            str(path),
+            tflite=tfl,
+            info=meta,
+        )
+    if path.is_dir() and (path / "MLmodel").is_file():
+        model_dir, meta_dirs = path, [path, path.parent]
+    elif path.is_dir() and (path / "model" / "MLmodel").is_file():
+        model_dir, meta_dirs = path / "model", [path]
+    elif path.is_file() and path.suffix == ".keras":
+        model_dir, meta_dirs = path, [path.parent]
+    else:
+        raise TrainError(
+            f"{path}: expected a .tflite file, a .keras file, an MLflow model folder "
+            "(with MLmodel) or a folder of run artifacts (with model/)"
+        )
+    side = _find_json([path.with_name(path.name + SIDECAR_SUFFIX)]) if path.is_file() else None
+    if isinstance(side, dict):
+        labels, metaimage, run_id = side.get("labels"), side.get("metaimage"), side.get("run_id")
+    else:
+        labels = _find_json(d / "labels.json" for d in meta_dirs)
+        metaimage = _find_json(d / "metaimage.json" for d in meta_dirs)
+        run_id = None
+        if labels is None or metaimage is None:
+            raise TrainError(
+                f"{path}: labels.json and metaimage.json must sit beside the model "
+                f"(looked in {', '.join(str(d) for d in meta_dirs)}); download them with "
+                "the model: mlflow artifacts download -r RUN_ID -d DIR, then "
+                "mlflow artifacts download -u runs:/RUN_ID/model -d DIR"
+            )
+    labels, metaimage = _check_metadata(labels, metaimage, str(path))
+    model = _load_keras(model_dir)
+    _check_classes(model.output_shape[-1], labels, str(path))
+    return LoadedModel(
+        model, labels, metaimage, _keras_input_size(model, str(path)), run_id, str(path)
+    )
+
+
+def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
+    """Turn ``"best"``, ``"champion"`` or a run id into a run id.
+
+    Raises
+    ------
+    TrainError
+        If the experiment has no finished training runs, there is no champion,
+        or ``spec`` is not one of those.
+    """
+    ref = parse_model_spec(spec)
+    if ref.kind == "best":
+        exp_id = tracking.get_experiment_id(client, experiment)
+        best = tracking.find_best_run(client, exp_id)
+        if best is None:
+            raise TrainError(
+                f"no finished training runs with metric {tracking.SELECTION_METRIC} in "
+                f"experiment {tracking.resolve_experiment(experiment)!r} ({client.tracking_uri}): "
+                f"{NO_RUNS_HINT}"
+            )
+        return best.info.run_id
+    if ref.kind == "champion":
+        run_id = tracking.champion_run_id(client)
+        if run_id is None:
+            raise TrainError(
+                f"no model version has the alias {tracking.DEFAULT_MODEL_NAME}@"
+                f"{tracking.CHAMPION_ALIAS} in {client.tracking_uri}: {NO_RUNS_HINT}"
+            )
+        return run_id
+    if ref.kind == "run":
+        return ref.value
+    raise TrainError(f"--model {spec!r}: expected 'best', 'champion' or a run id, not a path")
+
+
+def load_model(
+    spec: str = "best", tracking_uri: str | None = None, experiment: str | None = None
+) -> LoadedModel:
+    """Load a classifier by spec: ``"best"``, ``"champion"``, a run id or a path.
+
+    Parameters
+    ----------
+    spec : str
+        See :mod:`train.inference.spec` (and the module docstring for paths).
+    tracking_uri : str or None
+        MLflow tracking URI (None: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
+    experiment : str or None
+        Experiment searched by ``"best"`` (None: ``MLFLOW_EXPERIMENT_NAME`` or ``"metaview"``).
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    TrainError
+        A spec that is none of these, no runs in the experiment, an unknown run id,
+        a missing artifact or file.
+    """
+    ref = parse_model_spec(spec)
+    if ref.kind == "path":
+        loaded = load_path_model(ref.value)
+    else:
+        client = tracking.make_client(tracking_uri)
+        loaded = load_run_model(client, resolve_run_id(ref.value, client, experiment))
+    log.info(
+        "loaded %s model from %s (%d classes, input %d px)",
+        loaded.kind,
+        loaded.source,
+        len(loaded.labels),
+        loaded.image_size,
+    )
+    return loaded

@@ -1,0 +1,226 @@
+"""Model families by name: a small registry in the manner of timm's ``create_model``.
+
+Every model ``metaview train --model NAME`` can build is a :class:`ModelSpec`
+registered here: its name, family, the kind and native size of its input, how
+to build it, where its pretrained weights come from and what preprocessing it
+does itself. Nothing else restates those facts::
+
+    from train.models import create_model, get_model_spec, list_models
+
+    list_models()                                  # ['efficientnet-b0', ..., 'efficientnet-b7']
+    get_model_spec("efficientnet-b3").input_size   # 300
+    net = create_model("efficientnet-b0", n_classes=5, image_size=128, weights="none")
+
+Modules of this package:
+
+- ``train.models``               this registry (:func:`register_model`, :func:`get_model_spec`,
+  :func:`list_models`, :func:`create_model`) and the entries it ships with;
+- :mod:`train.models.classifier`  the classifier shape every image family builds
+  (backbone -> max pooling -> dropout -> softmax) and what training does to it
+  (freeze, unfreeze the top, swap the head, BatchNorm statistics, input size);
+- :mod:`train.models.efficientnet` EfficientNetB0-B7 from Keras applications.
+
+Adding a family is a builder module plus a few lines at the bottom of this file::
+
+    from train.models import my_family      # builders import Keras inside, never at the top
+
+    register_model(ModelSpec(
+        name="my-net-s", family="my-net", input_kind="image", input_size=256,
+        build=functools.partial(my_family.build_model, "my-net-s"),
+        pretrained="https://example.org/my-net-s.h5",
+    ))
+
+Importing this package is cheap: family modules import Keras inside their
+functions, so ``TrainConfig`` validates a model name (and ``metaview --help``
+lists them) without TensorFlow. A family module must not import
+``train.config`` or this package (the registry imports it).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from train.errors import TrainError
+from train.models import efficientnet
+
+#: Input kinds: "image" = (None, S, S, 3) float32 pixels 0..255 (a resized meta-image);
+#: "features" = (None, n) float32 feature vector.
+INPUT_KINDS = ("image", "features")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What a model does to its raw input before the backbone, inside the model.
+
+    ``x -> (x / scale - mean) / std`` per channel; callers feed raw values
+    (pixels 0..255, or feature vectors as computed), never preprocessed ones.
+    Empty ``mean``/``std`` mean none.
+    """
+
+    scale: float = 1.0  # divide the raw input by this first (255: pixels -> [0, 1])
+    mean: tuple[float, ...] = ()  # per-channel mean subtracted after scaling
+    std: tuple[float, ...] = ()  # per-channel std divided by after that
+    note: str = ""  # anything else a user must know (one line)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered model: what it takes and how it is built.
+
+    ``build(n_classes, input_size, weights, dropout)`` returns an uncompiled
+    ``keras.Model`` with softmax output ``(None, n_classes)``; ``weights`` is
+    ``"imagenet"`` (the pretrained weights, see ``pretrained``), ``"none"``
+    (random) or a path to a weights file. An image model follows
+    :mod:`train.models.classifier` (a backbone sub-model, a layer named
+    ``pool`` before the head), which fine-tuning and ``--init-from`` rely on.
+    """
+
+    name: str  # the registry key, as --model takes it: "efficientnet-b0"
+    family: str  # e.g. "efficientnet"
+    input_kind: str  # one of INPUT_KINDS
+    input_size: int  # native input: pixels a side ("image") or vector length ("features")
+    build: Callable[..., Any] = field(repr=False)  # build(n_classes, input_size, weights, dropout)
+    pretrained: str = ""  # where weights="imagenet" comes from (a URL or package); "" = none
+    weights_file: str = ""  # that file's name, to pass as --weights PATH offline
+    preprocessing: Preprocessing = Preprocessing()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or self.name != self.name.strip():
+            raise TrainError(f"ModelSpec.name: expected a non-empty name, got {self.name!r}")
+        if self.input_kind not in INPUT_KINDS:
+            raise TrainError(
+                f"ModelSpec.input_kind of {self.name}: expected one of {INPUT_KINDS}, "
+                f"got {self.input_kind!r}"
+            )
+        if isinstance(self.input_size, bool) or not isinstance(self.input_size, int):
+            raise TrainError(
+                f"ModelSpec.input_size of {self.name}: expected an integer, got {self.input_size!r}"
+            )
+        if self.input_size < 1:
+            raise TrainError(
+                f"ModelSpec.input_size of {self.name}: expected >= 1, got {self.input_size}"
+            )
+        if not callable(self.build):
+            raise TrainError(f"ModelSpec.build of {self.name}: expected a callable")
+
+
+_MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
+    """Add ``spec`` to the registry under ``spec.name`` and return it.
+
+    Raises
+    ------
+    TrainError
+        If the name is taken and ``replace`` is False.
+    """
+    if spec.name in _MODELS and not replace:
+        raise TrainError(f"register_model: {spec.name!r} is already registered")
+    _MODELS[spec.name] = spec
+    return spec
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """Return the spec registered as ``name``.
+
+    Raises
+    ------
+    TrainError
+        For an unknown name; the message lists the known ones.
+    """
+    try:
+        return _MODELS[name]
+    except (KeyError, TypeError):
+        raise TrainError(f"model: expected one of {', '.join(_MODELS)}, got {name!r}") from None
+
+
+def list_models(family: str | None = None, input_kind: str | None = None) -> list[str]:
+    """Registered names in registration order, optionally of one family or input kind."""
+    return [
+        s.name
+        for s in _MODELS.values()
+        if (family is None or s.family == family)
+        and (input_kind is None or s.input_kind == input_kind)
+    ]
+
+
+def native_size(name: str) -> int:
+    """Return the native input size of a registered model (pixels a side for images)."""
+    return get_model_spec(name).input_size
+
+
+def create_model(
+    name: str,
+    n_classes: int,
+    image_size: int | None = None,
+    weights: str = "imagenet",
+    dropout: float = 0.2,
+):
+    """Build the registered model ``name`` (uncompiled ``keras.Model``).
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`list_models`).
+    n_classes : int
+        Number of outputs (softmax).
+    image_size : int, optional
+        Input size; default the spec's native ``input_size``.
+    weights : str
+        ``"imagenet"`` (the spec's pretrained weights), ``"none"`` or a weights file path.
+    dropout : float
+        Dropout rate before the output layer.
+
+    Raises
+    ------
+    TrainError
+        For an unknown name, ``weights="imagenet"`` on a model without pretrained
+        weights, or whatever the family's builder refuses.
+    """
+    spec = get_model_spec(name)
+    if weights == "imagenet" and not spec.pretrained:
+        raise TrainError(
+            f"weights: {name} has no pretrained weights; pass '--weights none' or a weights file"
+        )
+    size = int(image_size or spec.input_size)
+    return spec.build(n_classes, size, weights, dropout)
+
+
+# -- the registered models --------------------------------------------------------------------
+
+_KERAS_IMAGENET = Preprocessing(
+    scale=255.0,
+    mean=efficientnet.IMAGENET_MEAN,
+    std=efficientnet.IMAGENET_STD,
+    note="Keras' Rescaling and Normalization layers inside the backbone; feed pixels 0..255",
+)
+
+for _name, (_keras_class, _size) in efficientnet.VARIANTS.items():
+    register_model(
+        ModelSpec(
+            name=_name,
+            family="efficientnet",
+            input_kind="image",
+            input_size=_size,
+            build=functools.partial(efficientnet.build_model, _name),
+            pretrained=efficientnet.KERAS_WEIGHTS_URL + efficientnet.weights_file(_name),
+            weights_file=efficientnet.weights_file(_name),
+            preprocessing=_KERAS_IMAGENET,
+        )
+    )
+del _name, _keras_class, _size
+
+__all__ = [
+    "INPUT_KINDS",
+    "ModelSpec",
+    "Preprocessing",
+    "create_model",
+    "get_model_spec",
+    "list_models",
+    "native_size",
+    "register_model",
+]

@@ -1,0 +1,194 @@
+"""The classifier every image family builds, and what training does to any such model.
+
+A classifier is::
+
+    input (None, S, S, 3) float32 0..255
+      -> backbone (a nested keras.Model named "backbone"; its preprocessing inside)
+      -> GlobalMaxPooling2D "pool" -> Dropout "dropout" -> Dense(n_classes, softmax) "predictions"
+
+:func:`add_head` puts the head on a backbone (:func:`from_backbone` also sets what
+trains for the given weights). The other functions work on any model
+of that shape, whatever the family: freeze or unfreeze the backbone (the two phases of
+the Keras fine-tuning recipe), swap the head for another class list (``--init-from``),
+start the BatchNorm statistics of a fresh model from real data, read the input size.
+
+Keras is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from train.errors import TrainError
+
+BACKBONE_NAME = "backbone"
+HEAD_LAYERS = ("pool", "dropout", "predictions")
+
+
+def add_head(inputs, backbone_output, n_classes: int, dropout: float, name: str):
+    """Return ``keras.Model(inputs, softmax)`` with the head on ``backbone_output``.
+
+    Parameters
+    ----------
+    inputs : keras tensor
+        The model input, (None, S, S, 3) float32 0..255.
+    backbone_output : keras tensor
+        The backbone's feature map, (None, s, s, c).
+    n_classes : int
+    dropout : float
+        Dropout rate before the output layer.
+    name : str
+        The model's name.
+    """
+    import keras
+
+    x = keras.layers.GlobalMaxPooling2D(name="pool")(backbone_output)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def from_backbone(backbone, n_classes: int, dropout: float, weights: str, name: str):
+    """Return the classifier on ``backbone``, its trainable flags set for ``weights``.
+
+    What a family's builder does once it has a backbone (``keras.Model``, input
+    (None, S, S, 3) float32 0..255 with its preprocessing inside, output a feature
+    map): :func:`add_head`, then :func:`set_trainable_for_weights`.
+    """
+    import keras
+
+    inputs = keras.Input(tuple(backbone.input_shape[1:]), dtype="float32", name="image")
+    net = add_head(inputs, backbone(inputs), n_classes, dropout, name)
+    set_trainable_for_weights(net, weights)
+    return net
+
+
+def set_trainable_for_weights(net, weights: str) -> None:
+    """Freeze a pretrained backbone; make a random one (``weights == "none"``) train in full.
+
+    A frozen random backbone would only give the head random features. A random
+    backbone's BatchNorm momentum drops to 0.9 so that its moving statistics follow
+    the few hundred steps of a small dataset (see :func:`init_batchnorm_statistics`).
+    """
+    import keras
+
+    backbone = get_backbone(net)
+    if weights == "none":
+        backbone.trainable = True
+        for layer in backbone.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = 0.9
+    else:
+        backbone.trainable = False
+
+
+def init_batchnorm_statistics(net, images) -> None:
+    """Set the BatchNorm moving statistics of a fresh model from one batch of images.
+
+    A randomly initialised EfficientNet starts with moving mean 0 and variance
+    1 in every BatchNorm layer, while the real activations of its deep layers
+    are orders of magnitude off; with momentum 0.9 the moving values need
+    around a hundred steps to catch up, and until then the model predicts one
+    class at validation time however well it trains (measured: 36+ steps on a
+    trivial two-class set). Starting the moving statistics from a real batch
+    removes that lag; no weight changes.
+
+    Parameters
+    ----------
+    net : keras.Model
+        A classifier with random weights (weights "none").
+    images : (b, S, S, 3) float32, 0..255
+        One training batch.
+    """
+    import keras
+
+    layers = [
+        layer
+        for layer in _all_layers(net)
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
+    ]
+    saved = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0  # moving value := this batch's value
+    try:
+        net(images, training=True)
+    finally:
+        for layer, momentum in zip(layers, saved, strict=True):
+            layer.momentum = momentum
+
+
+def _all_layers(net):
+    """Yield the layers of ``net``, descending into nested models."""
+    import keras
+
+    for layer in net.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def get_backbone(net):
+    """Return the backbone sub-model of a classifier."""
+    import keras
+
+    for layer in net.layers:
+        if isinstance(layer, keras.Model):
+            return layer
+    raise TrainError(f"model {net.name!r}: expected a backbone sub-model, found none")
+
+
+def freeze_backbone(net) -> None:
+    """Freeze the whole backbone (phase 1 of a pretrained model)."""
+    get_backbone(net).trainable = False
+
+
+def unfreeze_top(net, n_layers: int) -> int:
+    """Unfreeze the top ``n_layers`` of the backbone, keeping BatchNorm frozen.
+
+    BatchNorm layers stay frozen (and so in inference mode): updating their
+    statistics on a small dataset would wreck the pretrained features.
+
+    Returns
+    -------
+    int
+        The number of layers made trainable (BatchNorm layers not counted).
+    """
+    import keras
+
+    backbone = get_backbone(net)
+    backbone.trainable = True
+    layers = backbone.layers
+    top = set(id(layer) for layer in layers[max(0, len(layers) - n_layers) :])
+    count = 0
+    for layer in layers:
+        trainable = id(layer) in top and not isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = trainable
+        count += bool(trainable and layer.weights)
+    return count
+
+
+def replace_head(net, n_classes: int, dropout: float = 0.2):
+    """Return a model with ``net``'s layers up to pooling and a new softmax head.
+
+    Used by ``--init-from`` when the class list differs from the run started from.
+    """
+    import keras
+
+    try:
+        pooled = net.get_layer("pool").output
+    except ValueError:
+        raise TrainError(
+            f"model {net.name!r}: expected a layer named 'pool' (a metaview model)"
+        ) from None
+    x = keras.layers.Dropout(dropout, name="dropout_new")(pooled)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="predictions_new")(x)
+    return keras.Model(net.inputs, outputs, name=net.name)
+
+
+def input_size(net) -> int:
+    """Return the square input size (pixels) of a classifier."""
+    shape = net.inputs[0].shape
+    if shape[1] is None or shape[1] != shape[2]:
+        raise TrainError(
+            f"model {net.name!r}: expected a square fixed-size input, found {tuple(shape)}"
+        )
+    return int(shape[1])

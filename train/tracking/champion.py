@@ -1,0 +1,138 @@
+"""The champion: the best run's model, registered as ``metaview@champion``.
+
+After every successful ``metaview train`` the training loop offers its run here
+(:func:`promote_if_best`, through :meth:`train.tracking.run.TrainRun.promote`): if
+it is the best run of its experiment by :mod:`train.tracking.selection`'s order,
+its model becomes a new version of the registered model ``metaview`` and the
+alias ``champion`` moves to it. ``--model champion`` loads that version's run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from train.errors import TrainError
+from train.tracking.names import (
+    CHAMPION_ALIAS,
+    DEFAULT_MODEL_NAME,
+    KIND_TAG,
+    KIND_TRAIN,
+    MODEL_ARTIFACT,
+    SELECTION_METRIC,
+)
+from train.tracking.selection import best_of, search_train_runs
+
+log = logging.getLogger(__name__)
+
+
+def _logged_model_id(run) -> str | None:
+    """The id of the logged model named "model" that ``run`` produced (MLflow 3), if any."""
+    outputs = getattr(run, "outputs", None)
+    for out in getattr(outputs, "model_outputs", None) or []:
+        return out.model_id
+    return None
+
+
+def champion_run_id(
+    client, model_name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS
+) -> str | None:
+    """Return the run id behind ``model_name@alias``, or None if there is no such alias."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(model_name, alias).run_id
+    except MlflowException:
+        return None
+
+
+def promote_if_best(
+    client,
+    run_id: str,
+    experiment_id: str,
+    model_name: str = DEFAULT_MODEL_NAME,
+    alias: str = CHAMPION_ALIAS,
+    metric: str = SELECTION_METRIC,
+) -> bool:
+    """Register a run's model and point the ``champion`` alias at it if it is the best run.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+    run_id : str
+        A finished run that logged its model under the artifact path ``model``.
+    experiment_id : str
+        Its experiment; "best" is judged among that experiment's training runs.
+    model_name, alias : str
+        Registered model name and alias to set.
+    metric : str
+        Selection metric (see :func:`train.tracking.selection.find_best_run`).
+
+    Returns
+    -------
+    bool
+        True if the run is the best (a RUNNING run is judged as if finished, so
+        the call may come just before or after the run ends) and
+        ``model_name@alias`` now points at a version of it (registered now or
+        earlier); False if another run is better.
+
+    Raises
+    ------
+    TrainError
+        If the model registry refuses the registration.
+    """
+    from mlflow.exceptions import MlflowException
+
+    runs = search_train_runs(client, experiment_id)
+    if run_id not in {r.info.run_id for r in runs}:
+        # Called before the run is marked FINISHED: judge it as if it were.
+        try:
+            candidate = client.get_run(run_id)
+        except MlflowException:
+            raise TrainError(f"no run with id {run_id} in {client.tracking_uri}") from None
+        if candidate.info.status == "RUNNING" and candidate.data.tags.get(KIND_TAG) == KIND_TRAIN:
+            runs.append(candidate)
+    best = best_of(runs, metric)
+    if best is None or best.info.run_id != run_id:
+        log.info(
+            "run %s is not the best run by %s (best: %s); %s@%s unchanged",
+            run_id,
+            metric,
+            best.info.run_id if best else None,
+            model_name,
+            alias,
+        )
+        return False
+    try:
+        try:
+            client.get_registered_model(model_name)
+        except MlflowException:
+            client.create_registered_model(
+                model_name, description="metaview classifiers; @champion is the best run."
+            )
+        existing = list(
+            client.search_model_versions(f"name = '{model_name}' and run_id = '{run_id}'")
+        )
+        if existing:
+            version = max(existing, key=lambda v: int(v.version))
+        else:
+            model_id = _logged_model_id(best)
+            source = f"models:/{model_id}" if model_id else f"runs:/{run_id}/{MODEL_ARTIFACT}"
+            tags = {metric: str(best.data.metrics.get(metric))}
+            version = client.create_model_version(
+                model_name, source, run_id=run_id, tags=tags, model_id=model_id
+            )
+        client.set_registered_model_alias(model_name, alias, version.version)
+    except MlflowException as exc:
+        raise TrainError(
+            f"could not register run {run_id} as {model_name}@{alias} in {client.tracking_uri}: "
+            f"{exc}"
+        ) from exc
+    log.info(
+        "run %s is the best by %s: %s version %s is now @%s",
+        run_id,
+        metric,
+        model_name,
+        version.version,
+        alias,
+    )
+    return True

@@ -1,0 +1,129 @@
+"""An experiment's training runs side by side: one row per run, and their per-epoch curves.
+
+The order is the one model selection uses (:func:`train.tracking.selection.run_sort_key`):
+finished runs by ``best_val_f1_macro`` (ties: lower ``best_val_loss``, then the
+earlier run), then runs that are still running, failed or were killed, newest
+first. :mod:`train.runs` turns the rows into ``metaview runs``' table, CSV and plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from train.tracking.champion import champion_run_id
+from train.tracking.names import SELECTION_METRIC
+from train.tracking.selection import rank_runs, run_sort_key, search_train_runs
+
+
+@dataclass
+class RunRow:
+    """One training run as a table row.
+
+    Attributes
+    ----------
+    marker : str
+        ``"*"`` for the best run, ``"C"`` for the champion, ``"*C"`` for both.
+    epochs : str
+        Epochs run, over the epochs asked for (``"12/30"``).
+    duration_s : float or None
+        Wall time from start to end (None while running).
+    """
+
+    marker: str
+    run_id: str
+    run_name: str
+    model: str
+    image_size: str
+    epochs: str
+    val_accuracy: float | None
+    val_f1: float | None
+    test_accuracy: float | None
+    test_f1: float | None
+    duration_s: float | None
+    status: str
+
+
+def _epochs_run(client, run) -> int:
+    # The per-epoch history holds one val_loss value per epoch that ran.
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return len(client.get_metric_history(run.info.run_id, "val_loss"))
+    except MlflowException:
+        return 0
+
+
+def collect_runs(
+    client, experiment_id: str, metric: str = SELECTION_METRIC
+) -> tuple[list[RunRow], list]:
+    """Return the experiment's training runs as rows, best first, and the runs themselves.
+
+    Finished runs come first in selection order; the rest (running, failed,
+    killed) follow, newest first.
+
+    Returns
+    -------
+    rows : list of RunRow
+    runs : list of mlflow.entities.Run
+        In the same order as ``rows``.
+    """
+    runs = search_train_runs(client, experiment_id, finished_only=False)
+    finished = rank_runs([r for r in runs if r.info.status == "FINISHED"], metric)
+    others = sorted(
+        (r for r in runs if r.info.status != "FINISHED"), key=lambda r: -(r.info.start_time or 0)
+    )
+    ordered = finished + others
+    best = (
+        finished[0].info.run_id if finished and not run_sort_key(finished[0], metric)[0] else None
+    )
+    champion = champion_run_id(client)
+    rows = []
+    for run in ordered:
+        info, data = run.info, run.data
+        marker = ("*" if info.run_id == best else "") + ("C" if info.run_id == champion else "")
+        asked = data.params.get("epochs", "?")
+        duration = (
+            (info.end_time - info.start_time) / 1000.0
+            if info.end_time and info.start_time
+            else None
+        )
+        rows.append(
+            RunRow(
+                marker=marker,
+                run_id=info.run_id,
+                run_name=info.run_name or "",
+                model=data.params.get("model", ""),
+                image_size=data.params.get("image_size", ""),
+                epochs=f"{_epochs_run(client, run)}/{asked}",
+                val_accuracy=data.metrics.get("best_val_accuracy"),
+                val_f1=data.metrics.get("best_val_f1_macro"),
+                test_accuracy=data.metrics.get("test_accuracy"),
+                test_f1=data.metrics.get("test_f1_macro"),
+                duration_s=duration,
+                status=info.status,
+            )
+        )
+    return rows, ordered
+
+
+def run_curves(
+    client, runs: list, metrics: tuple[str, ...]
+) -> dict[str, list[tuple[str, list[int], list[float]]]]:
+    """Return each metric's per-epoch values for each run.
+
+    Returns
+    -------
+    dict
+        metric -> list of (run label, steps, values), one per run that logged the
+        metric, in the order of ``runs``; steps sorted. The label is the run's
+        name, else the first 8 characters of its id.
+    """
+    out: dict[str, list[tuple[str, list[int], list[float]]]] = {}
+    for metric in metrics:
+        out[metric] = []
+        for run in runs:
+            hist = sorted(client.get_metric_history(run.info.run_id, metric), key=lambda m: m.step)
+            if hist:
+                label = run.info.run_name or run.info.run_id[:8]
+                out[metric].append((label, [m.step for m in hist], [m.value for m in hist]))
+    return out
