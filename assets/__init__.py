@@ -3,7 +3,9 @@
 - :mod:`assets.synth` makes machined blocks labelled with the direction from which all of
   their features were cut (``x_plus``, ``x_minus``, ``y_plus``, ``y_minus``, ``z_plus``);
 - :mod:`assets.features` holds the feature kinds (holes, counterbores, pockets, slots, steps,
-  chamfers) as cutters in a face's own frame;
+  chamfers, and the through kinds of ``--through``) as cutters in a face's own frame;
+- :mod:`assets.reach` finds, for any mesh, the set of those directions from which every
+  feature face can be reached (``metaview reach``; the ``valid`` column of ``parts.csv``);
 - ``assets/parts/`` is a small committed set made by :data:`BUNDLED_COMMAND`, used by the
   demo and the tests; :func:`bundled_parts_dir` returns its path.
 

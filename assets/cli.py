@@ -1,4 +1,5 @@
-"""``metaview synth``: generate labelled synthetic workpieces.
+"""``metaview synth`` (generate labelled synthetic workpieces) and ``metaview reach`` (which
+directions reach every feature of a part).
 
 Nothing heavy is imported at module level: manifold3d, trimesh and numpy load when the
 command runs, so ``metaview --help`` stays fast.
@@ -7,6 +8,7 @@ command runs, so ``metaview --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -14,6 +16,9 @@ import time
 # checks that they agree, so the help text needs no heavy import.
 _CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
 _KINDS = ("hole", "counterbore", "rectangular_pocket", "circular_pocket", "slot", "step", "chamfer")
+_THROUGH_KINDS = ("through_hole", "through_pocket", "through_slot")
+# Kept in step with assets.reach.ReachConfig.area_tol (a test checks it).
+_AREA_TOL = 0.001
 
 DESCRIPTION = f"""\
 Generate machined workpieces labelled with the direction all their features were cut from.
@@ -24,13 +29,18 @@ Each part is a box of stock, [0,sx] x [0,sy] x [0,sz] mm with every side drawn f
   x_plus, x_minus, y_plus, y_minus   the side faces (normals +X, -X, +Y, -Y)
   z_plus                             the top face (normal +Z)
 Feature kinds: {", ".join(_KINDS)}.
-They are cut by one boolean difference (manifold3d), never overlap, never cut through the part,
-and every surface they leave can be seen from infinity along the class direction.
+They are cut by one boolean difference (manifold3d), never overlap, never cut through the part
+(except with --through), and every surface they leave can be seen from infinity along the
+class direction.
 
-Output: OUT/<class>/<id>.stl (binary STL, mm, watertight), OUT/parts.csv (file, label,
+With --through, the features are instead cut right through the stock, out of the opposite
+face ({", ".join(_THROUGH_KINDS)}): the opposite direction reaches them as well.
+
+Output: OUT/<class>/<id>.stl (binary STL, mm, watertight), OUT/parts.csv (file, label, valid,
 features as JSON with type/face/position/size, seed, stock_mm, tilt_deg, footprint_frac) and
-OUT/synth.json (the configuration). The same options give byte-identical files, for any
---workers.
+OUT/synth.json (the configuration). valid is the part's set of directions that reach every
+feature face (as metaview reach finds it, e.g. x_plus|z_plus); it always holds the label.
+The same options give byte-identical files, for any --workers.
 """
 
 EPILOG = """\
@@ -131,6 +141,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="add 1..N closed features to the clamped -Z face (default: 0, none)",
     )
     p.add_argument(
+        "--through",
+        action="store_true",
+        help="cut the features right through the stock (through-holes, windows, slots open to "
+        "an edge; not with --kinds): the opposite side reaches them too",
+    )
+    p.add_argument(
         "--segments",
         type=int,
         default=32,
@@ -168,6 +184,7 @@ def config_from_args(args: argparse.Namespace):
         tilt_deg=args.tilt_deg,
         distractors=args.distractors,
         segments=args.segments,
+        through=args.through,
     )
 
 
@@ -210,3 +227,127 @@ def _features(row: dict) -> list[dict]:
     import json
 
     return json.loads(row["features"])
+
+
+# --- metaview reach ------------------------------------------------------------------------
+
+REACH_DESCRIPTION = """\
+Find, for each mesh, the directions from which every feature face can be reached.
+
+The part is straightened (a tilt below 45 degrees is undone); faces on its bounding box are
+stock, every other face is a feature face. A direction d (x_plus, x_minus, y_plus, y_minus,
+z_plus: the part is clamped on -Z) reaches a face when the face does not point away from d and
+rays from points just off the face towards d meet nothing. A direction is valid when it reaches
+all the feature area but --area-tol of it. Faces only -Z reaches (cuts in the clamped face) are
+reported (clamped_frac), not counted. A plain box has no feature faces: every direction is
+valid, vacuously (status no_features).
+
+Output: a CSV (default IN/reach.csv), one row per mesh, sorted by file: file, label (the first
+folder when it names a class), status (ok / no_features / error), valid (e.g. x_plus|z_plus),
+n_valid, label_in_set, feature_faces, feature_area_frac, reach_<class> (share of the feature
+area reached from that direction), clamped_frac, unreachable_frac, tilt_deg, reasons (why each
+invalid direction fails: "12.0 % of feature area faces away from +X", "8.0 % is shadowed from
++X"), error. A file that cannot be read is a row with status error; the rest go on (exit 2).
+"""
+
+REACH_EPILOG = """\
+examples:
+  metaview reach parts/                       # parts/reach.csv, one row per mesh
+  metaview reach part.stl --out part_reach.csv
+  metaview reach parts/ --workers 2 --out /tmp/reach.csv
+"""
+
+
+def _default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def register_reach(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``reach`` sub-command to the ``metaview`` parser."""
+    p = subparsers.add_parser(
+        "reach",
+        help="which machine directions reach every feature of each mesh (reach.csv)",
+        description=REACH_DESCRIPTION,
+        epilog=REACH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="IN", help="a folder of meshes (searched recursively) or one")
+    p.add_argument(
+        "--out",
+        metavar="CSV",
+        default=None,
+        help="the CSV to write (default: IN/reach.csv, or reach.csv beside a single file)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        metavar="N",
+        help="processes to use; the rows are the same for any N (default: %(default)s)",
+    )
+    p.add_argument(
+        "--area-tol",
+        type=float,
+        default=_AREA_TOL,
+        metavar="F",
+        help="share of the feature area a valid direction may miss (default: %(default)s)",
+    )
+    p.set_defaults(func=run_reach)
+
+
+def run_reach(args: argparse.Namespace) -> int:
+    """Run ``metaview reach``; return the exit code (0, or 2 when some files failed)."""
+    from tqdm import tqdm
+
+    from assets.reach import ReachConfig, ray_backend, reach_folder
+    from metaview.options import EXIT_OK, EXIT_PARTIAL
+
+    cfg = ReachConfig(area_tol=args.area_tol)
+    start = time.perf_counter()
+    with tqdm(unit="part", file=sys.stderr, desc="reach", disable=None) as bar:
+        rows = reach_folder(
+            args.input,
+            args.out,
+            cfg,
+            workers=args.workers,
+            progress=lambda _row: bar.update(1),
+            on_start=lambda n: bar.reset(total=n),
+        )
+    seconds = time.perf_counter() - start
+    failed = [r for r in rows if r["status"] == "error"]
+    done = [r for r in rows if r["status"] != "error"]
+    sets: dict[str, int] = {}
+    for r in done:
+        key = r["valid"] or "(none)"
+        sets[key] = sets.get(key, 0) + 1
+    print(
+        f"analysed {len(done)} of {len(rows)} meshes in {seconds:.1f} s "
+        f"({len(done) / max(seconds, 1e-9):.0f} parts/s, {args.workers} workers, "
+        f"rays by {ray_backend(cfg.rays)})"
+    )
+    no_features = sum(r["status"] == "no_features" for r in done)
+    if no_features:
+        print(f"no feature faces (every direction valid, vacuously): {no_features}")
+    top = sorted(sets.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    print("valid sets: " + ", ".join(f"{k} {v}" for k, v in top))
+    labelled = [r for r in done if r["label"]]
+    if labelled:
+        inside = sum(r["label_in_set"] == 1 for r in labelled)
+        exact = sum(r["valid"] == r["label"] for r in labelled)
+        print(
+            f"folder labels: in the set {inside}/{len(labelled)}, "
+            f"the set is the label alone {exact}/{len(labelled)}"
+        )
+    out = args.out or (
+        os.path.join(args.input, "reach.csv")
+        if os.path.isdir(args.input)
+        else os.path.join(os.path.dirname(args.input), "reach.csv")
+    )
+    print(f"per-part sets, shares and reasons: {out}")
+    for r in failed[:10]:
+        print(f"failed: {r['error']}", file=sys.stderr)
+    if len(failed) > 10:
+        print(
+            f"... and {len(failed) - 10} more failures (status error in the CSV)", file=sys.stderr
+        )
+    return EXIT_PARTIAL if failed else EXIT_OK

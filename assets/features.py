@@ -11,6 +11,9 @@ cutter contains a point ``(u, v, z)`` inside the stock, it also contains every p
 cutter removes is therefore a union of vertical columns open to ``+z``, and every surface it
 leaves behind (floor, wall, cone, chamfer) looks straight out of the face along ``+z``.
 
+:data:`THROUGH_KINDS` (``metaview synth --through``) go right through the stock, out of the
+opposite face: still column-monotone, and also open to ``-z``.
+
 Each kind has a sampler, ``sample(rng, face, max_depth, segments) -> Feature | None`` (None
 when the face is too small for that kind), and :meth:`Feature.cutter` builds the
 ``manifold3d.Manifold`` to subtract. All sizes are millimetres, drawn on a 0.1 mm grid so
@@ -439,6 +442,110 @@ def _build_chamfer(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     return mf.Manifold.batch_boolean(solids, mf.OpType.Add)
 
 
+# --- through features (``metaview synth --through``) ---------------------------------------
+#
+# Features cut right through the stock, out of the face opposite the one they were cut into:
+# the opposite direction reaches every surface they leave too, so a part whose features are
+# all through features has (at least) two valid directions. They stay column-monotone, so the
+# label face reaches them as before. (Every ``step`` already runs along a whole edge and opens
+# at both of its ends: a through-step in the usual sense.)
+
+
+def sample_through_hole(
+    rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
+) -> Feature | None:
+    """A hole through the whole stock: diameter 3-20 mm (``max_depth`` does not apply)."""
+    diameter = _pick(rng, 3.0, min(20.0, 0.3 * min(face.u, face.v)))
+    if diameter is None:
+        return None
+    centre = _place_closed(rng, face, diameter / 2, diameter / 2)
+    if centre is None:
+        return None
+    return Feature(
+        "through_hole",
+        centre,
+        {"diameter": diameter, "depth": face.depth},
+        {},
+        (_box(*centre, diameter / 2, diameter / 2, face.depth),),
+    )
+
+
+def _build_through_hole(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
+    r, bottom = f.size["diameter"] / 2, -f.size["depth"] - OVERSHOOT
+    return _revolved([(0.0, bottom), (r, bottom), (r, LIFT), (0.0, LIFT)], *f.position, segments)
+
+
+def sample_through_pocket(
+    rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
+) -> Feature | None:
+    """A rectangular window through the whole stock, 8-60 mm a side, sharp or rounded corners."""
+    width = _pick(rng, 8.0, min(60.0, 0.5 * face.u))
+    length = _pick(rng, 8.0, min(60.0, 0.5 * face.v))
+    if width is None or length is None:
+        return None
+    radius = 0.0
+    if rng.random() < 0.6:
+        radius = _pick(rng, 1.0, min(width, length) / 4) or 0.0
+    centre = _place_closed(rng, face, width / 2, length / 2)
+    if centre is None:
+        return None
+    return Feature(
+        "through_pocket",
+        centre,
+        {"width": width, "length": length, "depth": face.depth, "corner_radius": radius},
+        {},
+        (_box(*centre, width / 2, length / 2, face.depth),),
+    )
+
+
+def _build_through_pocket(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
+    w, length, depth, r = (f.size[k] for k in ("width", "length", "depth", "corner_radius"))
+    if r > 0:
+        core = mf.CrossSection.square((w - 2 * r, length - 2 * r), center=True)
+        section = core.offset(r, mf.JoinType.Round, circular_segments=segments)
+    else:
+        section = mf.CrossSection.square((w, length), center=True)
+    cu, cv = f.position
+    height = depth + OVERSHOOT + LIFT
+    return mf.Manifold.extrude(section, height).translate((cu, cv, -depth - OVERSHOOT))
+
+
+def sample_through_slot(
+    rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
+) -> Feature | None:
+    """A slot through the whole stock, open to one edge: 4-20 mm wide, 20-70 % of the face long.
+
+    Its walls also show from the side it opens to (``options["side"]``).
+    """
+    k = int(rng.integers(4))
+    side = SIDES[k]
+    across, along = _side_extents(face, side)
+    width = _pick(rng, 4.0, min(20.0, 0.3 * along))
+    if width is None:
+        return None
+    length = _pick(rng, max(width, 0.2 * across), 0.7 * across)
+    centre = _pick(rng, -along / 2 + EDGE_WALL + width / 2, along / 2 - EDGE_WALL - width / 2)
+    if length is None or centre is None:
+        return None
+    end = "round" if rng.random() < 0.5 else "square"
+    a0 = across / 2 - length
+    return Feature(
+        "through_slot",
+        _turn_point(k, a0 + length / 2, centre),
+        {"width": width, "length": length, "depth": face.depth},
+        {"side": side, "end": end},
+        (_turn_box(k, a0, across / 2, centre - width / 2, centre + width / 2, -face.depth, 0.0),),
+    )
+
+
+def _build_through_slot(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
+    # A slot (see _build_slot) whose floor lies OVERSHOOT below the opposite face.
+    deeper = Feature(
+        f.kind, f.position, {**f.size, "depth": f.size["depth"] + OVERSHOOT}, f.options
+    )
+    return _build_slot(deeper, face, segments)
+
+
 # --- the registry --------------------------------------------------------------------------
 
 Sampler = Callable[[np.random.Generator, FaceSize, float, int], "Feature | None"]
@@ -454,6 +561,14 @@ KINDS: dict[str, Sampler] = {
     "chamfer": sample_chamfer,
 }
 
+#: Features cut through the whole stock: ``metaview synth --through`` draws from these instead
+#: of KINDS.
+THROUGH_KINDS: dict[str, Sampler] = {
+    "through_hole": sample_through_hole,
+    "through_pocket": sample_through_pocket,
+    "through_slot": sample_through_slot,
+}
+
 #: Kinds used as distractors on the clamped face: closed ones, invisible from the side faces.
 CLOSED_KINDS = ("hole", "counterbore", "rectangular_pocket", "circular_pocket")
 
@@ -465,4 +580,7 @@ _BUILDERS: dict[str, Callable[[Feature, FaceSize, int], mf.Manifold]] = {
     "slot": _build_slot,
     "step": _build_step,
     "chamfer": _build_chamfer,
+    "through_hole": _build_through_hole,
+    "through_pocket": _build_through_pocket,
+    "through_slot": _build_through_slot,
 }

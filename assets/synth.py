@@ -12,19 +12,29 @@ Guarantees, for every part (tested in ``tests/test_synth.py``):
   label direction: from a point just off such a surface, on its open side, a ray in the label
   direction leaves the part without meeting it. (Each cutter is a union of columns open
   towards the label face, see :mod:`assets.features`.)
-- *no through-cuts*: label features go at most ``DEPTH_FRACTION`` of the stock's thickness
-  deep, so the opposite face is untouched and every line along the label direction through
-  the face meets material;
+- *no through-cuts* (unless ``through``): label features go at most ``DEPTH_FRACTION`` of the
+  stock's thickness deep, so the opposite face is untouched and every line along the label
+  direction through the face meets material;
+- with ``through``, the label features are drawn from :data:`THROUGH_KINDS` instead: holes,
+  windows and edge slots cut right through the stock, out of the opposite face, so that the
+  opposite direction reaches every feature too (for a side face; the face opposite ``z_plus``
+  is the clamped one, not a direction). The label stays the face the features were cut into;
 - features never overlap or touch: the boxes that hold what each one removes are at least
   ``CLEARANCE`` mm apart;
 - distractors (``distractors > 0``) are closed features (holes, pockets) in the clamped -Z
   face, ``EDGE_WALL`` mm from its edges: seen from the label direction they are hidden.
 
+``parts.csv`` records each part's *valid set*: the directions from which every feature face can
+be reached (:func:`assets.reach.reachable_directions` on the part's mesh). It always holds the
+label; it holds more when all the features sit on edges (steps, open slots, chamfers) or
+go through (``through``).
+
 Determinism: part ``i`` of class ``c`` gets its own seed from
 ``SeedSequence(seed, spawn_key=(CLASSES.index(c), i))``, so a part does not depend on how many
 other parts are made, in which order, or in how many processes. Stock and label features,
 distractors and tilt draw from three independent streams of that seed: turning on
-``tilt_deg`` or ``distractors`` keeps the same blocks and the same label features. Vertices
+``tilt_deg`` or ``distractors`` keeps the same blocks and the same label features (``through``
+keeps the same blocks, with other features). Vertices
 are rounded to a 1/4096 mm grid (exact in float32), and the STL header holds no date, so the
 same configuration gives byte-identical files.
 """
@@ -56,6 +66,8 @@ CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
 DISTRACTOR_FACE = "z_minus"
 #: Feature kinds, in the order ``--kinds`` lists them.
 FEATURE_KINDS = tuple(feat.KINDS)
+#: Kinds cut through the whole stock: ``--through`` draws the label features from these.
+THROUGH_KINDS = tuple(feat.THROUGH_KINDS)
 
 DEPTH_FRACTION = 0.6  # label features reach at most this fraction of the stock's thickness
 DISTRACTOR_DEPTH_FRACTION = 0.3  # distractors reach at most this fraction of the height
@@ -68,7 +80,16 @@ MAX_SIDE_LIMIT = 1000.0  # largest stock side accepted (mm)
 TRIES_PER_FEATURE = 20  # placement attempts for one feature before it is dropped
 ATTEMPTS_PER_PART = 5  # whole-part attempts when a result fails the watertight check
 STL_HEADER = b"metaview synth binary STL; units: millimetres".ljust(80, b" ")
-CSV_COLUMNS = ("file", "label", "features", "seed", "stock_mm", "tilt_deg", "footprint_frac")
+CSV_COLUMNS = (
+    "file",
+    "label",
+    "valid",
+    "features",
+    "seed",
+    "stock_mm",
+    "tilt_deg",
+    "footprint_frac",
+)
 
 # Each face's frame as world vectors (u, v, n): u x v = n, n is the outward normal. Side faces
 # have v = +Z, so their "+v" edge is the top edge.
@@ -102,6 +123,7 @@ class SynthConfig:
     tilt_deg: float = 0.0  # rotate each part by up to this angle about a random axis
     distractors: int = 0  # 0: none; n: 1..n closed features on the clamped -Z face
     segments: int = 32  # line segments per full circle of round features
+    through: bool = False  # draw the label features from THROUGH_KINDS (cut through the stock)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -155,6 +177,13 @@ class SynthConfig:
         _check_int("segments", self.segments, 8, "line segments per circle")
         if self.segments > 256:
             raise SynthError(f"segments must be at most 256, got {self.segments}")
+        if not isinstance(self.through, bool):
+            raise SynthError(f"through must be True or False, got {self.through!r}")
+        if self.through and self.kinds != FEATURE_KINDS:
+            raise SynthError(
+                "kinds does not apply with through: through parts draw their features from "
+                f"{', '.join(THROUGH_KINDS)}; got kinds {', '.join(self.kinds)}"
+            )
 
     def to_dict(self) -> dict:
         """The configuration as JSON-ready plain data (tuples become lists)."""
@@ -343,6 +372,9 @@ def _disjoint(boxes: list[tuple[np.ndarray, np.ndarray]], lo: np.ndarray, hi: np
     return True
 
 
+_SAMPLERS = {**feat.KINDS, **feat.THROUGH_KINDS}
+
+
 def _place(
     rng: np.random.Generator,
     frame: FaceFrame,
@@ -357,7 +389,7 @@ def _place(
     for _ in range(count):
         for _try in range(TRIES_PER_FEATURE):
             kind = kinds[int(rng.integers(len(kinds)))]
-            f = feat.KINDS[kind](rng, frame.size, max_depth, segments)
+            f = _SAMPLERS[kind](rng, frame.size, max_depth, segments)
             if f is None:
                 continue
             boxes = [frame.world_box(b) for b in f.boxes]
@@ -384,9 +416,10 @@ def _draw(label: str, cfg: SynthConfig, rngs: list[np.random.Generator]):
     taken: list[tuple[np.ndarray, np.ndarray]] = []
     count = int(rng_main.integers(cfg.min_features, cfg.max_features + 1))
     max_depth = DEPTH_FRACTION * frame.size.depth
+    kinds = THROUGH_KINDS if cfg.through else cfg.kinds
     placed = [
         PlacedFeature(label, "feature", f)
-        for f in _place(rng_main, frame, count, cfg.kinds, max_depth, cfg.segments, taken)
+        for f in _place(rng_main, frame, count, kinds, max_depth, cfg.segments, taken)
     ]
     if cfg.distractors:
         bottom = face_frame(DISTRACTOR_FACE, stock)
@@ -519,10 +552,20 @@ def stl_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
 
 
 def part_row(part: Part, file: str) -> dict[str, str | int | float]:
-    """The ``parts.csv`` row of a part written to ``file`` (posix path relative to the folder)."""
+    """The ``parts.csv`` row of a part written to ``file`` (posix path relative to the folder).
+
+    ``valid`` is the part's valid set as ``"x_plus"`` or ``"x_plus|z_plus"``
+    (:func:`assets.reach.reachable_directions`).
+    """
+    from assets.reach import label_set, reachable_directions
+
+    valid = reachable_directions(part.vertices, part.faces).valid
+    if part.label not in valid:  # the guarantees say it cannot happen: say so if it does
+        log.warning("%s: label %s not in its valid set %s", file, part.label, valid)
     return {
         "file": file,
         "label": part.label,
+        "valid": label_set(valid),
         "features": json.dumps(part.features_json(), separators=(",", ":")),
         "seed": part.seed,
         "stock_mm": json.dumps(list(part.stock)),
@@ -676,19 +719,24 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
 
 
 def read_parts_csv(path: str | Path) -> list[dict]:
-    """Read a ``parts.csv``: features and stock_mm parsed from JSON, seed as int.
+    """Read a ``parts.csv``: features and stock_mm parsed from JSON, seed as int, valid as a
+    tuple of class names (``()`` in files written before it existed).
 
     Raises
     ------
     SynthError
-        If the file is missing or lacks a column of :data:`CSV_COLUMNS`.
+        If the file is missing or lacks a column of :data:`CSV_COLUMNS` (``valid`` may be
+        missing).
     """
+    from assets.reach import parse_label_set
+
     path = Path(path)
     if not path.is_file():
         raise SynthError(f"no parts.csv at {path}")
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        found = reader.fieldnames or []
+        missing = [c for c in CSV_COLUMNS if c not in found and c != "valid"]
         if missing:
             raise SynthError(f"{path}: missing columns {', '.join(missing)}")
         rows = []
@@ -698,5 +746,6 @@ def read_parts_csv(path: str | Path) -> list[dict]:
             row["seed"] = int(row["seed"])
             row["tilt_deg"] = float(row["tilt_deg"])
             row["footprint_frac"] = float(row["footprint_frac"])
+            row["valid"] = parse_label_set(row.get("valid") or "")
             rows.append(row)
     return rows

@@ -1,4 +1,5 @@
-"""Tests of ``metaview synth``: validity, reachability, no through-cuts, determinism, bundled set.
+"""Tests of ``metaview synth``: validity, reachability, no through-cuts (without --through),
+valid sets, determinism, bundled set.
 
 The reachability property tested here (and documented in :mod:`assets.synth`): on an untilted
 part, take every triangle that is not on the stock's surface and not inside a distractor's
@@ -23,12 +24,14 @@ import trimesh
 import assets
 from assets import cli as assets_cli
 from assets.errors import SynthError
+from assets.reach import reachable_directions
 from assets.synth import (
     CLASSES,
     CLEARANCE,
     DISTRACTOR_FACE,
     FEATURE_KINDS,
     QUANTUM,
+    THROUGH_KINDS,
     SynthConfig,
     face_frame,
     face_normal,
@@ -134,6 +137,8 @@ def make_parser() -> argparse.ArgumentParser:
 PLAIN = SynthConfig(per_class=3, seed=11)
 HARD = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3)
 TILTED = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3, tilt_deg=8.0)
+THROUGH = SynthConfig(per_class=3, seed=9, distractors=2, through=True)
+OPPOSITE = {"x_plus": "x_minus", "x_minus": "x_plus", "y_plus": "y_minus", "y_minus": "y_plus"}
 
 
 def bundled_config() -> SynthConfig:
@@ -142,7 +147,7 @@ def bundled_config() -> SynthConfig:
     )
 
 
-CONFIGS = {"plain": PLAIN, "hard": HARD, "tilted": TILTED}
+CONFIGS = {"plain": PLAIN, "hard": HARD, "tilted": TILTED, "through": THROUGH}
 
 
 def set_and_config(which: str, request) -> tuple[Path, SynthConfig]:
@@ -173,10 +178,17 @@ def tilted_set(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def through_set(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("through")
+    synth_parts(out, THROUGH)
+    return out
+
+
 # --- validity ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["plain", "hard", "tilted", "bundled"])
+@pytest.mark.parametrize("which", ["plain", "hard", "tilted", "through", "bundled"])
 def test_parts_are_watertight_and_smaller_than_stock(which, request):
     out, cfg = set_and_config(which, request)
     rows = read_parts_csv(out / "parts.csv")
@@ -199,6 +211,8 @@ def test_parts_are_watertight_and_smaller_than_stock(which, request):
         label_features = [f for f in row["features"] if f["role"] == "feature"]
         assert 1 <= len(label_features) <= cfg.max_features
         assert {f["face"] for f in label_features} == {row["label"]}
+        kinds = THROUGH_KINDS if cfg.through else cfg.kinds
+        assert {f["type"] for f in label_features} <= set(kinds)
         distractors = [f for f in row["features"] if f["role"] == "distractor"]
         assert {f["face"] for f in distractors} <= {DISTRACTOR_FACE}
         assert bool(distractors) == (cfg.distractors > 0)
@@ -223,7 +237,7 @@ def test_features_keep_clear_of_each_other(plain_set, hard_set):
 # --- reachability and through-cuts ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["plain", "hard", "bundled"])
+@pytest.mark.parametrize("which", ["plain", "hard", "through", "bundled"])
 def test_feature_surfaces_are_reachable_from_the_label_direction(which, request):
     out, cfg = set_and_config(which, request)
     for row in read_parts_csv(out / "parts.csv"):
@@ -275,6 +289,45 @@ def test_no_feature_cuts_through(which, request):
         on_plane = np.all(np.abs(mesh.triangles[:, :, axis] - value) < ON_PLANE, axis=1)
         expected = np.prod(part.stock) / part.stock[axis]
         assert mesh.area_faces[on_plane].sum() == pytest.approx(expected, rel=1e-6), row["file"]
+
+
+def test_through_features_leave_by_the_opposite_face(through_set):
+    """--through: every part's features go right through; the opposite face is pierced."""
+    opposite = {"x_plus": (0, 0), "x_minus": (0, 1), "y_plus": (1, 0), "y_minus": (1, 1)}
+    for row in read_parts_csv(through_set / "parts.csv"):
+        part = regenerate(through_set, row, THROUGH)
+        mesh = load_stl(through_set / row["file"])
+        axis, high = opposite.get(row["label"], (2, 0))
+        value = part.stock[axis] if high else 0.0
+        on_plane = np.all(np.abs(mesh.triangles[:, :, axis] - value) < ON_PLANE, axis=1)
+        whole = np.prod(part.stock) / part.stock[axis]
+        removed = whole - mesh.area_faces[on_plane].sum()
+        # Each through feature removes its own cross-section from the opposite face.
+        assert removed > 9.0, row["file"]  # at least a 3 mm hole (7.1 mm^2) more than rounding
+        label_features = [f for f in row["features"] if f["role"] == "feature"]
+        assert all(f["size"]["depth"] == pytest.approx(part.stock[axis]) for f in label_features)
+
+
+# --- valid sets ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["plain", "hard", "tilted", "through", "bundled"])
+def test_valid_column_is_the_reach_analysis_and_holds_the_label(which, request):
+    out, cfg = set_and_config(which, request)
+    rows = read_parts_csv(out / "parts.csv")
+    for row in rows:
+        mesh = load_stl(out / row["file"])
+        assert row["valid"] == reachable_directions(mesh).valid, row["file"]
+        assert row["label"] in row["valid"], row["file"]
+        if cfg.through and row["label"] in OPPOSITE:
+            # Through features are reached from the opposite side too.
+            assert OPPOSITE[row["label"]] in row["valid"], row["file"]
+    if not cfg.through:
+        # Without --through, only parts whose features all sit on edges have more.
+        for row in rows:
+            if len(row["valid"]) > 1:
+                kinds = {f["type"] for f in row["features"] if f["role"] == "feature"}
+                assert kinds <= {"step", "slot", "chamfer"}, row["file"]
 
 
 def test_tilted_parts_are_turned_copies_of_the_untilted_ones(hard_set, tilted_set):
@@ -372,6 +425,8 @@ def test_bundled_assets_match_the_documented_command(tmp_path):
         ({"segments": 3}, "segments"),
         ({"seed": -1}, "seed"),
         ({"per_class": 2.5}, "per_class"),
+        ({"through": "yes"}, "through must be True or False"),
+        ({"through": True, "kinds": ("hole",)}, "kinds does not apply with through"),
     ],
 )
 def test_bad_options_raise_a_clear_error(options, message):
@@ -383,6 +438,11 @@ def test_bad_options_raise_a_clear_error(options, message):
 def test_config_round_trips_through_a_dict():
     cfg = SynthConfig(classes=("z_plus",), kinds=("hole",), tilt_deg=3.0, distractors=2)
     assert SynthConfig.from_dict(cfg.to_dict()) == cfg
+    cfg = SynthConfig(classes=("z_plus",), segments=16, through=True)
+    assert SynthConfig.from_dict(cfg.to_dict()) == cfg
+    # A synth.json written before --through existed still reads.
+    old = {k: v for k, v in SynthConfig().to_dict().items() if k != "through"}
+    assert SynthConfig.from_dict(old) == SynthConfig()
     with pytest.raises(SynthError, match="unknown synth configuration keys: colour"):
         SynthConfig.from_dict({**cfg.to_dict(), "colour": "red"})
 
@@ -442,10 +502,11 @@ def test_cli_help_documents_classes_and_kinds(capsys):
     with pytest.raises(SystemExit):
         make_parser().parse_args(["synth", "--help"])
     text = capsys.readouterr().out
-    for name in (*CLASSES, *FEATURE_KINDS, "--tilt-deg", "--distractors", "--seed"):
+    for name in (*CLASSES, *FEATURE_KINDS, "--tilt-deg", "--distractors", "--seed", "--through"):
         assert name in text
     # The CLI keeps its own copies so that --help imports nothing heavy.
     assert assets_cli._CLASSES == CLASSES and assets_cli._KINDS == FEATURE_KINDS
+    assert assets_cli._THROUGH_KINDS == THROUGH_KINDS
     defaults = make_parser().parse_args(["synth", "x"])
     assert assets_cli.config_from_args(defaults) == SynthConfig()
 
