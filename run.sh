@@ -11,14 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PY=${PYTHON:-python3}
-GL_PACKAGES="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libopengl0 libosmesa6"
+# libglu1-mesa: pyrender imports pyglet, which loads libGLU even when rendering headless.
+GL_PACKAGES="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libopengl0 libosmesa6 libglu1-mesa"
 
 need_gl() {
     # ldconfig knows every shared library the loader can find. Read its list once:
     # `ldconfig -p | grep -q` can fail with SIGPIPE under pipefail on a long list.
     local lib libs
     libs=$(/sbin/ldconfig -p 2>/dev/null || true)
-    for lib in libEGL.so.1 libOSMesa.so libGL.so.1; do
+    for lib in libEGL.so.1 libOSMesa.so libGL.so.1 libGLU.so.1; do
         if ! grep -q "$lib" <<<"$libs"; then return 0; fi
     done
     return 1

@@ -7,13 +7,15 @@
     (one instanced draw of the whole grid, one read-back).
 
 Meshes: trimesh.creation.torus with 50 minor sections, so faces = 100 * major sections
-exactly (10k and 200k faces). Then a folder of parts rendered with all cores.
+exactly (10k and 200k faces). Then a folder of parts rendered with all cores; with
+``--executors``, the same folder by the process pool and by Ray actors, in one run.
 
 Each figure is the best of several rounds (the machine this was written on is shared, and
 the best round is the one least disturbed). Run it on one core, as the README reports it:
 
     LP_NUM_THREADS=0 taskset -c 0 .venv/bin/python bench/render.py
     .venv/bin/python bench/render.py --only-batch          # all cores
+    .venv/bin/python bench/render.py --executors --workers 2   # pool against Ray
     LP_NUM_THREADS=0 taskset -c 0 .venv/bin/python bench/render.py --quality   # the cap
 """
 
@@ -158,39 +160,146 @@ def quality(tile: int, caps: list[int]) -> None:
         print(f"{name:>16} | " + " | ".join(cells))
 
 
-def batch(cfg, n_files: int, workers: int | None, torus_faces: int | None) -> None:
-    """Render a folder of parts with all cores and print files/s."""
+def make_parts(src: Path, n_files: int, torus_faces: int | None) -> str:
+    """Fill ``src`` with ``n_files`` parts; return what they are, in words."""
     import shutil
 
+    bundled = Path(__file__).resolve().parents[1] / "assets" / "parts"
+    files = [] if torus_faces else sorted(bundled.glob("*/*.stl"))
+    if files:
+        for i in range(n_files):
+            f = files[i % len(files)]
+            dst = src / f.parent.name / f"{i:04d}.stl"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, dst)
+        what = f"copies of the {len(files)} bundled parts"
+    else:
+        faces = torus_faces or 10_000
+        for i in range(n_files):
+            dst = src / "torus" / f"{i:04d}.stl"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            torus(faces).export(dst)
+        what = f"{faces}-face tori"
+    mean_faces = np.mean(
+        [int.from_bytes(p.read_bytes()[80:84], "little") for p in src.rglob("*.stl")]
+    )
+    return f"{what}, mean {mean_faces:.0f} faces"
+
+
+def batch(cfg, n_files: int, workers: int | None, torus_faces: int | None) -> None:
+    """Render a folder of parts with all cores and print files/s."""
     from render.batch import render_folder
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "parts"
-        bundled = Path(__file__).resolve().parents[1] / "assets" / "parts"
-        files = [] if torus_faces else sorted(bundled.glob("*/*.stl"))
-        if files:
-            for i in range(n_files):
-                f = files[i % len(files)]
-                dst = src / f.parent.name / f"{i:04d}.stl"
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(f, dst)
-            what = f"copies of the {len(files)} bundled parts"
-        else:
-            faces = torus_faces or 10_000
-            for i in range(n_files):
-                dst = src / "torus" / f"{i:04d}.stl"
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                torus(faces).export(dst)
-            what = f"{faces}-face tori"
-        mean_faces = np.mean(
-            [int.from_bytes(p.read_bytes()[80:84], "little") for p in src.rglob("*.stl")]
-        )
+        what = make_parts(src, n_files, torus_faces)
         res = render_folder(src, Path(tmp) / "out", cfg, workers=workers, progress=False)
         n = workers or os.cpu_count()
         print(
-            f"batch: {res.rendered} meta-images ({what}, mean {mean_faces:.0f} faces) with "
+            f"batch: {res.rendered} meta-images ({what}) with "
             f"{n} workers in {res.seconds:.1f} s = {res.rendered / res.seconds:.1f} files/s "
             f"(includes worker start-up); failed {len(res.failed)}"
+        )
+
+
+def timed_executor(inner):
+    """``inner`` (an executor) wrapped to note when each result comes, in ``.times``."""
+    from render.executors import Executor
+
+    class Timed(Executor):
+        def __init__(self):
+            self.name, self.times = inner.name, []
+
+        def start(self, backend, n_jobs):
+            return inner.start(backend, n_jobs)
+
+        def submit(self, jobs, cfg, out_dir):
+            inner.submit(jobs, cfg, out_dir)
+
+        def results(self):
+            for result in inner.results():
+                self.times.append(time.perf_counter())
+                yield result
+
+        def stop(self):
+            return inner.stop()
+
+        def close(self):
+            inner.close()
+
+    return Timed()
+
+
+def executors(cfg, n_files: int, workers: int, torus_faces: int | None, rounds: int) -> None:
+    """Pool against Ray on the same folder, in one run: files/s, start-up, bytes moved.
+
+    Steady rate: files per second between the first result and the last (workers up);
+    fixed cost: the rest of the batch's time (worker start-up, planning, the dataset
+    files). Per worker, busy: its files over the seconds they took it (render_s: load,
+    simplify, draw, encode, and for the pool the PNG write). Best of ``rounds``, rounds
+    interleaved. Ray runs on a local instance started once here (its start is reported
+    apart) with ``workers`` CPUs; "ray" is the default (the driver ships meshes and
+    writes PNGs), "ray shared_fs" has the workers read IN and write OUT themselves.
+    """
+    import logging
+
+    import ray
+
+    from render.batch import render_folder
+    from render.executors import PoolExecutor, make_executor
+    from render.ray_exec import RayExecutor
+
+    t0 = time.perf_counter()
+    ray.init(
+        address="local", num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING
+    )
+    print(f"executors: ray.init (local, {workers} CPUs) {time.perf_counter() - t0:.1f} s")
+    runs = {
+        "pool": lambda: PoolExecutor(workers),
+        "ray": lambda: RayExecutor(workers=workers),
+        "ray shared_fs": lambda: RayExecutor(workers=workers, shared_fs=True),
+    }
+    assert isinstance(make_executor("pool", workers), PoolExecutor)
+    best: dict[str, dict[str, float]] = {name: {} for name in runs}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "parts"
+            what = make_parts(src, n_files, torus_faces)
+            mesh_kib = np.mean([p.stat().st_size for p in src.rglob("*.stl")]) / 1024
+            print(f"executors: {n_files} files ({what}, {mesh_kib:.0f} KiB), {workers} workers")
+            for r in range(rounds):
+                for name, make in runs.items():
+                    timed = timed_executor(make())
+                    out = Path(tmp) / f"out_{r}_{name.replace(' ', '_')}"
+                    res = render_folder(src, out, cfg, progress=False, executor=timed)
+                    assert not res.failed, res.failed
+                    steady = (n_files - 1) / (timed.times[-1] - timed.times[0])
+                    if steady > best[name].get("steady", 0.0):
+                        busy = [
+                            res.worker_files[w] / res.worker_seconds[w] for w in res.worker_files
+                        ]
+                        best[name] = {
+                            "steady": steady,
+                            "total": n_files / res.seconds,
+                            "fixed": res.seconds - n_files / steady,
+                            "busy": float(np.mean(busy)),
+                            "png_kib": float(
+                                np.mean([p.stat().st_size for p in out.rglob("*.png")])
+                            )
+                            / 1024,
+                        }
+    finally:
+        ray.shutdown()
+    for name, b in best.items():
+        moved = {
+            "pool": "moved: manifest rows only (workers write the PNGs)",
+            "ray": f"moved per file: {mesh_kib:.0f} KiB mesh out, {b['png_kib']:.1f} KiB PNG back",
+            "ray shared_fs": "moved: rows only (workers read IN, write OUT)",
+        }[name]
+        print(
+            f"{name:>14}: {b['steady']:5.1f} files/s steady ({b['steady'] / workers:4.1f} per "
+            f"worker), fixed {b['fixed']:4.1f} s, {b['total']:5.1f} files/s all in; "
+            f"a worker does {b['busy']:5.1f} files/s while busy; {moved}"
         )
 
 
@@ -216,12 +325,21 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure simplification caps (default 1024 2048 4096 8192)",
     )
     parser.add_argument("--no-batch", action="store_true")
+    parser.add_argument(
+        "--executors",
+        action="store_true",
+        help="only compare the pool and Ray on --batch-files files (needs the ray extra)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds for --executors")
     args = parser.parse_args(argv)
 
     from render import RenderConfig
     from render.gl import get_renderer
 
     cfg = RenderConfig(tile=args.tile, backend=args.backend, max_faces=args.max_faces)
+    if args.executors:
+        executors(cfg, args.batch_files, args.workers or 2, args.batch_faces, args.rounds)
+        return 0
     if args.quality is not None:
         quality(args.tile, args.quality or [1024, 2048, 4096, 8192])
         return 0

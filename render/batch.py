@@ -5,10 +5,14 @@ first-level subfolder; deeper folders keep their path). Meshes directly in ``IN`
 the label "" and are rendered too (for prediction). ``OUT`` also gets ``manifest.csv``,
 ``metaimage.json`` and ``errors.csv`` (see :mod:`metaimage.io`).
 
-Files are spread over a process pool; each worker makes one GL context in its
-initializer and reuses it for every mesh it gets. Every file is written atomically, so a
-run can be interrupted and resumed: an image is skipped when its manifest row carries the
-current config hash and the PNG on disk still has the size and SHA-256 that row records.
+Files are spread over workers by an executor (:mod:`render.executors`): a local
+process pool by default, or Ray actors (:mod:`render.ray_exec`, ``--executor ray``). Each
+worker makes one GL context when it starts and reuses it for every mesh it gets. This
+module plans the work (what to render, what is up to date), runs it through the executor
+and writes what comes back; the executors only move jobs and results. Every file is
+written atomically, so a run can be interrupted and resumed: an image is skipped when its
+manifest row carries the current config hash and the PNG on disk still has the size and
+SHA-256 that row records.
 
 Every entry under ``IN`` is accounted for: a mesh is rendered; an entry that looks like
 a mesh but cannot be one (a folder named ``x.stl``, an empty file, a named pipe, a broken
@@ -24,16 +28,15 @@ valid UTF-8 gets its image, and its manifest and error rows, under the name
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import operator
 import os
 import signal
+import socket
 import stat
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metaimage import io as mio
 from metaimage.meta import VIEW_CONVENTION, MetaImageInfo
@@ -41,6 +44,9 @@ from metaview import versions
 from render.config import RenderConfig
 from render.errors import MeshError, RenderError
 from render.mesh import MESH_SUFFIXES
+
+if TYPE_CHECKING:
+    from render.executors import Executor
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +88,11 @@ class BatchResult:
     # Images that were up to date by config but failed their size/SHA-256 check, and so
     # were rendered again (paths relative to OUT).
     damaged: list[str] = field(default_factory=list)
+    executor: str = ""  # "pool" or "ray"
+    # Per worker ("host:pid"): files it rendered, and the seconds they took it (the sum
+    # of their render_s: load, simplify, draw, encode). For benchmarks and cluster logs.
+    worker_files: dict[str, int] = field(default_factory=dict)
+    worker_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -270,31 +281,50 @@ def _init_worker(backend: str, single_threaded: bool) -> None:
         logger.debug("worker GL warm-up failed", exc_info=True)
 
 
-def render_job(job: Job, cfg: RenderConfig, out_dir: str) -> dict[str, Any]:
+def render_job(
+    job: Job, cfg: RenderConfig, out_dir: str | None, data: bytes | None = None
+) -> dict[str, Any]:
     """Render every pending variant of one file; runs in a worker (or in-process).
+
+    Parameters
+    ----------
+    out_dir : str or None
+        Write each PNG atomically under this folder; None: return the PNG bytes instead
+        (under ``"pngs"``), for the caller to write (a Ray worker, whose machine need
+        not see ``OUT``).
+    data : bytes or None
+        The mesh file's bytes, read by the caller (a Ray worker, whose machine need not
+        see ``IN``); None: read ``job.path`` here. Messages name ``job.path`` either way.
 
     Returns
     -------
     dict
-        ``{"source": ..., "rows": [manifest rows], "gl_renderer": str}`` on success, or
-        ``{"source": ..., "error": message}``. Never raises for a bad mesh or a GL error.
+        ``{"source": ..., "rows": [manifest rows], "gl_renderer": str, "worker":
+        "host:pid"}`` on success, plus ``"pngs": {path: bytes}`` when ``out_dir`` is None;
+        or ``{"source": ..., "error": message}``. Never raises for a bad mesh or a GL error.
     """
     from render.core import prepare, render_prepared
     from render.gl import get_renderer
-    from render.mesh import load_mesh
+    from render.mesh import load_mesh, mesh_from_bytes
 
     try:
         t0 = time.perf_counter()
-        mesh = load_mesh(job.path, merge=False)
+        if data is None:
+            mesh = load_mesh(job.path, merge=False)
+        else:
+            mesh = mesh_from_bytes(data, Path(job.path).suffix.lower(), job.path, merge=False)
         prepared = prepare(mesh, cfg)
         prep_s = time.perf_counter() - t0
-        rows = []
+        rows, pngs = [], {}
         for i, variant in enumerate(job.variants):
             t1 = time.perf_counter()
             image = render_prepared(prepared, cfg, variant=variant, part_id=job.part_id)
             rel = image_path(job.part_id, variant)
             png = mio.encode_png(image)
-            mio.atomic_write_bytes(Path(out_dir) / rel, png)
+            if out_dir is None:
+                pngs[rel] = png
+            else:
+                mio.atomic_write_bytes(Path(out_dir) / rel, png)
             # Loading and simplifying is shared by the variants; the first one carries it.
             seconds = time.perf_counter() - t1 + (prep_s if i == 0 else 0.0)
             rows.append(
@@ -312,11 +342,15 @@ def render_job(job: Job, cfg: RenderConfig, out_dir: str) -> dict[str, Any]:
                     "sha256": mio.sha256_hex(png),
                 }
             )
-        return {
+        result = {
             "source": job.source,
             "rows": rows,
             "gl_renderer": get_renderer(cfg.backend).gl_renderer,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
         }
+        if out_dir is None:
+            result["pngs"] = pngs
+        return result
     # Messages name job.path, which may hold surrogate escapes: made printable here, so
     # that errors.csv and the summary on a UTF-8 terminal never fail on them.
     except (MeshError, RenderError) as exc:
@@ -489,6 +523,16 @@ def _write_outputs(
     return problems
 
 
+def _store_pngs(out_dir: Path, pngs: dict[str, bytes]) -> str | None:
+    """Write the PNGs a worker sent back, each atomically; why one could not be, or None."""
+    for rel, png in pngs.items():
+        try:
+            mio.atomic_write_bytes(out_dir / rel, png)
+        except OSError as exc:
+            return f"{out_dir / rel}: could not write it: {exc.strerror or exc}"
+    return None
+
+
 def render_folder(
     in_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -496,6 +540,8 @@ def render_folder(
     workers: int | None = None,
     force: bool = False,
     progress: bool = True,
+    executor: str | Executor = "pool",
+    address: str | None = None,
 ) -> BatchResult:
     """Render every mesh under ``in_dir`` into a meta-image dataset in ``out_dir``.
 
@@ -504,12 +550,20 @@ def render_folder(
     cfg : RenderConfig
         ``cfg.variants`` images per file; ``cfg.backend`` is resolved once here.
     workers : int or None
-        Worker processes; None means ``os.cpu_count()``. With 1 the work runs in this
-        process (no pool).
+        Workers, one GL context each. Pool: processes, None means ``os.cpu_count()``,
+        and with 1 the work runs in this process. Ray: actors, None means one per CPU
+        of the cluster.
     force : bool
         Re-render images that are already up to date.
     progress : bool
         Show a tqdm bar (files/s, ETA) on stderr.
+    executor : {"pool", "ray"} or Executor
+        Where the files are rendered: a local process pool, or Ray actors (needs the
+        ``ray`` extra). An :class:`render.executors.Executor` instance is used as it is
+        (``workers`` and ``address`` are then its own business).
+    address : str or None
+        Ray only: the cluster to connect to (``"auto"``, ``"HOST:6379"``,
+        ``"ray://HOST:10001"``); None starts a local Ray instance (or uses ``RAY_ADDRESS``).
 
     Returns
     -------
@@ -524,12 +578,16 @@ def render_folder(
         ``in_dir`` is not a folder, or holds no mesh files.
     RenderError
         ``out_dir`` is a file, is ``in_dir`` or lies inside it; no GL context can be
-        made; or ``manifest.csv``, ``errors.csv`` or ``metaimage.json`` could not be
-        written (the others are still written).
+        made; the executor is unknown or Ray is not installed; or ``manifest.csv``,
+        ``errors.csv`` or ``metaimage.json`` could not be written (the others are still
+        written).
     """
+    from render.executors import make_executor
     from render.gl import resolve_backend
 
     t0 = time.perf_counter()
+    # First, so that a missing Ray is said before anything is read or drawn.
+    runner = make_executor(executor, workers=workers, address=address)
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise RenderError(f"output folder {out_dir}: expected a folder, found a file")
@@ -561,87 +619,90 @@ def render_folder(
         backend=backend,
         ignored=plan.ignored,
         damaged=plan.damaged,
+        executor=runner.name,
     )
     rows = list(plan.kept)
     gl_renderer = ""
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    logger.info(
-        "%d mesh files: %d to render, %d images up to date; %d worker(s), %s",
-        plan.files,
-        len(jobs),
-        len(plan.kept),
-        n_workers,
-        backend,
-    )
-    _log_ignored(in_dir, plan.ignored)
 
     def collect(res: dict[str, Any]) -> None:
         nonlocal gl_renderer
+        if "error" not in res and res.get("pngs"):
+            problem = _store_pngs(out_dir, res["pngs"])
+            if problem is not None:
+                res = {"source": res["source"], "error": problem}
         if "error" in res:
             row = {"source": mio.printable(res["source"]), "error": mio.printable(res["error"])}
             result.failed.append(row)
             logger.debug("failed: %s", row["error"])
-        else:
-            rows.extend(res["rows"])
-            result.rendered += len(res["rows"])
-            gl_renderer = gl_renderer or res.get("gl_renderer", "")
+            return
+        rows.extend(res["rows"])
+        result.rendered += len(res["rows"])
+        renderer = res.get("gl_renderer", "")
+        if gl_renderer and renderer and renderer != gl_renderer:
+            # metaimage.json records one renderer: say when workers differ (a cluster
+            # with GPU and CPU nodes), since the pixels may then differ too.
+            logger.warning(
+                "worker %s renders with %r, others with %r (metaimage.json records the first)",
+                res.get("worker", "?"),
+                renderer,
+                gl_renderer,
+            )
+        gl_renderer = gl_renderer or renderer
+        worker = res.get("worker", "")
+        result.worker_files[worker] = result.worker_files.get(worker, 0) + 1
+        busy = sum(r["render_s"] for r in res["rows"])
+        result.worker_seconds[worker] = result.worker_seconds.get(worker, 0.0) + busy
 
     from tqdm import tqdm
 
-    bar = tqdm(total=len(jobs), unit="file", disable=not progress or not jobs, dynamic_ncols=True)
+    bar: Any = None
+
+    def take(res: dict[str, Any]) -> None:
+        collect(res)
+        bar.update(1)
+        bar.set_postfix(failed=len(result.failed), refresh=False)
+
     finished = False
     try:
-        if n_workers == 1:
-            os.environ.setdefault("PYOPENGL_PLATFORM", backend)
-            for job in jobs:
-                collect(render_job(job, run_cfg, str(out_dir)))
-                bar.update(1)
-                bar.set_postfix(failed=len(result.failed), refresh=False)
-        else:
-            ctx = multiprocessing.get_context("spawn")  # no inherited GL state
-            # Managed by hand, not with `with`: on Ctrl-C the pool must be shut down once,
-            # cancelling what has not started (a `with` exit would wait for every job).
-            pool = ProcessPoolExecutor(
-                max_workers=n_workers,
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(backend, True),
-            )
-            futures = {pool.submit(render_job, job, run_cfg, str(out_dir)): job for job in jobs}
-            seen: set = set()
-
-            def take(future) -> None:
-                seen.add(future)
-                try:
-                    collect(future.result())
-                except Exception as exc:
-                    job = futures[future]
-                    collect({"source": job.source, "error": f"{job.path}: worker failed: {exc!r}"})
-                bar.update(1)
-                bar.set_postfix(failed=len(result.failed), refresh=False)
-
+        n_workers = runner.start(backend, len(jobs)) if jobs else 0
+        logger.info(
+            "%d mesh files: %d to render, %d images up to date; %d %s worker(s), %s",
+            plan.files,
+            len(jobs),
+            len(plan.kept),
+            n_workers,
+            runner.name,
+            backend,
+        )
+        _log_ignored(in_dir, plan.ignored)
+        # After the start (seconds for Ray), so that the bar's rate counts files only.
+        bar = tqdm(
+            total=len(jobs), unit="file", disable=not progress or not jobs, dynamic_ncols=True
+        )
+        if jobs:
+            runner.submit(jobs, run_cfg, out_dir)
             try:
-                for future in as_completed(futures):
-                    take(future)
+                for res in runner.results():
+                    take(res)
             except KeyboardInterrupt:
                 logger.warning("interrupted: finishing the files in progress, then stopping")
-                pool.shutdown(wait=True, cancel_futures=True)
                 # Record what finished meanwhile, so a rerun does not draw it again.
-                for future in futures:
-                    if future not in seen and future.done() and not future.cancelled():
-                        take(future)
+                for res in runner.stop():
+                    take(res)
                 raise
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
         finished = True
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         # Whatever finished is recorded, also after Ctrl-C or an unexpected error, so a
         # rerun resumes from here; each of the three files is written even if another
-        # cannot be.
-        problems = _write_outputs(
-            out_dir, rows, result.failed, lambda: metaimage_info(cfg, backend, gl_renderer)
-        )
+        # cannot be. Before the workers are ended (a Ray shutdown takes seconds).
+        try:
+            problems = _write_outputs(
+                out_dir, rows, result.failed, lambda: metaimage_info(cfg, backend, gl_renderer)
+            )
+        finally:
+            runner.close()
         result.seconds = time.perf_counter() - t0
         if problems and finished:
             raise RenderError("could not write the dataset files: " + "; ".join(problems))

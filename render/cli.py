@@ -2,7 +2,8 @@
 
 The options are :class:`render.config.RenderConfig`'s fields (help, type and default
 from the dataclass, see :mod:`metaview.options`), with ``rows`` and ``cols`` as one
-``--grid ROWSxCOLS``, plus the batch options (``--workers``, ``--force``, ``--no-progress``).
+``--grid ROWSxCOLS``, plus the batch options (``--workers``, ``--executor``,
+``--address``, ``--force``, ``--no-progress``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,23 @@ def register(sub) -> None:
         type=int,
         default=None,
         metavar="N",
-        help=f"worker processes (default: all {os.cpu_count()} cores)",
+        help=f"workers, one GL context each (default: all {os.cpu_count()} cores; with "
+        "--executor ray, one per CPU of the cluster)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("pool", "ray"),
+        default="pool",
+        help="where files are rendered: a local process pool (default), or Ray actors on "
+        "this machine or a cluster (pip install -e '.[ray]'); with ray, only this machine "
+        "reads IN and writes OUT",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="with --executor ray: the cluster to use (auto, HOST:6379 or ray://HOST:10001; "
+        "default: $RAY_ADDRESS, else a local Ray instance for this run)",
     )
     p.add_argument("--force", action="store_true", help="re-render images that are up to date")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -74,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise RenderError(f"--workers: expected a positive integer, got {args.workers}")
+    if args.address is not None and args.executor != "ray":
+        raise RenderError(f"--address {args.address}: a Ray cluster address, needs --executor ray")
     rows, cols = args.grid
     cfg = RenderConfig(
         rows=rows, cols=cols, **config_kwargs(RenderConfig, args, exclude=_GRID_FIELDS)
@@ -87,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         force=args.force,
         progress=not (args.no_progress or quiet),
+        executor=args.executor,
+        address=args.address,
     )
     for row in result.failed:
         print(f"metaview render: failed: {row['error']}")

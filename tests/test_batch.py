@@ -342,3 +342,44 @@ def test_empty_file_is_reported_as_empty_not_as_a_duplicate(gl_backend, tmp_path
     assert "empty file" in errors["x_plus/empty.stl"]
     assert "same part id" not in errors["x_plus/empty.stl"]
     assert [i["source"] for i in res.ignored] == ["x_plus/readme.txt"]
+
+
+# ------------------------------------------------ executors: the pool behind the interface
+
+
+@pytest.mark.gl
+def test_pool_ctrl_c_keeps_what_finished_and_a_rerun_completes(gl_backend, tmp_path):
+    from render.executors import PoolExecutor
+
+    class InterruptedAfterOne(PoolExecutor):
+        """Ctrl-C right after the first file comes back."""
+
+        def results(self):
+            for result in super().results():
+                yield result
+                raise KeyboardInterrupt
+
+    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    for i in range(4):  # more files than workers, so that some are still waiting
+        write(src / "y_plus" / f"d{i}.stl", binary_stl(box_triangles(extents=(1, 2 + i, 1))))
+    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    with pytest.raises(KeyboardInterrupt):
+        render_folder(src, out, cfg, progress=False, executor=InterruptedAfterOne(2))
+    rows = mio.read_manifest(out)
+    assert 1 <= len(rows) < 8  # the first file and those in progress, not the rest
+    for r in rows:
+        assert mio.sha256_hex((out / r["path"]).read_bytes()) == r["sha256"]
+    res = render_folder(src, out, cfg, workers=2, progress=False)
+    assert (res.rendered + res.skipped, res.skipped, res.executor) == (8, len(rows), "pool")
+
+
+def test_unknown_executor_and_address_without_ray_are_refused(tmp_path):
+    from render import RenderError
+
+    write(tmp_path / "in" / "a" / "box.stl", binary_stl(box_triangles()))
+    cfg = RenderConfig(tile=8)
+    with pytest.raises(RenderError, match="executor: expected one of pool, ray, got 'dask'"):
+        render_folder(tmp_path / "in", tmp_path / "out", cfg, executor="dask")
+    with pytest.raises(RenderError, match="address 'auto': a Ray cluster address"):
+        render_folder(tmp_path / "in", tmp_path / "out", cfg, address="auto")
+    assert not (tmp_path / "out").exists()
