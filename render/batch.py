@@ -237,7 +237,9 @@ def image_path(part_id: str, variant: int) -> str:
     return f"{part_id}_v{variant}.png"
 
 
-def metaimage_info(cfg: RenderConfig, backend: str, gl_renderer: str = "") -> MetaImageInfo:
+def metaimage_info(
+    cfg: RenderConfig, backend: str, gl_renderer: str = "", source_dir: str = ""
+) -> MetaImageInfo:
     """The ``metaimage.json`` of a dataset rendered with ``cfg`` on ``backend``."""
     return MetaImageInfo(
         grid=(cfg.rows, cfg.cols),
@@ -251,6 +253,7 @@ def metaimage_info(cfg: RenderConfig, backend: str, gl_renderer: str = "") -> Me
         variants=cfg.variants,
         seed=cfg.seed,
         view_convention=VIEW_CONVENTION,
+        source_dir=source_dir,
     )
 
 
@@ -699,7 +702,10 @@ def render_folder(
         # cannot be. Before the workers are ended (a Ray shutdown takes seconds).
         try:
             problems = _write_outputs(
-                out_dir, rows, result.failed, lambda: metaimage_info(cfg, backend, gl_renderer)
+                out_dir,
+                rows,
+                result.failed,
+                lambda: metaimage_info(cfg, backend, gl_renderer, str(in_dir)),
             )
         finally:
             runner.close()

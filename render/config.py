@@ -10,6 +10,7 @@ from typing import Any
 
 from metaview.options import option
 from render.errors import RenderError
+from render.views import FRAMINGS
 
 NORMAL_MODES = ("object", "camera")
 BACKENDS = ("auto", "egl", "osmesa")
@@ -47,6 +48,14 @@ class RenderConfig:
         metadata=option(
             "colour by the part-frame normal ('object') or the view-frame normal ('camera')",
             choices=NORMAL_MODES,
+        ),
+    )
+    framing: str = field(
+        default="sphere",
+        metadata=option(
+            "'view': fit each view's projection of the part to its tile (more pixels on the "
+            "part); 'sphere': one scale for all views, the part's bounding sphere filling a tile",
+            choices=FRAMINGS,
         ),
     )
     margin: float = field(
@@ -94,6 +103,8 @@ class RenderConfig:
             )
         if self.normals not in NORMAL_MODES:
             fail("normals", f"expected one of {NORMAL_MODES}")
+        if self.framing not in FRAMINGS:
+            fail("framing", f"expected one of {FRAMINGS}")
         if self.backend not in BACKENDS:
             fail("backend", f"expected one of {BACKENDS}")
         if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):

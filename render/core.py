@@ -65,7 +65,14 @@ def render_prepared(
     rotations = grid_rotations(cfg.rows, cfg.cols, variant_rotation(seed, part_id, variant))
     renderer = get_renderer(cfg.backend)
     return renderer.render(
-        prepared, rotations, cfg.rows, cfg.cols, cfg.tile, cfg.margin, normals=cfg.normals
+        prepared,
+        rotations,
+        cfg.rows,
+        cfg.cols,
+        cfg.tile,
+        cfg.margin,
+        normals=cfg.normals,
+        framing=cfg.framing,
     )
 
 

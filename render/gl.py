@@ -384,6 +384,7 @@ class GridRenderer:
         tile: int,
         margin: float,
         normals: str = "object",
+        framing: str = "sphere",
     ) -> np.ndarray:
         """Draw every tile of one meta-image in one pass.
 
@@ -398,15 +399,21 @@ class GridRenderer:
         normals : {"object", "camera"}
             Colour by the part-frame normal, or by the normal as each tile's camera sees
             it (colours then differ per instance; still one draw call).
+        framing : {"sphere", "view"}
+            Scale every view alike, or fit each view's projection to its tile
+            (:func:`render.views.view_framing`).
 
         Returns
         -------
         (rows * tile, cols * tile, 3) uint8
         """
-        from render.views import tile_poses
+        from render.views import tile_poses, view_framing
 
         poses = tile_poses(rows, cols, rotations)
-        poses[:, :3, :3] *= 1.0 - margin
+        fit = view_framing(prepared.vertices, rotations, framing)
+        scale = (1.0 - margin) * fit[:, 0]
+        poses[:, :3, :3] *= scale[:, None, None]
+        poses[:, :2, 3] -= scale[:, None] * fit[:, 1:]
         if normals == "object":
             rgb = normal_colours(prepared.normals)
         elif normals == "camera":

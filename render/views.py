@@ -157,3 +157,46 @@ def tile_poses(rows: int, cols: int, rotations: np.ndarray) -> np.ndarray:
     poses[:, :2, 3] = tile_centres(rows, cols)
     poses[:, 3, 3] = 1.0
     return poses
+
+
+#: How a part is framed in its tiles (``RenderConfig.framing``).
+FRAMINGS = ("sphere", "view")
+#: With ``framing="view"`` a view is enlarged at most this much over the sphere framing, so
+#: the depth range stays inside the projection (|z| <= 2) and a needle seen end-on does not
+#: fill its tile with a few pixels of its tip.
+MAX_VIEW_ZOOM = 2.0
+
+
+def view_framing(vertices: np.ndarray, rotations: np.ndarray, framing: str) -> np.ndarray:
+    """Per-view scale and centre that fit the part in its tiles.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+        The part within the unit sphere (:func:`render.mesh.normalise`).
+    rotations : (n, 3, 3) float
+        Per-tile rotations.
+    framing : {"sphere", "view"}
+        ``"sphere"``: every view at the same scale, the unit sphere filling the tile (the
+        part's size is comparable across views). ``"view"``: each view scaled and centred
+        so the part's projected bounding box fills the tile (more pixels on the part; at
+        most :data:`MAX_VIEW_ZOOM` times the sphere scale).
+
+    Returns
+    -------
+    (n, 3) float64
+        ``(scale, cx, cy)`` per view: draw ``scale * (R @ v) - scale * (cx, cy, 0)``.
+    """
+    n = len(rotations)
+    out = np.zeros((n, 3))
+    out[:, 0] = 1.0
+    if framing == "sphere":
+        return out
+    if framing != "view":
+        raise ValueError(f"framing: expected one of {FRAMINGS}, got {framing!r}")
+    xy = np.einsum("kij,vj->kvi", rotations[:, :2, :], np.asarray(vertices, np.float64))
+    lo, hi = xy.min(axis=1), xy.max(axis=1)  # (n, 2)
+    half = np.maximum((hi - lo).max(axis=1) / 2.0, 1.0 / MAX_VIEW_ZOOM)
+    out[:, 0] = 1.0 / half
+    out[:, 1:] = (hi + lo) / 2.0
+    return out

@@ -17,8 +17,15 @@ import numpy as np
 from metaview.errors import MetaviewError
 
 
-def _render_files(paths: list[str], config: dict) -> list[tuple[np.ndarray | None, str | None]]:
-    """Render meshes in this (child) process with one renderer: (image, None) or (None, error)."""
+def _render_files(
+    paths: list[str], config: dict, variants: int = 1
+) -> list[tuple[np.ndarray | None, str | None]]:
+    """Render meshes in this (child) process with one renderer: (image, None) or (None, error).
+
+    With ``variants > 1`` each image is a stack (variants, h, w, 3): variant 0, the
+    canonical grid, then the randomly turned ones (seeded by the config's seed and the
+    file name).
+    """
     from render.config import RenderConfig
     from render.core import render_file
 
@@ -29,7 +36,11 @@ def _render_files(paths: list[str], config: dict) -> list[tuple[np.ndarray | Non
         return [(None, f"the model's render config is unusable: {exc}")] * len(paths)
     for p in paths:
         try:
-            out.append((render_file(p, cfg), None))
+            if variants == 1:
+                out.append((render_file(p, cfg), None))
+            else:
+                stack = [render_file(p, cfg, variant=v, seed=cfg.seed) for v in range(variants)]
+                out.append((np.stack(stack), None))
         except MetaviewError as exc:
             out.append((None, str(exc)))
         except Exception as exc:  # one file must never stop the others (as in render_job)
@@ -57,9 +68,12 @@ class MeshRenderer:
         self._pool = None
 
     def render(
-        self, paths: Sequence[str | os.PathLike]
+        self, paths: Sequence[str | os.PathLike], variants: int = 1
     ) -> list[tuple[np.ndarray | None, str | None]]:
-        """Render meshes; per path ``((h, w, 3) uint8, None)`` or ``(None, message)``."""
+        """Render meshes; per path ``((h, w, 3) uint8, None)`` or ``(None, message)``.
+
+        With ``variants > 1``: ``((variants, h, w, 3) uint8, None)``, variant 0 first.
+        """
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -70,7 +84,8 @@ class MeshRenderer:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
         try:
-            return self._pool.submit(_render_files, [str(p) for p in paths], self.config).result()
+            job = self._pool.submit(_render_files, [str(p) for p in paths], self.config, variants)
+            return job.result()
         except BrokenProcessPool:
             self.close()
             msg = "the renderer process died (headless GL crashed); try PYOPENGL_PLATFORM=osmesa"

@@ -63,6 +63,9 @@ def test_batch_renders_the_rest_reports_the_broken_file_and_resumes(gl_backend, 
     meta = mio.read_metaimage_json(out)
     assert meta["grid"] == [3, 3] and meta["tile"] == 8 and meta["image_size"] == [24, 24]
     assert meta["backend"] == gl_backend and meta["config"] == cfg.to_dict()
+    # Where the meshes are, for the families that read them (train --model normals).
+    assert meta["source_dir"] == str(src.resolve())
+    assert all((src / r["source"]).is_file() for r in rows)
     for r in rows:
         assert mio.read_png(out / r["path"]).shape == (24, 24, 3)
     before = {r["path"]: (out / r["path"]).read_bytes() for r in rows}

@@ -12,43 +12,43 @@ from metaview import cli
 @pytest.mark.gl
 @pytest.mark.tf
 @pytest.mark.slow
-def test_demo_runs_every_step_and_leaves_a_finished_run(tmp_path, capsys):
+def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("METAVIEW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
     code = cli.main(
-        [
-            "demo",
-            "--out",
-            str(out),
-            "--per-class",
-            "3",
-            "--tile",
-            "8",
-            "--image-size",
-            "32",
-            "--epochs",
-            "1",
-            "--weights",
-            "none",
-            "--workers",
-            "2",
-        ]
+        ["demo", "--out", str(out), "--per-class", "3", "--tile", "16", "--workers", "2"]
     )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered once.
+    # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered with the render defaults'
+    # variants.
+    from render.config import RenderConfig
+
     assert len(list((out / "parts").glob("*/*.stl"))) == 15
-    assert len(list((out / "data").glob("*/*.png"))) == 15
-    # 3. one finished MLflow run in ./mlflow.db (the test runs in tmp_path).
+    assert len(list((out / "data").glob("*/*.png"))) == 15 * RenderConfig().variants
+    # 3. two finished MLflow runs in ./mlflow.db (the test runs in tmp_path), one per family,
+    # on the same split.
     import mlflow
 
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("metaview").experiment_id])
-    assert [r.info.status for r in runs] == ["FINISHED"]
+    assert sorted(r.data.params["model"] for r in runs) == ["efficientnet-lite0", "normals"]
+    assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
+    splits = [json.loads(_artifact(client, r.info.run_id, "split.json")) for r in runs]
+    assert splits[0] == splits[1]
     summary = json.loads(printed.strip().splitlines()[-1])
-    assert summary["run_id"] == runs[0].info.run_id
+    assert {v["run_id"] for v in summary.values()} == {r.info.run_id for r in runs}
     # 4. every held-out part (one per class) predicted from its STL file.
     lines = [s for s in printed.splitlines() if s.strip().startswith("[")]
     assert len(lines) == 5
     assert all(".stl" in s for s in lines)
     assert "held-out parts right" in printed
+    # 5. the runs table of both.
+    assert "efficientnet-lite0" in printed and "normals" in printed
     assert "mlflow ui" in printed
+
+
+def _artifact(client, run_id: str, name: str) -> str:
+    from pathlib import Path
+
+    return Path(client.download_artifacts(run_id, name)).read_text()

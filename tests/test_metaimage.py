@@ -176,6 +176,7 @@ def _meta_dict(**change):
         "variants": 1,
         "seed": 0,
         "view_convention": "tile (i, j) ...",
+        "source_dir": "/data/parts",
     }
     d.update(change)
     return {k: v for k, v in d.items() if v is not None}
@@ -197,8 +198,11 @@ def test_metaimage_info_round_trips_and_is_frozen(tmp_path):
     write_json(tmp_path / "metaimage.json", info.to_dict())
     assert read_metaimage_info(tmp_path) == info
     # Optional keys default; keys a newer writer added are kept, not dropped.
-    short = _meta_dict(backend=None, gl_renderer=None, view_convention=None, versions=None)
+    short = _meta_dict(
+        backend=None, gl_renderer=None, view_convention=None, versions=None, source_dir=None
+    )
     assert MetaImageInfo.from_dict(short).backend == ""
+    assert MetaImageInfo.from_dict(short).source_dir == ""  # written before it was recorded
     extra = MetaImageInfo.from_dict(_meta_dict(note="x"))
     assert extra.to_dict()["note"] == "x"
 

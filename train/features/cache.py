@@ -78,7 +78,7 @@ def cache_key(key: Mapping[str, Any], signature: Sequence[tuple[str, int, int]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _load_cache(path: Path, digest: str, n: int) -> np.ndarray | None:
+def load_cache(path: Path, digest: str, n: int) -> np.ndarray | None:
     """The cached matrix if ``path`` holds one for ``digest`` with ``n`` rows, else None."""
     if not path.is_file():
         return None
@@ -97,7 +97,7 @@ def _load_cache(path: Path, digest: str, n: int) -> np.ndarray | None:
     return features
 
 
-def _save_cache(path: Path, digest: str, files: Sequence[str], features: np.ndarray) -> None:
+def save_cache(path: Path, digest: str, files: Sequence[str], features: np.ndarray) -> None:
     """Write the cache atomically: a temporary file beside it, then ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -185,7 +185,7 @@ def extract(
     digest = cache_key(dict(key), signature)
     cache = Path(cache_path) if cache_path is not None else None
     if cache is not None:
-        cached = _load_cache(cache, digest, len(files))
+        cached = load_cache(cache, digest, len(files))
         if cached is not None:
             logger.info("%s: %d cached feature vectors reused", cache, len(files))
             return cached
@@ -237,6 +237,6 @@ def extract(
         )
     features = np.stack([vec for vec, _ in results]).astype(np.float32, copy=False)
     if cache is not None:
-        _save_cache(cache, digest, files, features)
+        save_cache(cache, digest, files, features)
         logger.info("%s: %d feature vectors cached", cache, len(files))
     return features

@@ -7,6 +7,10 @@ llvmpipe) and TensorFlow crash when they share a process. A PNG must already be
 a meta-image of the size the model was trained on. Both are resized with
 :func:`train.data.prepare_images`, the resize the training pipeline uses.
 
+A model of a feature-vector family (``loaded.features``) gets what its family needs:
+``normals`` the face-normal features of the mesh (a mesh file is required),
+``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG).
+
 A bad input (missing file, unreadable mesh, PNG of the wrong size) becomes an
 error for that file; the other files are still predicted.
 """
@@ -108,6 +112,7 @@ def predict_files(
     paths: Sequence[str | os.PathLike],
     loaded: LoadedModel,
     batch_size: int = 32,
+    variants: int | None = None,
 ) -> list[Prediction]:
     """Predict the class of each input file.
 
@@ -120,6 +125,10 @@ def predict_files(
         From :func:`train.inference.loading.load_model`.
     batch_size : int
         Inputs are read, rendered, resized and predicted this many at a time.
+    variants : int, optional
+        Meta-images rendered per mesh (variant 0 and randomly turned ones) whose
+        probabilities are averaged; default the training dataset's ``variants``, so a
+        part is judged as the test split was. A PNG is one meta-image.
 
     Returns
     -------
@@ -127,22 +136,51 @@ def predict_files(
         One per input, in input order; failed files carry ``error``.
     """
     results = [Prediction(file=str(p)) for p in paths]
+    if variants is None:
+        variants = int(loaded.metaimage.get("variants", 1) or 1)
     # Chunks of batch_size keep memory bounded for long input lists; one worker renders them all.
     with MeshRenderer(loaded.metaimage["config"]) as renderer:
         for start in range(0, len(results), batch_size):
-            _predict_chunk(results[start : start + batch_size], loaded, renderer)
+            _predict_chunk(results[start : start + batch_size], loaded, renderer, variants)
     for r in results:
         if r.error:
             log.debug("%s failed: %s", r.file, r.error)
     return results
 
 
-def _predict_chunk(chunk: list[Prediction], loaded: LoadedModel, renderer: MeshRenderer) -> None:
+def _family_inputs(loaded: LoadedModel, images: list) -> np.ndarray:
+    """A feature-vector family's inputs: (n, D) float32 from the files or their meta-images."""
+    from train import features as F
+
+    rows, cols = loaded.metaimage["grid"]
+    return np.stack([F.colour_features(im, rows, cols) for im in images]).astype(np.float32)
+
+
+def _predict_chunk(
+    chunk: list[Prediction], loaded: LoadedModel, renderer: MeshRenderer, variants: int = 1
+) -> None:
     from train.data import prepare_images
 
     images: dict[int, np.ndarray] = {}
     meshes = []
     for i, r in enumerate(chunk):
+        if getattr(loaded, "features", "") == "normals":
+            # The mesh itself is the input: no rendering, and a meta-image will not do.
+            if _is_image(Path(r.file)):
+                r.error = (
+                    f"{r.file}: a 'normals' model reads the part's mesh (STL, OBJ, ...), "
+                    "not a meta-image"
+                )
+            elif not Path(r.file).is_file():
+                r.error = f"{r.file}: no such file"
+            else:
+                from train.features import mesh_features
+
+                try:  # the face-normal features stand in for the meta-image
+                    images[i] = mesh_features(r.file)
+                except Exception as exc:  # any failure is this file's error
+                    r.error = str(exc) if r.file in str(exc) else f"{r.file}: {exc}"
+            continue
         if not _is_image(Path(r.file)):
             if Path(r.file).is_file():
                 meshes.append(i)
@@ -155,11 +193,11 @@ def _predict_chunk(chunk: list[Prediction], loaded: LoadedModel, renderer: MeshR
             r.error = str(exc)
     want = loaded.meta_image_shape
     for i, (image, error) in zip(
-        meshes, renderer.render([chunk[i].file for i in meshes]), strict=True
+        meshes, renderer.render([chunk[i].file for i in meshes], variants), strict=True
     ):
         if error is not None:
             chunk[i].error = error
-        elif image.shape[:2] != want:
+        elif image.shape[-3:-1] != want:
             chunk[i].error = (
                 f"{chunk[i].file}: rendered a {image.shape[0]}x{image.shape[1]} meta-image, "
                 f"the model expects {want[0]}x{want[1]} "
@@ -170,10 +208,20 @@ def _predict_chunk(chunk: list[Prediction], loaded: LoadedModel, renderer: MeshR
     if not images:
         return
     idx = sorted(images)
-    x = np.asarray(
-        prepare_images(np.stack([images[i] for i in idx]), loaded.image_size), dtype=np.float32
-    )
-    for i, p in zip(idx, loaded.predict(x), strict=True):
+    # Every input may bring several meta-images (variants): predict them all, then average
+    # each input's probabilities.
+    stacks = [images[i] if images[i].ndim == 4 else images[i][None] for i in idx]
+    if getattr(loaded, "features", "") == "normals":
+        stacks = [images[i][None] for i in idx]
+        x = np.concatenate(stacks).astype(np.float32)
+    elif getattr(loaded, "features", ""):
+        x = _family_inputs(loaded, list(np.concatenate(stacks)))
+    else:
+        x = np.asarray(prepare_images(np.concatenate(stacks), loaded.image_size), np.float32)
+    probs = loaded.predict(x)
+    bounds = np.cumsum([0, *(len(s) for s in stacks)])
+    mean = [probs[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    for i, p in zip(idx, mean, strict=True):
         res = chunk[i]
         ranked = np.argsort(-p, kind="stable")
         res.label = loaded.labels[int(ranked[0])]

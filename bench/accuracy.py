@@ -1,0 +1,197 @@
+"""Accuracy benchmark: held-out accuracy against training parts per class, split by part.
+
+    .venv/bin/python -m bench.accuracy --work /tmp/bench_acc
+    .venv/bin/python -m bench.accuracy --work /tmp/bench_acc --sets hard --models normals
+
+For each synthetic set (``default``: ``metaview synth --per-class P --seed 1001``; ``hard``:
+the same with ``--seed 1002 --tilt-deg 5 --distractors 3``), rendered once with the render
+defaults, and for each split seed: the parts are split 70/15/15 by part as ``metaview
+train`` splits them (stratified, seeded); the test split stays fixed while the training
+parts per class grow (the first N of each class's shuffled training parts). Each point
+trains the model's head as ``metaview train`` does (:func:`train.fit.fit_head`: the same
+standardisation, Adam, batch size, early stopping on the validation split) on features
+computed once per meta-image (the frozen backbone's, cached beside the dataset; or a
+feature-vector family's), and reports the test accuracy and macro F1 with their spread
+over the seeds, and the time: features (per image, times the images of the point) plus
+the head's training.
+
+No MLflow, no model files: this measures the recipe. The end-to-end number (``metaview
+train DATA`` on the full set, with MLflow) is in the README beside these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SETS = {
+    "default": ["--seed", "1001"],
+    "hard": ["--seed", "1002", "--tilt-deg", "5", "--distractors", "3"],
+}
+
+
+def _metaview(*args: str) -> None:
+    cmd = [sys.executable, "-m", "metaview", "-q", *args]
+    subprocess.run(cmd, check=True)
+
+
+def make_set(work: Path, name: str, per_class: int) -> Path:
+    """Synth and render one set (skipped when already there); return the dataset folder."""
+    parts, data = work / f"{name}_parts", work / f"{name}_data"
+    if not (parts / "parts.csv").is_file():
+        _metaview("synth", str(parts), "--per-class", str(per_class), *SETS[name])
+    if not (data / "manifest.csv").is_file():
+        _metaview("render", str(parts), str(data), "--no-progress")
+    return data
+
+
+def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
+    """(features of every row, seconds per meta-image to compute them)."""
+    from train import featurize
+    from train.config import TrainConfig
+    from train.models import classifier, create_model, get_model_spec
+
+    spec = get_model_spec(model)
+    cache_files = list(dataset.root.glob(".features-*"))
+    for f in cache_files:  # time the computation, not a cache hit
+        f.unlink()
+    t = time.perf_counter()
+    if spec.input_kind == "features":
+        feats = featurize.family_features(
+            spec.features, dataset, dataset.rows, meshes=str(meshes), progress=False
+        )
+    else:
+        cfg = TrainConfig(model=model)
+        h, w = (int(v) for v in dataset.meta["image_size"])
+        net = create_model(model, len(dataset.labels), max(h, w), cfg.weights, cfg.dropout)
+        feats = featurize.backbone_features(
+            classifier.feature_extractor(net),
+            dataset,
+            dataset.rows,
+            model=model,
+            weights=cfg.weights,
+            image_size=max(h, w),
+            progress=False,
+        )
+    return feats, (time.perf_counter() - t) / max(1, len(dataset.rows))
+
+
+def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds) -> list[dict]:
+    """One point per (n, seed): test accuracy, macro F1 and time."""
+    import keras
+
+    from train import data as data_mod
+    from train.config import TrainConfig
+    from train.fit import fit_head
+    from train.metrics import confusion_matrix, scores_from_confusion
+    from train.models import classifier, create_model, get_model_spec
+
+    labels = list(dataset.labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = np.asarray([index[r["label"]] for r in dataset.rows])
+    part = np.asarray([r["part_id"] for r in dataset.rows])
+    spec = get_model_spec(model)
+    out = []
+    for seed in seeds:
+        cfg = TrainConfig(model=model, seed=seed)
+        cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
+        split = data_mod.split_parts(dataset.part_labels(), 0.15, 0.15, seed)
+        rng = np.random.default_rng(seed)
+        by_class: dict[str, list[str]] = {}
+        for p in sorted(split["train"]):
+            by_class.setdefault(dataset.part_labels()[p], []).append(p)
+        for lab in by_class:
+            rng.shuffle(by_class[lab])
+        val = np.isin(part, split["val"])
+        test = np.isin(part, split["test"])
+        for n in ns:
+            chosen = [p for lab in sorted(by_class) for p in by_class[lab][:n]]
+            tr = np.isin(part, chosen)
+            keras.utils.set_random_seed(seed)
+            if spec.input_kind == "features":
+                net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
+            else:  # the image model's head, on its pooled features: "norm" -> dropout -> dense
+                net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
+            rows_tr = [{"label": labels[i]} for i in y[tr]]
+            weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
+            t = time.perf_counter()
+            head, _ = fit_head(
+                net, cfg, (feats[tr], y[tr]), (feats[val], y[val]), class_weight=weights
+            )
+            head_s = time.perf_counter() - t
+            pred = np.asarray(head.predict(feats[test], verbose=0)).argmax(axis=1)
+            s = scores_from_confusion(confusion_matrix(y[test], pred, len(labels)))
+            out.append({
+                "model": model, "n_per_class": n, "seed": seed, "train_parts": len(chosen),
+                "test_parts": len(split["test"]), "accuracy": s["accuracy"],
+                "f1_macro": s["f1_macro"], "features_s": per_image_s * int(tr.sum() + val.sum()),
+                "head_s": head_s,
+            })  # fmt: skip
+            print(
+                f"{model:20s} n={n:4d} seed={seed} acc {s['accuracy']:.3f} "
+                f"f1 {s['f1_macro']:.3f} head {head_s:.1f} s",
+                flush=True,
+            )
+    return out
+
+
+def summarise(rows: list[dict]) -> str:
+    """A markdown table: mean and spread over seeds per (set, model, n)."""
+    keys = sorted({(r["set"], r["model"], r["n_per_class"]) for r in rows})
+    lines = [
+        "| set | model | parts/class | test accuracy (mean, min-max) | macro F1 | train time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k in keys:
+        g = [r for r in rows if (r["set"], r["model"], r["n_per_class"]) == k]
+        acc = [r["accuracy"] for r in g]
+        f1 = [r["f1_macro"] for r in g]
+        secs = np.mean([r["features_s"] + r["head_s"] for r in g])
+        lines.append(
+            f"| {k[0]} | {k[1]} | {k[2]} | {np.mean(acc):.3f} ({min(acc):.3f}-{max(acc):.3f}) "
+            f"| {np.mean(f1):.3f} | {secs:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--work", default="bench/out/accuracy", help="working folder")
+    p.add_argument("--sets", default="default,hard")
+    p.add_argument("--models", default="efficientnet-lite0,normals,colour-stats")
+    p.add_argument("--per-class", type=int, default=200, help="parts per class in each set")
+    p.add_argument("--curve", default="25,50,100,140", help="training parts per class")
+    p.add_argument("--seeds", default="0,1,2", help="split seeds")
+    args = p.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from metaview.native import allow_gl_and_tensorflow
+
+    allow_gl_and_tensorflow()
+    from train.data import load_dataset
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    ns = [int(v) for v in args.curve.split(",")]
+    seeds = [int(v) for v in args.seeds.split(",")]
+    rows: list[dict] = []
+    for name in args.sets.split(","):
+        dataset = load_dataset(make_set(work, name, args.per_class))
+        for model in args.models.split(","):
+            feats, per_image = features_for(model, dataset, work / f"{name}_parts")
+            print(f"{name}: {model} features {per_image * 1000:.1f} ms a meta-image", flush=True)
+            for r in curve(model, dataset, feats, per_image, ns, seeds):
+                rows.append({"set": name, **r})
+    (work / "accuracy.json").write_text(json.dumps(rows, indent=1))
+    print(summarise(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

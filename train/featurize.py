@@ -1,0 +1,270 @@
+"""Feature matrices for a dataset's meta-images: what a classifier head trains on.
+
+Two sources:
+
+- an image model with a frozen backbone (:func:`backbone_features`): the backbone and its
+  pooling run once per meta-image, in batches, and the vectors are cached beside the
+  dataset (``DATA/.features-<model>-<size>.npz``) by the SHA-256 of each PNG's bytes, for
+  one model, weights and input size. A re-render that adds variants or parts computes only
+  the new images; a changed image is a new key. The head then trains in well under a
+  second an epoch on the cached matrix (:mod:`train.fit`);
+- a feature-vector family (:data:`FEATURES`, :func:`family_features`): ``normals`` reads
+  the mesh behind each meta-image (the manifest's ``source``, under the dataset's mesh
+  folder), ``colour-stats`` reads the meta-image itself; both are computed in parallel
+  and cached by :mod:`train.features`.
+
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train.errors import TrainError
+
+log = logging.getLogger(__name__)
+
+#: Feature-vector families: name -> what their features are read from.
+FEATURES = {
+    "normals": "mesh",  # the part's mesh file (STL, OBJ, ...)
+    "colour-stats": "image",  # the meta-image
+}
+
+IMAGE_FEATURES_VERSION = 1
+#: Pixels per backbone batch. At 960 px a batch of 16 meta-images needs over 20 GB of
+#: activations on the CPU (measured: killed for memory on a 24 GB machine); two fit easily,
+#: and large images keep both cores busy on their own.
+BATCH_PIXELS = 2 * 960 * 960
+
+
+def feature_dim(features: str) -> int:
+    """Length of one family's feature vector."""
+    from train.features import NORMAL_FEATURES_DIM, colour_features_dim
+
+    if features == "normals":
+        return NORMAL_FEATURES_DIM
+    if features == "colour-stats":
+        return colour_features_dim()
+    raise TrainError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
+
+
+def mesh_folder(dataset, meshes: str = "") -> Path:
+    """The folder the dataset's meshes were rendered from.
+
+    ``meshes`` (``--meshes``) wins; otherwise the ``source_dir`` that ``metaview render``
+    records in ``metaimage.json``.
+    """
+    if meshes:
+        return Path(meshes).expanduser().resolve()
+    meta = dataset.meta
+    src = meta.get("source_dir") if hasattr(meta, "get") else getattr(meta, "source_dir", "")
+    if not src:
+        raise TrainError(
+            f"{dataset.root}: this dataset does not record where its meshes are; "
+            "pass the mesh folder with --meshes DIR (the IN folder of `metaview render`)"
+        )
+    return Path(src)
+
+
+def mesh_paths(dataset, rows: Sequence[dict[str, Any]], meshes: str = "") -> list[Path]:
+    """The mesh file behind each row, checked to exist.
+
+    Raises
+    ------
+    TrainError
+        Naming the first missing file, how many are missing, and the option to fix it.
+    """
+    folder = mesh_folder(dataset, meshes)
+    paths = [folder / r["source"] for r in rows]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise TrainError(
+            f"{missing[0]}: mesh not found ({len(missing)} of {len(paths)} meshes missing "
+            f"under {folder}); if the meshes moved, pass their folder with --meshes DIR"
+        )
+    return paths
+
+
+def family_features(
+    features: str,
+    dataset,
+    rows: Sequence[dict[str, Any]],
+    *,
+    meshes: str = "",
+    progress: bool | None = None,
+) -> np.ndarray:
+    """One feature-vector family's features for ``rows`` of ``dataset``: (N, D) float32.
+
+    Computed in parallel and cached in the dataset folder (``.features-<family>.npz``; one
+    cache for the whole dataset, so the three splits share it).
+    """
+    from train.features import default_cache_path, extract_colour_stats, extract_normals
+
+    every = list(dataset.rows)
+    where = {id(r): i for i, r in enumerate(every)}
+    if features == "normals":
+        paths = mesh_paths(dataset, every, meshes)
+        unique = sorted(set(paths))
+        cache = _cache_path(default_cache_path(dataset.root, features))
+        mat = extract_normals(unique, cache_path=cache, progress=progress)
+        at = {p: i for i, p in enumerate(unique)}
+        full = mat[[at[p] for p in paths]]
+    elif features == "colour-stats":
+        rows_, cols_ = dataset.grid
+        paths = [dataset.root / r["path"] for r in every]
+        cache = _cache_path(default_cache_path(dataset.root, features))
+        full = extract_colour_stats(paths, rows_, cols_, cache_path=cache, progress=progress)
+    else:
+        raise TrainError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
+    return full[[where[id(r)] for r in rows]]
+
+
+def _cache_path(path: Path) -> Path | None:
+    """``path`` if its folder is writable, else None (no cache; a read-only dataset works)."""
+    return path if os.access(path.parent, os.W_OK) else None
+
+
+def backbone_features(
+    extractor,
+    dataset,
+    rows: Sequence[dict[str, Any]],
+    *,
+    model: str,
+    weights: str,
+    image_size: int,
+    batch_size: int = 16,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Pooled backbone features of the meta-images of ``rows``: (N, D) float32.
+
+    Parameters
+    ----------
+    extractor : keras.Model
+        Image (None, S, S, 3) float32 0..255 -> (None, D) (:func:`train.models.classifier.
+        feature_extractor`).
+    dataset : train.data.Dataset
+    rows : sequence of manifest rows
+    model, weights : str
+        Go into the cache's identity (another model or weights file starts a new cache).
+    image_size : int
+        S; meta-images are resized to it with :func:`train.data.prepare_images`.
+    """
+    paths = [dataset.root / r["path"] for r in rows]
+    keys = [_content_key(p, r) for p, r in zip(paths, rows, strict=True)]
+    ident = {
+        "version": IMAGE_FEATURES_VERSION,
+        "model": model,
+        "weights": weights if weights in ("imagenet", "none") else _file_id(weights),
+        "image_size": image_size,
+    }
+    cache = dataset.root / f".features-{model}-{image_size}.npz"
+    known = _read_keyed_cache(cache, ident)
+    todo = sorted({k: p for k, p in zip(keys, paths, strict=True) if k not in known}.items())
+    if todo:
+        new = _run_backbone(extractor, [p for _, p in todo], image_size, batch_size, progress)
+        known.update({k: v for (k, _), v in zip(todo, new, strict=True)})
+        if _cache_path(cache):
+            _write_keyed_cache(cache, ident, known)
+    log.info(
+        "backbone features: %d meta-images, %d computed, %d from %s",
+        len(keys),
+        len(todo),
+        len(keys) - len(todo),
+        cache.name,
+    )
+    if not keys:
+        return np.zeros((0, 0), np.float32)
+    return np.stack([known[k] for k in keys]).astype(np.float32)
+
+
+def _content_key(path: Path, row: dict[str, Any]) -> str:
+    """SHA-256 of the PNG's bytes: from the manifest when it records it, else computed."""
+    import hashlib
+
+    digest = row.get("sha256") or ""
+    if digest:
+        return str(digest)
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise TrainError(f"{path}: cannot read the meta-image: {exc.strerror or exc}") from None
+
+
+def _read_keyed_cache(path: Path, ident: dict[str, Any]) -> dict[str, np.ndarray]:
+    """``{sha256: vector}`` from a cache file made for ``ident``; empty when there is none."""
+    import json
+
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if json.loads(str(data["ident"])) != ident:
+                log.info("%s: feature cache is for another model or size: recomputing", path)
+                return {}
+            keys, feats = data["keys"], np.asarray(data["features"], np.float32)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("%s: unreadable feature cache (%s): recomputing", path, exc)
+        return {}
+    return {str(k): feats[i] for i, k in enumerate(keys)}
+
+
+def _write_keyed_cache(path: Path, ident: dict[str, Any], known: dict[str, np.ndarray]) -> None:
+    """Write the cache atomically (a temporary file beside it, then ``os.replace``)."""
+    import json
+    import tempfile
+
+    keys = sorted(known)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(
+                f,
+                ident=np.asarray(json.dumps(ident, sort_keys=True)),
+                keys=np.asarray(keys, dtype=str),
+                features=np.stack([known[k] for k in keys]).astype(np.float32),
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _file_id(path: str) -> str:
+    st = os.stat(path)
+    return f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _run_backbone(extractor, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
+    """Run ``extractor`` over PNG files in batches, with a progress bar on a terminal."""
+    import sys
+
+    from tqdm import tqdm
+
+    from metaimage.io import read_png
+    from train.data import prepare_images
+
+    show = sys.stderr.isatty() if progress is None else progress
+    batch_size = max(1, min(batch_size, BATCH_PIXELS // (image_size * image_size)))
+    out = []
+    bar = tqdm(total=len(paths), desc="backbone features", unit="img", disable=not show)
+    log.info("computing backbone features of %d meta-images at %d px", len(paths), image_size)
+    try:
+        for i in range(0, len(paths), batch_size):
+            chunk = paths[i : i + batch_size]
+            images = []
+            for p in chunk:
+                try:
+                    images.append(read_png(p))
+                except Exception as exc:  # name the file, whatever the decoder said
+                    raise TrainError(f"{p}: cannot read the meta-image: {exc}") from None
+            x = np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
+            out.append(np.asarray(extractor([x], training=False), dtype=np.float32))
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
