@@ -245,8 +245,8 @@ def executors(cfg, n_files: int, workers: int, torus_faces: int | None, rounds: 
 
     import ray
 
-    from render.batch import render_folder
-    from render.executors import PoolExecutor, make_executor
+    from render.batch import make_executor, render_folder
+    from render.executors import PoolExecutor
     from render.ray_exec import RayExecutor
 
     t0 = time.perf_counter()

@@ -167,6 +167,7 @@ def accuracy(args) -> dict:
     from train.config import TrainConfig
 
     cfg = TrainConfig(
+        model="efficientnet-b0",
         weights="none",
         image_size=args.image_size,
         epochs=args.epochs,

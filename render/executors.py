@@ -16,7 +16,7 @@ The interface, in the order :func:`render.batch.render_folder` calls it::
                        # returns the results of those not yet yielded
     executor.close()   # always, last: workers gone
 
-A result is what :func:`render.batch.render_job` returns: manifest rows (and, when the
+A result is what :func:`render.jobs.render_job` returns: manifest rows (and, when the
 worker does not write to ``OUT`` itself, the PNG bytes under ``"pngs"``), or an error.
 
 - :class:`PoolExecutor` (``"pool"``, the default): a local process pool; workers write
@@ -36,9 +36,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from render.batch import Job, _init_worker, render_job
 from render.config import RenderConfig
-from render.errors import RenderError
+from render.jobs import Job, _init_worker, render_job
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ EXECUTORS = ("pool", "ray")
 
 
 class Executor:
-    """Runs :func:`render.batch.render_job` on workers that each keep one GL context."""
+    """Runs :func:`render.jobs.render_job` on workers that each keep one GL context."""
 
     name = ""
 
@@ -149,29 +148,3 @@ class PoolExecutor(Executor):
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def make_executor(
-    executor: str | Executor, workers: int | None = None, address: str | None = None
-) -> Executor:
-    """The executor named ``executor`` (``"pool"`` or ``"ray"``), or ``executor`` itself.
-
-    Raises
-    ------
-    RenderError
-        An unknown name; ``address`` without Ray; ``"ray"`` when Ray is not installed
-        (the message says how to install it).
-    """
-    if isinstance(executor, Executor):
-        return executor
-    if executor not in EXECUTORS:
-        raise RenderError(f"executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
-    if executor == "ray":
-        from render.ray_exec import RayExecutor  # raises RenderError without Ray
-
-        return RayExecutor(workers=workers, address=address)
-    if address is not None:
-        raise RenderError(
-            f"address {address!r}: a Ray cluster address, only used with the ray executor"
-        )
-    return PoolExecutor(workers)

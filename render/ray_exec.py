@@ -37,10 +37,10 @@ from typing import Any
 
 from metaimage import io as mio
 from metaview import versions
-from render.batch import _VERSION_PACKAGES, Job, _init_worker, render_job
 from render.config import RenderConfig
 from render.errors import RenderError
 from render.executors import Executor
+from render.jobs import _VERSION_PACKAGES, Job, _init_worker, render_job
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class RenderActor:
     def render(
         self, job: Job, cfg: RenderConfig, out_dir: str | None, data: bytes | None
     ) -> dict[str, Any]:
-        """:func:`render.batch.render_job` on this worker."""
+        """:func:`render.jobs.render_job` on this worker."""
         return render_job(job, cfg, out_dir, data)
 
 

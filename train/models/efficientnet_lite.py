@@ -258,13 +258,13 @@ def build_model(
     """
     import keras
 
-    from train.models import classifier
+    from train.models.classifier import BACKBONE_NAME, from_backbone
 
     variant = get_variant(name)
     full = build_lite(name, image_size, weights)
     taps = [full.get_layer(f"block{i}_out").output for i in stage_ends(variant)[1:]]
-    backbone = keras.Model(full.input, [*taps, full.output], name=classifier.BACKBONE_NAME)
-    return classifier.from_backbone(
+    backbone = keras.Model(full.input, [*taps, full.output], name=BACKBONE_NAME)
+    return from_backbone(
         backbone, n_classes, dropout, weights, name.replace("-", "_"), standardize=True
     )
 
