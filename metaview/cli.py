@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     from train import cli_model as train_model_cli
 
     assets_cli.register(sub)  # synth
+    assets_cli.register_reach(sub)  # reach
     render_cli.register(sub)  # render
     train_cli.register(sub)  # train
     train_model_cli.register(sub)  # predict, runs, export
@@ -76,8 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: bool, quiet: bool) -> None:
     # TensorFlow's C++ log goes straight to stderr; it must be set before TF is
     # imported. Its INFO/WARNING/ERROR lines (oneDNN, CPU features) say nothing a
-    # user can act on, so they show only with -v.
+    # user can act on, so they show only with -v (what this setting misses, the
+    # commands keep off the terminal: train/console.py).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    # MLflow sets up its own loggers when imported (after this), at INFO: creating a
+    # new store would print its table-creation lines. Read at MLflow's import.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -110,6 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except MetaviewError as exc:
         print(f"metaview {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        if not type(exc).__module__.startswith("mlflow."):
+            raise
+        # An MLflow error the stages did not translate (a server that answers with an
+        # error, a refused request): its first line, not a traceback.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+        print(f"metaview {args.command}: error: MLflow: {first}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"metaview {args.command}: interrupted", file=sys.stderr)

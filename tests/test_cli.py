@@ -102,3 +102,68 @@ def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
     assert seen == ["interrupt"]
     assert "metaview runs: interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) == before  # restored after the command
+
+
+# --------------------------------------------------------------------------- quiet by default
+
+
+def _metaview(args, cwd):
+    """Run ``python -m metaview ARGS`` in ``cwd`` without the test session's log settings."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_LOGGING", "TF_CPP"))}
+    return subprocess.run(
+        [sys.executable, "-m", "metaview", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_new_store_prints_no_mlflow_table_creation_lines(tmp_path):
+    """MLflow's INFO lines ("Creating initial MLflow database tables...") only with -v."""
+    uri = f"sqlite:///{tmp_path / 'new.db'}"
+    res = _metaview(["runs", "--tracking-uri", uri], tmp_path)
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines() == [
+        f"metaview runs: error: no experiment 'metaview' in the tracking store {uri}: "
+        "train one first with: metaview train DATA"
+    ]
+    res = _metaview(
+        ["-v", "runs", "--tracking-uri", f"sqlite:///{tmp_path / 'other.db'}"], tmp_path
+    )
+    assert "Creating initial MLflow database tables" in res.stderr
+
+
+@pytest.mark.tf
+def test_tensorflow_import_is_quiet_unless_verbose(tmp_path):
+    """oneDNN and absl lines of TensorFlow's start-up go to the debug log (shown with -v)."""
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG if sys.argv[1] == 'v' else logging.INFO)\n"
+        "from train.console import import_tensorflow\n"
+        "import_tensorflow()\n"
+        "import tensorflow as tf\n"
+        "print(float(tf.reduce_sum(tf.ones(3))))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run(
+        [sys.executable, "-c", code, "q"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "3.0"
+    assert quiet.stderr == ""
+    loud = subprocess.run(
+        [sys.executable, "-c", code, "v"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert loud.returncode == 0 and loud.stdout.strip() == "3.0"  # -v: nothing is held back
+
+
+def test_an_untranslated_mlflow_error_is_one_line(monkeypatch, capsys):
+    from mlflow.exceptions import MlflowException
+
+    def boom(args):
+        raise MlflowException("RESOURCE_DOES_NOT_EXIST: the server said no\nTraceback (...)")
+
+    args = cli.build_parser().parse_args(["runs"])
+    monkeypatch.setattr(cli, "build_parser", lambda: _FixedParser(args, boom))
+    assert cli.main(["runs"]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err == "metaview runs: error: MLflow: RESOURCE_DOES_NOT_EXIST: the server said no\n"

@@ -145,7 +145,7 @@ def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path
     final += [f"test_{k}.{c}" for k in ("precision", "recall") for c in labels]
     for name in [*final, "train_seconds"]:
         assert name in m, name
-    best = int(m["best_epoch"])
+    best = int(m["best_epoch"]) - 1  # best_epoch counts from 1, as Keras prints epochs
     assert m["best_val_loss"] == pytest.approx(min(result.history["val_loss"]))
     assert m["best_val_loss"] == pytest.approx(result.history["val_loss"][best])
 
@@ -158,6 +158,7 @@ def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path
         "split.json",
         "history.json",
         "confusion_matrix.json",
+        "class_scores.json",
         "plots/confusion_matrix.png",
         "plots/training_curves.png",
         "plots/misclassified.png",

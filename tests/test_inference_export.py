@@ -234,3 +234,20 @@ def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):
     assert report.accuracy == 1.0
     with pytest.raises(TrainError, match="already a TFLite model"):
         export_model(tmp_path / "again.tflite", "float32", spec=str(tmp_path / "m.tflite"))
+
+
+def test_dataset_of_another_render_config_is_refused(toy, tmp_path):
+    """The same parts rendered again with another config: the model was not trained on that."""
+    from metaimage.io import read_json, read_manifest, write_json, write_manifest
+    from train.inference.export import ExportError, export_model
+
+    toy.log(_uri())
+    moved = tmp_path / "rerendered"
+    shutil.copytree(toy.dataset, moved)
+    meta = read_json(moved / "metaimage.json")
+    meta["config_hash"] = "ffffffffffffffff"
+    write_json(moved / "metaimage.json", meta)
+    rows = read_manifest(moved)
+    write_manifest(moved, [{**r, "config_hash": "ffffffffffffffff"} for r in rows])
+    with pytest.raises(ExportError, match=r"rendered with config ffffffffffffffff, but runs:/"):
+        export_model(tmp_path / "m.tflite", "float32", dataset=moved)

@@ -6,6 +6,7 @@ import csv
 
 import pytest
 from _toy_fixtures import cli
+from _tracking_fixtures import free_port, killed_run
 
 from metaimage.io import image_size
 from train import runs
@@ -48,7 +49,8 @@ def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
     assert table[1].startswith("*")
     with open(tmp_path / "out" / "runs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == list(runs.COLUMNS)
+    assert list(rows[0]) == [*runs.COLUMNS, "stale", "silent_s"]
+    assert {r["stale"] for r in rows} == {"False"}
     assert [r["run_id"] for r in rows] == [four_runs[k] for k in order]
     assert float(rows[0]["val_f1"]) == pytest.approx(0.9) and rows[0]["marker"] == "*"
     h, w = image_size(tmp_path / "curves.png")
@@ -63,3 +65,47 @@ def test_cli_runs_default_plot_in_cwd(four_runs, tmp_path):
 def test_cli_runs_without_experiment_is_a_user_error(capsys):
     assert cli(["runs", "--experiment", "nope"]) == 1
     assert "no experiment 'nope'" in capsys.readouterr().err
+
+
+def test_cli_runs_shows_a_killed_run_as_stale_and_mark_failed_ends_it(four_runs, capsys):
+    from mlflow import MlflowClient
+
+    killed = killed_run()
+    assert cli(["runs"]) == 0  # just killed: within the limit, still RUNNING
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if killed[:8] in x)
+    assert line.split()[-1] == "RUNNING" and "STALE" not in out
+
+    assert cli(["runs", "--stale-after", "0"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if killed[:8] in x)
+    assert line.split()[-1] == "STALE"
+    assert "without a heartbeat for over 0 min (killed?)" in out and "--mark-failed" in out
+
+    assert cli(["runs", "--stale-after", "0", "--mark-failed"]) == 0
+    out = capsys.readouterr().out
+    assert f"marked FAILED: run {killed} killed (no heartbeat for 0 min)" in out
+    line = next(x for x in out.splitlines() if x.split() and x.split()[0] == killed[:8])
+    assert line.split()[-1] == "FAILED"
+    client = MlflowClient()
+    assert client.get_run(killed).info.status == "FAILED"
+    assert {client.get_run(r).info.status for r in four_runs.values()} == {"FINISHED", "FAILED"}
+    assert client.get_run(four_runs["old_good"]).info.status == "FINISHED"  # untouched
+
+    assert cli(["runs", "--stale-after", "0", "--mark-failed"]) == 0
+    assert "no stale runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["runs"], ["predict", "x.png"], ["export", "out.tflite"]])
+def test_unreachable_tracking_server_is_one_line_within_seconds(command, monkeypatch, capsys):
+    import time
+
+    uri = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    t0 = time.monotonic()
+    assert cli(command) == 1
+    assert time.monotonic() - t0 < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"metaview {command[0]}: error: cannot reach the MLflow tracking ")
+    assert uri in err[0]

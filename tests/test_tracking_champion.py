@@ -42,16 +42,16 @@ def test_promote_if_best_sets_champion_on_the_best_run_only(toy):
     assert tracking.promote_if_best(client, c, exp_id) is True
     assert tracking.promote_if_best(client, c, exp_id) is True  # idempotent
     assert tracking.promote_if_best(client, a, exp_id) is False
-    version = client.get_model_version_by_alias("metaview", "champion")
+    version = client.get_model_version_by_alias("metaview-metaview", "champion")
     assert version.run_id == c
-    versions = client.search_model_versions("name = 'metaview'")
+    versions = client.search_model_versions("name = 'metaview-metaview'")
     assert sorted(v.run_id for v in versions) == sorted([a, c])  # one version per promoted run
     # The registered version loads as the same model.
     import mlflow.keras
 
     x = np.random.default_rng(0).uniform(0, 255, (2, MODEL_SIZE, MODEL_SIZE, 3)).astype(np.float32)
     with tracking_uri(uri):
-        model = mlflow.keras.load_model("models:/metaview@champion")
+        model = mlflow.keras.load_model("models:/metaview-metaview@champion")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(toy.model(x)), rtol=1e-5, atol=1e-6)
     # "champion" is also a --model spec.
     assert load_model("champion").run_id == c
@@ -86,7 +86,29 @@ def test_promote_if_best_judges_a_running_run_as_finished(toy):
     assert tracking.find_best_run(client, exp_id).info.run_id == run.info.run_id
 
 
-# --------------------------------------------------------------------------- a real server
+@pytest.mark.tf
+def test_each_experiment_has_its_own_champion(toy):
+    """A better run in another experiment (other classes, other render config) never
+    becomes this experiment's champion."""
+    from mlflow import MlflowClient
+
+    uri = _uri()
+    client = MlflowClient(uri)
+    a = toy.log(uri, f1=0.70, experiment="parts-a")
+    b = toy.log(uri, f1=0.99, experiment="parts-b")
+    for run_id, exp in ((a, "parts-a"), (b, "parts-b")):
+        assert tracking.promote_if_best(client, run_id, tracking.get_experiment_id(client, exp))
+    assert tracking.champion_run_id(client, "parts-a") == a
+    assert tracking.champion_run_id(client, "parts-b") == b
+    assert tracking.champion_run_id(client, "metaview") is None
+    assert client.get_model_version_by_alias("metaview-parts-a", "champion").run_id == a
+    assert load_model("champion", experiment="parts-a").run_id == a
+    assert load_model("champion", experiment="parts-b").run_id == b
+
+
+def test_registered_model_names_are_valid_for_any_experiment_name():
+    assert tracking.registered_model_name("metaview") == "metaview-metaview"
+    assert tracking.registered_model_name("/Users/me/parts:v2@x") == "metaview-_Users_me_parts_v2_x"
 
 
 # --------------------------------------------------------------------------- a real server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _tracking_fixtures import killed_run
 
 from train import tracking
 from train.tracking import compare
@@ -33,7 +34,7 @@ def test_rows_best_first_with_markers(four_runs):
 
 def test_champion_marker(four_runs, monkeypatch):
     client = tracking.make_client()
-    monkeypatch.setattr(compare, "champion_run_id", lambda c: four_runs["latest"])
+    monkeypatch.setattr(compare, "champion_run_id", lambda c, **kw: four_runs["latest"])
     rows, _ = compare.collect_runs(client, tracking.get_experiment_id(client))
     assert {r.run_name: r.marker for r in rows} == {
         "old_good": "*",
@@ -54,3 +55,47 @@ def test_curves_per_metric_and_run(four_runs):
     assert label == "latest" and steps == [0, 1, 2, 3]
     assert values == pytest.approx([0.15, 0.3, 0.45, 0.6])
     assert curves["absent"] == []
+
+
+# --------------------------------------------------------------------------- stale runs
+
+
+def test_killed_run_is_stale_and_can_be_ended(four_runs):
+    import time
+
+    client = tracking.make_client()
+    killed = killed_run()
+    exp_id = tracking.get_experiment_id(client)
+    run = client.get_run(killed)
+    assert run.info.status == "RUNNING"
+    beat = compare.last_sign_of_life(run)  # the heartbeat tag (s), or the later start time
+    assert abs(float(run.data.tags["metaview.heartbeat"]) - time.time()) < 120
+
+    rows, _ = compare.collect_runs(client, exp_id)  # default limit: a fresh run is not stale
+    row = next(r for r in rows if r.run_id == killed)
+    assert row.status == "RUNNING" and not row.stale and row.silent_s < 120
+
+    later = time.time() + 3600  # an hour later, nobody has heard from it
+    rows, _ = compare.collect_runs(client, exp_id, now=later)
+    row = next(r for r in rows if r.run_id == killed)
+    assert row.stale and row.silent_s == pytest.approx(later - beat)
+    assert [r.run_name for r in rows if r.stale] == ["killed"]  # finished/failed runs never
+
+    ended = compare.end_stale_runs(client, exp_id, now=later)
+    assert [r.info.run_id for r in ended] == [killed]
+    run = client.get_run(killed)
+    assert run.info.status == "FAILED"
+    assert run.info.end_time == int(beat * 1000)
+    assert run.data.tags["metaview.ended_by"] == "metaview runs --mark-failed"
+    assert compare.end_stale_runs(client, exp_id, now=later) == []
+
+
+def test_heartbeat_is_throttled_unless_forced():
+    client = tracking.make_client()
+    with tracking.TrainRun() as run:
+        first = client.get_run(run.run_id).data.tags["metaview.heartbeat"]
+        client.set_tag(run.run_id, "metaview.heartbeat", "1")
+        run.heartbeat(force=False)  # just started: too soon to write again
+        assert client.get_run(run.run_id).data.tags["metaview.heartbeat"] == "1"
+        run.heartbeat()
+        assert int(client.get_run(run.run_id).data.tags["metaview.heartbeat"]) >= int(first)

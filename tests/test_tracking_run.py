@@ -133,8 +133,10 @@ def test_epoch_logger_logs_metrics_and_lr_per_epoch():
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
     y = np.array([0, 1] * 4)
     with tracking.TrainRun() as run:
+        _client().set_tag(run.run_id, "metaview.heartbeat", "1")  # long ago
         net.fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[run.epoch_logger()])
     client = _client()
+    assert int(client.get_run(run.run_id).data.tags["metaview.heartbeat"]) > 1  # every epoch
     for name in ("loss", "val_loss", "lr"):
         assert [m.step for m in client.get_metric_history(run.run_id, name)] == [0, 1, 2]
     assert client.get_metric_history(run.run_id, "lr")[0].value == pytest.approx(0.01)
@@ -157,3 +159,59 @@ def test_awkward_class_names_become_valid_mlflow_keys(tmp_path):
         client.log_metric(run.info.run_id, f"test_recall.{key}", 0.5)
     got = client.get_run(run.info.run_id).data
     assert len(got.params) == len(set(keys)) and len(got.metrics) == len(set(keys))
+
+
+def test_class_keys_are_safe_and_unique():
+    labels = ["+X", "_X", "-X", "_X_2", "x (top)", "テスト"]
+    keys = tracking.class_keys(labels)
+    assert list(keys) == labels
+    assert keys["+X"] == "_X" and keys["_X"] == "_X_2" and keys["_X_2"] == "_X_2_2"
+    assert keys["-X"] == "-X" and keys["テスト"] == "テスト"
+    assert len(set(keys.values())) == len(labels)
+
+
+def test_class_scores_are_keyed_by_the_real_class_name(tmp_path):
+    """'+X' and '_X' would share a metric key if names were rebuilt; the scores are not."""
+    import json
+
+    scores = {
+        "+X": {"precision": 1.0, "recall": 0.5, "f1": 2 / 3},
+        "_X": {"precision": 0.25, "recall": 1.0, "f1": 0.4},
+    }
+    with tracking.TrainRun() as run:
+        run.log_class_scores(scores)
+    client = _client()
+    metrics = client.get_run(run.run_id).data.metrics
+    assert metrics["test_precision._X"] == 1.0 and metrics["test_precision._X_2"] == 0.25
+    dst = client.download_artifacts(run.run_id, "class_scores.json", str(tmp_path))
+    assert json.loads(open(dst, encoding="utf-8").read()) == scores
+
+
+def test_library_versions_are_metaviews_package_versions():
+    from metaview.versions import package_versions
+    from train.tracking.run import _VERSION_PACKAGES
+
+    got = tracking.library_versions()
+    assert got == package_versions(_VERSION_PACKAGES)
+    assert {"mlflow", "numpy"} <= set(got)
+
+
+def test_run_records_lineage_dataset_input_and_git_commit(tmp_path):
+    (tmp_path / "ds").mkdir()
+    with tracking.TrainRun() as run:
+        run.log_dataset(tmp_path / "ds", "0123456789abcdef0123456789abcdef")
+    got = _client().get_run(run.run_id)
+    [inp] = got.inputs.dataset_inputs
+    assert inp.dataset.name == "ds" and inp.dataset.digest == "0123456789abcdef0123456789abcdef"
+    assert str(tmp_path / "ds") in inp.dataset.source
+    assert {t.key: t.value for t in inp.tags}["mlflow.data.context"] == "training"
+    assert got.data.tags["metaview.dataset_digest"] == "0123456789abcdef0123456789abcdef"
+    from pathlib import Path
+
+    source = tracking.source_commit()
+    if not (Path(__file__).resolve().parents[1] / ".git").exists():
+        assert source is None  # an installed copy: no commit to record
+        return
+    assert source is not None and len(source[0]) == 40
+    assert got.data.tags["mlflow.source.git.commit"] == source[0]
+    assert got.data.tags["metaview.git_dirty"] == ("true" if source[1] else "false")

@@ -4,7 +4,8 @@ The package, by concern:
 
 - :mod:`train.config`     ``TrainConfig``, the frozen, validated training configuration
   (its fields' help texts are ``metaview train``'s options);
-- :mod:`train.data`       read a rendered dataset folder, split by part, tf.data pipeline;
+- :mod:`train.data`       read a rendered dataset folder (or plain class folders of PNGs),
+  check it, split by part, tf.data pipeline;
 - :mod:`train.augment`    tile-shuffle augmentation as TensorFlow ops;
 - :mod:`train.models`     the model registry (``create_model(name, ...)``, ``list_models()``)
   and the families in it (``train.models.efficientnet``), the classifier head and what
@@ -17,7 +18,9 @@ The package, by concern:
 - :mod:`train.tracking`   the only code that talks to MLflow: store, run adapter, tag
   names, best-run selection, champion promotion, reading runs back;
 - :mod:`train.inference`  load a model from any ``--model`` spec, predict, export to TFLite;
-- :mod:`train.runs`       ``metaview runs``: the runs as a table, CSV and plot;
+- :mod:`train.runs`       ``metaview runs``: the runs as a table, CSV and plot; stale runs;
+- :mod:`train.console`    what a person sees while training or converting: TensorFlow's
+  native log lines sent to the debug log, Keras' progress display, the first-step notice;
 - :mod:`train.cli`, :mod:`train.cli_model`  the ``train``, ``predict``, ``runs`` and
   ``export`` sub-commands (thin: parse, build a config, call one function).
 

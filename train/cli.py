@@ -43,6 +43,12 @@ def register(sub) -> None:
     add_config_options(
         p, TrainConfig, overrides={"model": {"choices": list_models(), "help": _model_help()}}
     )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no per-epoch progress from Keras (default: a progress bar on a terminal, "
+        "one plain line per epoch otherwise)",
+    )
     g = add_tracking_options(p)
     g.add_argument("--run-name", default=None, help="MLflow run name (default: MLflow's)")
     p.set_defaults(func=run)
@@ -52,40 +58,67 @@ def run(args: argparse.Namespace) -> int:
     """Run ``metaview train``; return the exit code."""
     cfg = TrainConfig(**config_kwargs(TrainConfig, args))
     from train import fit, tracking
+    from train.console import fit_verbosity, import_tensorflow
 
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     experiment = tracking.resolve_experiment(args.experiment)
+    # Before minutes of work: a tracking server that is down is an error now, naming it.
+    tracking.open_store(uri)
     print(f"metaview train: {args.data} -> MLflow experiment '{experiment}' at {uri}")
     if cfg.weights == "none" and not cfg.init_from:
         print("metaview train: --weights none: training the whole network from scratch")
+    import_tensorflow()
     result = fit.train(
         cfg,
         args.data,
         tracking_uri=uri,
         experiment=experiment,
         run_name=args.run_name,
-        verbose=2 if getattr(args, "quiet", False) else 1,
+        verbose=fit_verbosity(args.no_progress),
     )
-    m = result.metrics
     print()
-    print(f"run {result.run_id} finished in {m['train_seconds']:.0f} s")
-    print(
-        f"  best epoch {int(m['best_epoch'])}: val_loss {m['best_val_loss']:.4f}, "
-        f"val_accuracy {m['best_val_accuracy']:.3f}, val_f1_macro {m['best_val_f1_macro']:.3f}"
-    )
-    print(
-        f"  test: accuracy {m['test_accuracy']:.3f}, precision {m['test_precision_macro']:.3f}, "
-        f"recall {m['test_recall_macro']:.3f}, f1 {m['test_f1_macro']:.3f} (macro)"
-    )
-    for label in result.labels:
-        key = tracking.key_part(label)  # the metric key of a class name
-        print(
-            f"    {label:>12}: precision {m[f'test_precision.{key}']:.3f}, "
-            f"recall {m[f'test_recall.{key}']:.3f}"
-        )
-    if result.promoted:
-        print("  this run is now the best of the experiment (registry alias 'champion')")
-    print(f"  artifacts: {result.artifact_uri} (plots/, confusion_matrix.json, model/)")
-    ui = f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else f"open {uri}"
-    print(f"  next: metaview runs | metaview predict PART.stl | {ui}")
+    print(summary(result, experiment))
     return EXIT_OK
+
+
+def summary(result, experiment: str) -> str:
+    """The lines ``metaview train`` prints at the end of a run.
+
+    Epochs count from 1, as Keras printed them. Per-class scores come from
+    ``result.class_scores`` (keyed by the class names themselves, so ``+X`` and
+    ``_X`` stay apart); the model is named by its ``runs:/`` URI, which MLflow
+    resolves wherever it stored the model.
+    """
+    from train import tracking
+    from train.tracking.names import MODEL_ARTIFACT
+
+    m = result.metrics
+    uri = result.tracking_uri
+    lines = [
+        f"run {result.run_id} finished in {m['train_seconds']:.0f} s",
+        f"  best epoch {int(m['best_epoch'])} of {len(result.history.get('val_loss', []))}: "
+        f"val_loss {m['best_val_loss']:.4f}, val_accuracy {m['best_val_accuracy']:.3f}, "
+        f"val_f1_macro {m['best_val_f1_macro']:.3f}",
+        f"  test: accuracy {m['test_accuracy']:.3f}, precision {m['test_precision_macro']:.3f}, "
+        f"recall {m['test_recall_macro']:.3f}, f1 {m['test_f1_macro']:.3f} (macro)",
+    ]
+    width = max((len(label) for label in result.class_scores), default=0)
+    for label, s in result.class_scores.items():
+        lines.append(
+            f"    {label:>{max(width, 12)}}: precision {s['precision']:.3f}, "
+            f"recall {s['recall']:.3f}, f1 {s['f1']:.3f}"
+        )
+    lines.append(f"  model: runs:/{result.run_id}/{MODEL_ARTIFACT}")
+    if result.promoted:
+        name = tracking.registered_model_name(experiment)
+        lines.append(
+            f"  the best run of experiment '{experiment}': now models:/{name}@"
+            f"{tracking.CHAMPION_ALIAS} (--model champion)"
+        )
+    lines.append(
+        f"  artifacts: {result.artifact_uri} (plots/, confusion_matrix.json, class_scores.json, "
+        "history.json)"
+    )
+    ui = f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else f"open {uri}"
+    lines.append(f"  next: metaview runs | metaview predict PART.stl | {ui}")
+    return "\n".join(lines)

@@ -15,7 +15,8 @@ from metaview.options import EXIT_OK, EXIT_PARTIAL, add_tracking_options, positi
 
 _MODEL_HELP = (
     "'best' (the default: the best finished run of the experiment by validation macro F1), "
-    "'champion' (the registered model's alias), a run id, or a path to a .keras file, "
+    "'champion' (the experiment's champion: models:/metaview-EXPERIMENT@champion), a run id, "
+    "or a path to a .keras file, "
     "an MLflow model folder or a .tflite file written by 'metaview export'"
 )
 
@@ -96,13 +97,17 @@ def run_predict(args) -> int:
 
 
 def _register_runs(sub) -> None:
+    from train.tracking.names import STALE_AFTER_MINUTES
+
     p = sub.add_parser(
         "runs",
         help="compare the experiment's training runs, best first",
         description=(
             "Print a table of the experiment's training runs, best first (by best validation "
             "macro F1, ties by validation loss, then the earlier run); '*' marks the best run, "
-            "'C' the champion. Also writes a plot of the runs' validation curves."
+            "'C' the experiment's champion. Also writes a plot of the runs' validation curves. "
+            "A run still RUNNING in MLflow whose process is gone (no heartbeat for "
+            "--stale-after minutes) shows as STALE; --mark-failed ends such runs as FAILED."
         ),
     )
     _common(p, model=False)
@@ -113,14 +118,53 @@ def _register_runs(sub) -> None:
         metavar="FILE",
         help="validation curves PNG (default: runs_val_curves.png in the working directory)",
     )
+    p.add_argument(
+        "--stale-after",
+        type=_minutes,
+        default=STALE_AFTER_MINUTES,
+        metavar="MIN",
+        help="a RUNNING run without a heartbeat for this many minutes is stale "
+        f"(default: {STALE_AFTER_MINUTES:g})",
+    )
+    p.add_argument(
+        "--mark-failed",
+        action="store_true",
+        help="end the stale runs as FAILED (naming each) before listing the runs",
+    )
     p.set_defaults(func=run_runs)
 
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected minutes (a number), got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected minutes >= 0, got {text}")
+    return value
+
+
 def run_runs(args) -> int:
-    from train.runs import DEFAULT_PLOT, runs_report
+    from train.runs import DEFAULT_PLOT, mark_stale_runs, runs_report
 
     plot = args.plot or DEFAULT_PLOT
-    _, table = runs_report(args.experiment, args.tracking_uri, csv_path=args.csv, plot_path=plot)
+    if args.mark_failed:
+        ended = mark_stale_runs(args.experiment, args.tracking_uri, args.stale_after)
+        for r in ended:
+            _say(
+                f"marked FAILED: run {r.run_id} {r.run_name or '(no name)'} "
+                f"(no heartbeat for {_silence(r.silent_s)})"
+            )
+        if not ended:
+            _say(f"no stale runs (RUNNING without a heartbeat for {args.stale_after:g} min)")
+        _say("")
+    _, table = runs_report(
+        args.experiment,
+        args.tracking_uri,
+        csv_path=args.csv,
+        plot_path=plot,
+        stale_after_minutes=args.stale_after,
+    )
     _say(table)
     _say(f"\nvalidation curves: {plot}" + (f"; CSV: {args.csv}" if args.csv else ""))
     return EXIT_OK
@@ -201,6 +245,11 @@ def run_export(args) -> int:
         _say(f"{name:8}{acc:>10.3f}{_size(size):>12}{ms:>9.2f} ms")
     _say(f"top-1 agreement with keras: {r.agreement:.3f}")
     return EXIT_OK
+
+
+def _silence(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _size(n: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -163,6 +164,17 @@ class TrainConfig:
             default_help="the folder recorded in DATA/metaimage.json",
         ),
     )
+    grid: str = field(
+        default="",
+        metadata=option(
+            "meta-image grid ROWSxCOLS of a dataset of plain class folders of PNGs (no "
+            "metaimage.json), for tile shuffling; a rendered dataset's grid comes from its "
+            "metaimage.json (and must agree)",
+            group=_TRAIN,
+            metavar="RxC",
+            default_help="from metaimage.json, else unknown",
+        ),
+    )
     init_from: str = field(
         default="",
         metadata=option(
@@ -222,6 +234,10 @@ class TrainConfig:
                 raise TrainError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if not isinstance(self.meshes, str):
             raise TrainError(f"meshes: expected a folder path or '', got {self.meshes!r}")
+        if not isinstance(self.grid, str) or (
+            self.grid and not re.fullmatch(r"\s*[1-9]\d*\s*[xX]\s*[1-9]\d*\s*", self.grid)
+        ):
+            raise TrainError(f"grid: expected ROWSxCOLS (e.g. 10x10) or '', got {self.grid!r}")
         if not isinstance(self.init_from, str):
             raise TrainError(f"init_from: expected an MLflow run id or '', got {self.init_from!r}")
 

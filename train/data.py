@@ -4,17 +4,22 @@ The folder is the one ``metaview render`` writes (see :mod:`metaimage.io`):
 ``metaimage.json``, ``manifest.csv`` (one row per meta-image PNG), optionally
 ``test_parts.txt``. Three steps:
 
-1. :func:`load_dataset` reads and checks the folder: every PNG must exist and
-   have the size ``metaimage.json`` promises, and every row must come from the
-   same render config (``config_hash``). Unlabelled rows are dropped with a
-   warning.
+1. :func:`load_dataset` reads and checks the folder: every PNG must exist, have
+   the size ``metaimage.json`` promises and, where the manifest recorded them,
+   the byte size and SHA-256 it was written with (a truncated or damaged PNG is
+   named here, not by a TensorFlow error in the middle of training); every row
+   must come from the same render config (``config_hash``). Unlabelled rows are
+   dropped with a warning. A plain folder of class folders of PNGs (Keras'
+   ``image_dataset_from_directory`` layout: ``DATA/<class>/*.png``) is read too,
+   with a warning about what it cannot tell (the grid, the parts, the render config).
 2. :func:`split_parts` assigns whole parts (all variants of a mesh) to train,
    validation and test, stratified by class and seeded; a fixed test list
    (``test_parts.txt``) is honoured.
 3. :func:`make_dataset` streams PNGs from disk: read, decode, tile shuffle
    (training only) and resize with :func:`prepare_images` (the one resize
    function training, prediction and export share), in parallel across
-   images; then batching and prefetching.
+   images; then batching and prefetching. :func:`naming_bad_files` turns a
+   decoding error there into one that names the file.
 
 TensorFlow is imported inside the functions that need it, so the first two
 steps (and this module) stay cheap.
@@ -22,7 +27,12 @@ steps (and this module) stay cheap.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import json
 import logging
+import re
 import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -33,11 +43,25 @@ from typing import Any
 import numpy as np
 
 from metaimage.errors import DatasetError
-from metaimage.io import image_size, read_manifest, read_metaimage_json, read_test_parts
+from metaimage.io import (
+    MANIFEST_CSV,
+    METAIMAGE_JSON,
+    image_size,
+    read_manifest,
+    read_metaimage_info,
+    read_test_parts,
+    sha256_hex,
+)
+from metaimage.meta import MetaImageInfo
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+
+#: ``Dataset.meta["layout"]`` of a plain class-folder dataset (it has no metaimage.json).
+CLASS_FOLDERS = "class-folders"
+
+_GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -49,13 +73,26 @@ class Dataset:
     root : Path
         The folder (absolute).
     meta : dict
-        Its ``metaimage.json``.
+        Its ``metaimage.json`` (what a run logs and a model carries). For a plain
+        class-folder dataset, a stand-in: ``{"layout": "class-folders", "grid",
+        "grid_known", "tile", "image_size", "config": {}, "config_hash": ""}``.
     rows : list of dict
         Manifest rows with a non-empty label (see ``metaimage.io.read_manifest``).
+        A class-folder dataset has one row per PNG, each its own part
+        (``part_id`` = path without suffix).
     labels : tuple of str
         The class names, sorted: index ``i`` is output ``i`` of the model.
     test_parts : list of str or None
         The fixed test split from ``test_parts.txt``, if the folder has one.
+    info : MetaImageInfo or None
+        ``metaimage.json`` as checked data (None for a class-folder dataset).
+    digest : str
+        SHA-256 (hex) over every labelled image's path, label, part and content
+        (the manifest's ``sha256`` where recorded, else the file's, hashed while
+        checking it), and the render config: what a run records as its input's
+        digest. Empty when the images were not read (``check_images=False``).
+    grid : (rows, cols)
+        The meta-image grid; (1, 1) when unknown (tile shuffling is then a no-op).
     """
 
     root: Path
@@ -64,33 +101,96 @@ class Dataset:
     labels: tuple[str, ...]
     test_parts: list[str] | None = None
     n_unlabelled: int = 0
+    info: MetaImageInfo | None = None
+    digest: str = ""
     grid: tuple[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
         rows, cols = self.meta["grid"]
         object.__setattr__(self, "grid", (int(rows), int(cols)))
 
+    @property
+    def layout(self) -> str:
+        """``"rendered"`` (written by ``metaview render``) or ``"class-folders"``."""
+        return self.meta.get("layout", "rendered")
+
+    @property
+    def grid_known(self) -> bool:
+        """False for a class-folder dataset read without a grid."""
+        return bool(self.meta.get("grid_known", True))
+
     def part_labels(self) -> dict[str, str]:
         """Return part id -> label (every variant of a part shares its label)."""
         return {r["part_id"]: r["label"] for r in self.rows}
 
 
-def load_dataset(dataset_dir: str | Path, check_images: bool = True) -> Dataset:
-    """Read and check a dataset folder written by ``metaview render``.
+def parse_grid(text: str) -> tuple[int, int]:
+    """``"10x10"`` -> ``(10, 10)``: a meta-image grid as ``ROWSxCOLS``, both positive.
+
+    Raises
+    ------
+    DatasetError
+        For anything else.
+    """
+    m = _GRID.match(str(text))
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise DatasetError(
+            f"grid: expected ROWSxCOLS of positive integers (e.g. 10x10), got {text!r}"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def _read_checked(png: Path) -> tuple[bytes, tuple[int, int]]:
+    """The file's bytes and its image size (h, w) read from them; DatasetError names the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = png.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{png}: no such image file") from None
+    except OSError as exc:
+        raise DatasetError(f"{png}: could not read it: {exc.strerror or exc}") from None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DatasetError(f"{png}: expected a PNG image, could not read it: {exc}") from None
+    return data, (h, w)
+
+
+def _digest(entries: list[tuple[str, str, str, str]], config_hash: str) -> str:
+    h = hashlib.sha256(config_hash.encode("utf-8"))
+    for entry in sorted(entries):
+        h.update(json.dumps(entry, ensure_ascii=True).encode("ascii") + b"\n")
+    return h.hexdigest()
+
+
+def load_dataset(
+    dataset_dir: str | Path, check_images: bool = True, grid: tuple[int, int] | None = None
+) -> Dataset:
+    """Read and check a dataset folder written by ``metaview render`` (or plain class folders).
 
     Parameters
     ----------
     dataset_dir : path
-        The folder holding ``metaimage.json`` and ``manifest.csv``.
+        The folder holding ``metaimage.json`` and ``manifest.csv``; or, without
+        both, a folder of class folders of PNGs (``DATA/<class>/*.png``).
     check_images : bool
-        Read every PNG header and compare its size with ``metaimage.json``
-        (milliseconds per file; on by default).
+        Read every PNG: compare its size with ``metaimage.json`` and, where
+        ``manifest.csv`` recorded them, its byte size and SHA-256 with the
+        manifest's ``png_bytes`` and ``sha256`` (one read of each file; on by
+        default). Also computes :attr:`Dataset.digest`.
+    grid : (rows, cols), optional
+        The meta-image grid. Needed by a class-folder dataset for tile shuffling
+        (without it the grid is unknown and tile shuffling does nothing); for a
+        rendered dataset it must agree with ``metaimage.json``.
 
     Raises
     ------
     DatasetError
         If a file is missing or unreadable, a PNG's size disagrees with the
-        grid and tile size of ``metaimage.json``, a row was rendered with
+        grid and tile size of ``metaimage.json``, its bytes disagree with the
+        manifest (truncated or changed after rendering), a row was rendered with
         another config (``config_hash``), a part carries two labels, or fewer
         than two classes are labelled. The message names the file.
     """
@@ -99,50 +199,57 @@ def load_dataset(dataset_dir: str | Path, check_images: bool = True) -> Dataset:
         raise DatasetError(
             f"{root}: expected a dataset folder written by 'metaview render', found none"
         )
-    meta = read_metaimage_json(root)
-    json_path = root / "metaimage.json"
-    try:
-        rows_, cols_ = (int(v) for v in meta["grid"])
-        tile = int(meta["tile"])
-        h, w = (int(v) for v in meta["image_size"])
-    except (TypeError, ValueError) as exc:
+    if not (root / METAIMAGE_JSON).exists() and not (root / MANIFEST_CSV).exists():
+        return _load_class_folders(root, check_images, grid)
+    info = read_metaimage_info(root)
+    meta = info.to_dict()
+    json_path = root / METAIMAGE_JSON
+    rows_, cols_ = info.grid
+    tile = info.tile
+    h, w = info.image_size
+    if grid is not None and tuple(grid) != info.grid:
         raise DatasetError(
-            f"{json_path}: expected grid [rows, cols], tile and image_size [h, w]: {exc}"
-        ) from None
-    if (h, w) != (rows_ * tile, cols_ * tile):
-        raise DatasetError(
-            f"{json_path}: image_size {[h, w]} disagrees with grid {[rows_, cols_]} x tile {tile} "
-            f"(expected {[rows_ * tile, cols_ * tile]})"
+            f"--grid {grid[0]}x{grid[1]}: {json_path} says the grid is {rows_}x{cols_}; "
+            "leave --grid out for a rendered dataset"
         )
     manifest = read_manifest(root)
     if not manifest:
-        raise DatasetError(f"{root / 'manifest.csv'}: no meta-images listed")
+        raise DatasetError(f"{root / MANIFEST_CSV}: no meta-images listed")
     labelled = []
     n_unlabelled = 0
     part_label: dict[str, str] = {}
+    entries: list[tuple[str, str, str, str]] = []
     for row in manifest:
         png = root / row["path"]
-        if row["config_hash"] != meta["config_hash"]:
+        if row["config_hash"] != info.config_hash:
             raise DatasetError(
                 f"{png}: rendered with config_hash {row['config_hash']!r}, but {json_path} says "
-                f"{meta['config_hash']!r}; the folder mixes render configs (re-render it)"
+                f"{info.config_hash!r}; the folder mixes render configs (re-render it)"
             )
+        content = row["sha256"]
         if check_images:
-            size = image_size(png)
+            if row["label"]:
+                data, size = _read_checked(png)
+            else:  # not trained on: the header is enough
+                data, size = b"", image_size(png)
             if size != (h, w):
                 raise DatasetError(
                     f"{png}: expected a {h}x{w} meta-image (grid {rows_}x{cols_}, tile {tile} px, "
                     f"from {json_path}), found {size[0]}x{size[1]}"
                 )
+            if row["label"]:
+                _check_recorded(png, data, row, root)
+                content = row["sha256"] or sha256_hex(data)
         if not row["label"]:
             n_unlabelled += 1
             continue
         previous = part_label.setdefault(row["part_id"], row["label"])
         if previous != row["label"]:
             raise DatasetError(
-                f"{root / 'manifest.csv'}: part {row['part_id']!r} has two labels, "
+                f"{root / MANIFEST_CSV}: part {row['part_id']!r} has two labels, "
                 f"{previous!r} and {row['label']!r}"
             )
+        entries.append((row["path"], row["label"], row["part_id"], content))
         labelled.append(row)
     if n_unlabelled:
         log.warning(
@@ -151,7 +258,7 @@ def load_dataset(dataset_dir: str | Path, check_images: bool = True) -> Dataset:
     labels = tuple(sorted({r["label"] for r in labelled}))
     if len(labels) < 2:
         raise DatasetError(
-            f"{root / 'manifest.csv'}: expected at least 2 labelled classes to train on, found "
+            f"{root / MANIFEST_CSV}: expected at least 2 labelled classes to train on, found "
             f"{len(labels)} ({list(labels)})"
         )
     return Dataset(
@@ -161,6 +268,111 @@ def load_dataset(dataset_dir: str | Path, check_images: bool = True) -> Dataset:
         labels=labels,
         test_parts=read_test_parts(root),
         n_unlabelled=n_unlabelled,
+        info=info,
+        digest=_digest(entries, info.config_hash) if check_images else "",
+    )
+
+
+def _check_recorded(png: Path, data: bytes, row: Mapping[str, Any], root: Path) -> None:
+    """Compare a PNG's bytes with the size and SHA-256 the manifest recorded (if it did)."""
+    recorded = row.get("png_bytes")
+    if recorded is not None and recorded != len(data):
+        raise DatasetError(
+            f"{png}: expected {recorded} bytes (png_bytes in {root / MANIFEST_CSV}), found "
+            f"{len(data)}: the file was truncated or changed after rendering; re-render it"
+        )
+    if row.get("sha256") and row["sha256"] != sha256_hex(data):
+        raise DatasetError(
+            f"{png}: its SHA-256 differs from the one in {root / MANIFEST_CSV}: the file was "
+            "damaged or changed after rendering; re-render it"
+        )
+
+
+def _load_class_folders(root: Path, check_images: bool, grid: tuple[int, int] | None) -> Dataset:
+    """Read ``root/<class>/**/*.png`` as a dataset: each PNG its own part (see load_dataset)."""
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    rows: list[dict[str, Any]] = []
+    others = 0
+    for folder in classes:
+        for f in sorted(folder.rglob("*")):
+            if not f.is_file() or f.name.startswith("."):
+                continue
+            if f.suffix.lower() != ".png":
+                others += 1
+                continue
+            rel = f.relative_to(root).as_posix()
+            rows.append(
+                {"path": rel, "label": folder.name, "source": rel, "part_id": rel.rsplit(".", 1)[0],
+                 "variant": 0, "config_hash": "", "png_bytes": None, "sha256": ""}
+            )  # fmt: skip
+    loose = [f for f in root.iterdir() if f.is_file() and f.suffix.lower() == ".png"]
+    labels = tuple(sorted({r["label"] for r in rows}))
+    if len(labels) < 2:
+        raise DatasetError(
+            f"{root}: expected a folder written by 'metaview render' (metaimage.json, "
+            "manifest.csv) or class folders of PNGs (DATA/<class>/*.png) with at least 2 "
+            f"classes, found {len(labels)} class folders with PNGs"
+        )
+    if loose or others:
+        log.warning(
+            "%s: ignoring %d PNGs outside class folders and %d non-PNG files", root, len(loose),
+            others,
+        )  # fmt: skip
+    size: tuple[int, int] | None = None
+    entries = []
+    for r in rows:
+        png = root / r["path"]
+        if not check_images and size is not None:
+            continue
+        data, got = _read_checked(png)
+        if size is None:
+            size, first = got, png
+        elif got != size:
+            raise DatasetError(
+                f"{png}: expected a {size[0]}x{size[1]} image like {first} (every image of a "
+                f"dataset has one size), found {got[0]}x{got[1]}"
+            )
+        entries.append((r["path"], r["label"], r["part_id"], sha256_hex(data)))
+    h, w = size
+    if grid is not None:
+        rows_, cols_ = grid
+        if h % rows_ or w % cols_ or h // rows_ != w // cols_:
+            raise DatasetError(
+                f"--grid {rows_}x{cols_}: the images of {root} are {h}x{w} px, which does not "
+                "split into that many square tiles"
+            )
+    tile = h // grid[0] if grid is not None else (h if h == w else None)
+    meta = {
+        "format": 1,
+        "layout": CLASS_FOLDERS,
+        "grid": list(grid) if grid is not None else [1, 1],
+        "grid_known": grid is not None,
+        "tile": tile,
+        "image_size": [h, w],
+        "normals": "",
+        "config": {},
+        "config_hash": "",
+    }
+    unknown = [
+        "which PNGs show the same part (each PNG is its own part, so views of one part may land "
+        "in different splits)",
+        "the render config (predict takes PNGs of this size, but cannot render meshes for "
+        "this model)",
+    ]
+    if grid is None:
+        unknown.insert(0, "the grid (no tile shuffling; pass --grid ROWSxCOLS to shuffle tiles)")
+    log.warning(
+        "%s has no metaimage.json or manifest.csv: reading it as class folders of PNGs "
+        "(%d classes, %d images of %dx%d px). Unknown without them: %s",
+        root, len(labels), len(rows), h, w, "; ".join(unknown),
+    )  # fmt: skip
+    return Dataset(
+        root=root,
+        meta=meta,
+        rows=rows,
+        labels=labels,
+        test_parts=read_test_parts(root),
+        digest=_digest(entries, "") if check_images else "",
     )
 
 
@@ -406,3 +618,56 @@ def make_dataset(
 
     ds = ds.map(_load, num_parallel_calls=autotune)
     return ds.batch(batch_size).prefetch(autotune)
+
+
+def find_undecodable(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
+    """Return ``(path, reason)`` for each PNG that TensorFlow cannot read or decode.
+
+    Decodes every file with ``tf.io.decode_png``, the decoder of :func:`make_dataset`,
+    one at a time (about a millisecond each): the slow path that runs only after
+    the pipeline failed.
+    """
+    import tensorflow as tf
+
+    bad = []
+    for p in paths:
+        try:
+            tf.io.decode_png(tf.io.read_file(str(p)), channels=3)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+            bad.append(
+                (Path(p), exc.message.splitlines()[0] if exc.message else type(exc).__name__)
+            )
+    return bad
+
+
+@contextlib.contextmanager
+def naming_bad_files(paths: Sequence[str | Path]):
+    """Turn a decoding error of the tf.data pipeline into a :class:`DatasetError` naming the file.
+
+    TensorFlow's ``InvalidArgumentError`` for a damaged PNG says nothing about which
+    file it was. Inside this block such an error makes every path in ``paths`` be
+    decoded once (:func:`find_undecodable`); if some fail, a ``DatasetError`` names
+    them (chained to TensorFlow's error), else the original error goes on unchanged.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Every PNG the pipelines inside the block read.
+    """
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+        bad = find_undecodable(paths)
+        if not bad:
+            raise
+        first, reason = bad[0]
+        more = ""
+        if len(bad) > 1:
+            shown = ", ".join(str(p) for p, _ in bad[1:4])
+            more = f"; {len(bad) - 1} more: {shown}" + (" ..." if len(bad) > 4 else "")
+        raise DatasetError(
+            f"{first}: TensorFlow cannot decode this PNG ({reason}); re-render the dataset or "
+            f"remove the file{more}"
+        ) from exc

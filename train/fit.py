@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from metaimage.io import read_png
+from train import console, plots, tracking
 from train import data as data_mod
-from train import plots, tracking
 from train.config import TrainConfig
 from train.errors import TrainError
 from train.metrics import confusion_matrix, make_metrics, scores_from_confusion
@@ -59,6 +59,9 @@ class TrainResult:
         Per-epoch metric lists, phase 1 then phase 2.
     promoted : bool
         Whether the model registry made this run the champion.
+    class_scores : dict
+        Test precision, recall and F1 of each class, keyed by the class name
+        (``{"+X": {"precision": ..., "recall": ..., "f1": ...}}``), in output order.
     """
 
     run_id: str
@@ -70,6 +73,7 @@ class TrainResult:
     config: TrainConfig
     history: dict[str, list[float]] = field(default_factory=dict)
     promoted: bool = False
+    class_scores: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -112,7 +116,12 @@ def train(
         run is started), or a NaN loss (the run ends FAILED).
     """
     t_start = time.perf_counter()
-    dataset = data_mod.load_dataset(dataset_dir)
+    # A tracking server that is down: an error now, before minutes of work.
+    tracking.open_store(tracking_uri)
+    grid = data_mod.parse_grid(cfg.grid) if cfg.grid else None
+    dataset = data_mod.load_dataset(dataset_dir, grid=grid)
+    if not dataset.grid_known and cfg.shuffle_tiles:
+        log.info("%s: the grid is unknown (no metaimage.json): no tile shuffling", dataset.root)
     split = data_mod.split_parts(
         dataset.part_labels(), cfg.val_fraction, cfg.test_fraction, cfg.seed, dataset.test_parts
     )
@@ -150,16 +159,19 @@ def train(
             seed=cfg.seed,
         )
 
+    # A PNG that TensorFlow cannot decode: an error that names it, not InvalidArgumentError.
+    png_paths = [dataset.root / r["path"] for s in rows for r in rows[s]]
     feats = None
     if on_features:
-        feats = _split_features(net, spec, cfg, dataset, rows)
+        with data_mod.naming_bad_files(png_paths):
+            feats = _split_features(net, spec, cfg, dataset, rows)
     weights = data_mod.class_weights(rows["train"], labels) if cfg.class_weights else None
     ys = {s: np.asarray([index[r["label"]] for r in rows[s]], dtype=np.int32) for s in rows}
 
     run = tracking.TrainRun(
         tracking_uri, experiment, run_name, tags={tracking.DATASET_TAG: str(dataset.root)}
     )
-    with run:
+    with run, data_mod.naming_bad_files(png_paths):
         _log_inputs(run, cfg, dataset, split, rows, labels, weights)
         if on_features:
             head, history = fit_head(
@@ -193,12 +205,13 @@ def train(
         # A part is judged once: the mean of its meta-images' probabilities (its variants).
         part_rows, part_probs = per_part(rows["test"], probs)
         part_y = np.asarray([index[r["label"]] for r in part_rows])
-        test_metrics, cm = _evaluate(part_probs, part_y, labels)
+        test_metrics, class_scores, cm = _evaluate(part_probs, part_y, labels)
         metrics.update(test_metrics)
         metrics["test_image_accuracy"] = float(np.mean(probs.argmax(axis=1) == ys["test"]))
         metrics["train_seconds"] = time.perf_counter() - t_start
         _log_outputs(run, net, example, dataset, part_rows, labels, history, cm, part_probs)
         run.log_metrics(metrics)
+        run.log_class_scores(class_scores)
     promoted = run.promote()
     return TrainResult(
         run_id=run.run_id,
@@ -210,6 +223,7 @@ def train(
         config=cfg,
         history=history,
         promoted=promoted,
+        class_scores=class_scores,
     )
 
 
@@ -401,6 +415,7 @@ def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weigh
     callbacks = [
         *([run.epoch_logger()] if run is not None else []),  # first: it reads the LR before
         guard,  # ReduceLROnPlateau changes it
+        console.compile_notice(),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=cfg.patience, restore_best_weights=True
@@ -508,7 +523,10 @@ def _fit(
 def _check_nan(history: dict, nan_at, learning_rate: float) -> None:
     losses = [float(v) for v in history.get("loss", [])]
     if nan_at is not None or any(not math.isfinite(v) for v in losses):
-        where = f"epoch {nan_at[0]}, batch {nan_at[1]}" if nan_at else f"epoch {len(losses) - 1}"
+        # Counted from 1, as Keras prints epochs.
+        where = (
+            f"epoch {nan_at[0] + 1}, batch {nan_at[1] + 1}" if nan_at else f"epoch {len(losses)}"
+        )
         raise TrainError(
             f"the training loss became NaN or infinite ({where}); training stopped. "
             f"Try a lower learning rate than {learning_rate:g} or check the dataset's images"
@@ -520,7 +538,7 @@ def _best_epoch_metrics(history: dict[str, list[float]]) -> dict[str, float]:
     val_loss = np.where(np.isfinite(val_loss), val_loss, np.inf)
     best = int(np.argmin(val_loss))
     return {
-        "best_epoch": float(best),
+        "best_epoch": float(best + 1),  # counted from 1, as Keras prints epochs
         "best_val_loss": history["val_loss"][best],
         "best_val_accuracy": history["val_accuracy"][best],
         "best_val_f1_macro": history["val_f1_macro"][best],
@@ -545,7 +563,10 @@ def per_part(rows, probs: np.ndarray) -> tuple[list[dict[str, Any]], np.ndarray]
 
 
 def _evaluate(probs: np.ndarray, y_true: np.ndarray, labels):
-    """Scores of test-split probabilities (n, k); return (metrics dict, confusion matrix)."""
+    """Scores of test-split probabilities (n, k).
+
+    Returns (metrics dict, per-class scores keyed by class name, confusion matrix).
+    """
     y_pred = probs.argmax(axis=1)
     cm = confusion_matrix(y_true, y_pred, len(labels))
     s = scores_from_confusion(cm)
@@ -557,12 +578,15 @@ def _evaluate(probs: np.ndarray, y_true: np.ndarray, labels):
         "test_recall_macro": s["recall_macro"],
         "test_f1_macro": s["f1_macro"],
     }
-    for i, label in enumerate(labels):
-        key = tracking.key_part(label)
-        metrics[f"test_precision.{key}"] = float(s["precision"][i])
-        metrics[f"test_recall.{key}"] = float(s["recall"][i])
-        metrics[f"test_f1.{key}"] = float(s["f1"][i])
-    return metrics, cm
+    class_scores = {
+        label: {
+            "precision": float(s["precision"][i]),
+            "recall": float(s["recall"][i]),
+            "f1": float(s["f1"][i]),
+        }
+        for i, label in enumerate(labels)
+    }
+    return metrics, class_scores, cm
 
 
 def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
@@ -570,17 +594,16 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     params.update(tracking.flatten(dataset.meta, "dataset."))
     params["dataset.path"] = str(dataset.root)
     params["n_classes"] = len(labels)
+    key = tracking.class_keys(labels)  # MLflow-safe and unique ("+X", "_X" -> "_X", "_X_2")
     for s in data_mod.SPLITS:
         counts = data_mod.class_counts(rows[s], labels)
         parts = {lab: len({r["part_id"] for r in rows[s] if r["label"] == lab}) for lab in labels}
         params[f"n.{s}"] = len(rows[s])
         for lab in labels:
-            params[f"n.{s}.{tracking.key_part(lab)}"] = counts[lab]
-            params[f"parts.{s}.{tracking.key_part(lab)}"] = parts[lab]
+            params[f"n.{s}.{key[lab]}"] = counts[lab]
+            params[f"parts.{s}.{key[lab]}"] = parts[lab]
     for i, lab in enumerate(labels):
-        params[f"class_weight.{tracking.key_part(lab)}"] = (
-            round(class_weight[i], 6) if class_weight else 1.0
-        )
+        params[f"class_weight.{key[lab]}"] = round(class_weight[i], 6) if class_weight else 1.0
     for pkg, version in tracking.library_versions().items():
         params[f"version.{pkg}"] = version
     run.log_params(params)
@@ -588,6 +611,7 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     run.log_json(dataset.meta, "metaimage.json")
     run.log_json(cfg.to_dict(), "train_config.json")
     run.log_json(split, "split.json")
+    run.log_dataset(dataset.root, dataset.digest)  # lineage: the input, by content digest
 
 
 def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, probs) -> None:
@@ -613,7 +637,7 @@ def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, pro
                 [labels[y_pred[i]] for i in shown],
                 [float(probs[i, y_pred[i]]) for i in shown],
                 out / "misclassified.png",
-                names=[Path(test_rows[i]["path"]).stem for i in shown],
+                names=[test_rows[i]["path"] for i in shown],  # class folder/file
             )
         )
         run.log_files(files, "plots")

@@ -4,17 +4,28 @@ The rows and curves come from :mod:`train.tracking.compare` (in model selection'
 order: finished runs by ``best_val_f1_macro``, ties by ``best_val_loss``, then the
 earlier run; then running, failed and killed runs); the plot is
 :func:`train.plots.plot_run_curves`. This module only formats and writes them.
+
+A RUNNING run with no heartbeat for ``stale_after_minutes`` (its process was
+killed without ending it) shows as ``STALE``; :func:`mark_stale_runs` (``metaview
+runs --mark-failed``) ends such runs as FAILED.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from train.errors import TrainError
-from train.tracking.compare import RunRow, collect_runs, run_curves
+from train.tracking.compare import (
+    RunRow,
+    collect_runs,
+    end_stale_runs,
+    last_sign_of_life,
+    run_curves,
+)
+from train.tracking.names import STALE_AFTER_MINUTES
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,18 @@ COLUMNS = {
     "duration_s": "duration",
     "status": "status",
 }
+#: The CSV has every table column (full run ids, raw numbers), then these.
+CSV_EXTRA = ("stale", "silent_s")
+STALE = "STALE"  # the status cell of a stale run
+
+
+@dataclass
+class EndedRun:
+    """A stale run that :func:`mark_stale_runs` ended as FAILED."""
+
+    run_id: str
+    run_name: str
+    silent_s: float  # seconds without a heartbeat when it was ended
 
 
 def _cell(name: str, value) -> str:
@@ -52,9 +75,18 @@ def _cell(name: str, value) -> str:
 
 
 def format_table(rows: list[RunRow]) -> str:
-    """Render rows as a fixed-width text table (run ids shortened to 8 characters)."""
+    """Render rows as a fixed-width text table (run ids shortened to 8 characters).
+
+    A stale run's status reads ``STALE`` (MLflow still says RUNNING).
+    """
     header = list(COLUMNS.values())
-    body = [[_cell(name, getattr(r, name)) for name in COLUMNS] for r in rows]
+    body = [
+        [
+            STALE if name == "status" and r.stale else _cell(name, getattr(r, name))
+            for name in COLUMNS
+        ]
+        for r in rows
+    ]
     widths = [
         max(len(h), *(len(line[i]) for line in body)) if body else len(h)
         for i, h in enumerate(header)
@@ -67,12 +99,47 @@ def format_table(rows: list[RunRow]) -> str:
 
 
 def write_runs_csv(rows: list[RunRow], path: str | os.PathLike) -> Path:
-    """Write rows as CSV (full run ids, raw numbers, empty cells for missing values)."""
+    """Write rows as CSV (full run ids, raw numbers, empty cells for missing values).
+
+    Columns: the table's (``status`` is MLflow's), then ``stale`` and ``silent_s``
+    (seconds since a RUNNING run's last heartbeat).
+    """
     from metaimage.io import write_csv
 
-    columns = list(COLUMNS)
+    columns = [*COLUMNS, *CSV_EXTRA]
     data = [{k: ("" if v is None else v) for k, v in asdict(r).items()} for r in rows]
     return write_csv(path, columns, data)
+
+
+def mark_stale_runs(
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    stale_after_minutes: float = STALE_AFTER_MINUTES,
+) -> list[EndedRun]:
+    """End the experiment's stale runs (RUNNING, no heartbeat for that long) as FAILED.
+
+    Returns
+    -------
+    list of EndedRun
+        The runs ended, newest first (empty if none was stale).
+
+    Raises
+    ------
+    TrainError
+        If the tracking store cannot be reached or has no such experiment.
+    """
+    import time
+
+    from train import tracking
+
+    client = tracking.make_client(tracking_uri)
+    exp_id = tracking.get_experiment_id(client, experiment)
+    now = time.time()
+    ended = end_stale_runs(client, exp_id, stale_after_minutes * 60.0, now)
+    ended.sort(key=lambda r: -(r.info.start_time or 0))
+    return [
+        EndedRun(r.info.run_id, r.info.run_name or "", now - last_sign_of_life(r)) for r in ended
+    ]
 
 
 def runs_report(
@@ -80,8 +147,11 @@ def runs_report(
     tracking_uri: str | None = None,
     csv_path: str | os.PathLike | None = None,
     plot_path: str | os.PathLike | None = DEFAULT_PLOT,
+    stale_after_minutes: float = STALE_AFTER_MINUTES,
 ) -> tuple[list[RunRow], str]:
     """Collect the runs of an experiment, write the CSV and plot, and return rows and table.
+
+    The text is the table, followed by a note when some runs are stale.
 
     Raises
     ------
@@ -92,7 +162,7 @@ def runs_report(
 
     client = tracking.make_client(tracking_uri)
     exp_id = tracking.get_experiment_id(client, experiment)
-    rows, runs = collect_runs(client, exp_id)
+    rows, runs = collect_runs(client, exp_id, stale_after_s=stale_after_minutes * 60.0)
     if not rows:
         raise TrainError(
             f"experiment {tracking.resolve_experiment(experiment)!r} has no training runs: "
@@ -104,4 +174,12 @@ def runs_report(
     if plot_path:
         plots.plot_run_curves(run_curves(client, runs, CURVE_METRICS), plot_path)
         log.info("wrote %s", plot_path)
-    return rows, format_table(rows)
+    text = format_table(rows)
+    stale = [r for r in rows if r.stale]
+    if stale:
+        text += (
+            f"\n\n{STALE}: {len(stale)} run(s) still RUNNING in MLflow but without a heartbeat for "
+            f"over {stale_after_minutes:g} min (killed?); end them as FAILED with: "
+            "metaview runs --mark-failed"
+        )
+    return rows, text

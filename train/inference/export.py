@@ -15,7 +15,10 @@ top-1 agreement. The numbers go to the run as metrics
 (``export.<key>.accuracy`` ...) and an artifact (``export_<key>.json``), and into
 a sidecar ``OUT.tflite.json`` that also carries the labels and the render
 config, so ``metaview predict --model OUT.tflite`` needs nothing else. The run's
-split, dataset tag and the recording go through :mod:`train.tracking`.
+split, dataset tag and the recording go through :mod:`train.tracking`. A dataset
+folder rendered with another render config than the model's is refused. The
+converter's native log lines show only with ``metaview -v``
+(:func:`train.console.native_stderr_to_log`).
 
 At about 470 lines this module is kept whole on purpose: it is the one
 ``metaview export`` command, read top to bottom (check the options and the
@@ -238,9 +241,17 @@ def convert(
         dtype = {"float32": tf.float32, "int8": tf.int8, "uint8": tf.uint8}[io_type]
         converter.inference_input_type = dtype
         converter.inference_output_type = dtype
-    # Keras prints "Saved artifact at ..." while the converter exports the model; keep stdout clean.
+    from train.console import native_stderr_to_log
+
+    # Keras prints "Saved artifact at ..." while the converter exports the model; keep stdout
+    # clean. The converter's C++ side logs "W0000 ... Ignored output_format" and the like
+    # straight to fd 2: into the debug log.
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(buf),
+        warnings.catch_warnings(),
+        native_stderr_to_log("TFLite converter"),
+    ):
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
         try:
             flat = converter.convert()
@@ -336,6 +347,26 @@ def _run_split_and_dataset(
     return split, dataset
 
 
+def _check_render_config(loaded, dataset_dir: Path) -> None:
+    """Refuse to evaluate on a dataset rendered with another render config than the model's."""
+    from metaimage.io import METAIMAGE_JSON, read_metaimage_info
+
+    ours = loaded.metaimage.get("config_hash")
+    if not ours or not (dataset_dir / METAIMAGE_JSON).is_file():
+        return  # a class-folder model or dataset: no render config to compare
+    try:
+        theirs = read_metaimage_info(dataset_dir).config_hash
+    except TrainError as exc:  # DatasetError is a MetaviewError, not a TrainError
+        raise ExportError(str(exc)) from None
+    except Exception as exc:
+        raise ExportError(f"{dataset_dir / METAIMAGE_JSON}: {exc}") from None
+    if theirs != ours:
+        raise ExportError(
+            f"{dataset_dir}: rendered with config {theirs}, but {loaded.source} was trained on "
+            f"config {ours}; evaluate on the run's own dataset (--dataset DIR)"
+        )
+
+
 def export_model(
     out: str | os.PathLike,
     mode: str,
@@ -394,6 +425,7 @@ def export_model(
         )
     client = make_client(tracking_uri)
     split, dataset_dir = _run_split_and_dataset(client, loaded.run_id, dataset)
+    _check_render_config(loaded, dataset_dir)
     x_test, y_test, _ = _test_set(loaded, dataset_dir, split)
 
     reps = None

@@ -14,9 +14,18 @@ tried as, in this order:
    metaimage.json beside it.
 
 Every model comes back as a :class:`LoadedModel` that knows its labels, the
-meta-image layout it was trained on and its input size, so prediction never
-guesses a grid or a class order. MLflow is reached only through
-:mod:`train.tracking`; Keras and TensorFlow are imported inside the functions.
+meta-image layout it was trained on (``metaimage.json``, checked as
+:class:`metaimage.meta.MetaImageInfo`) and its input size, so prediction never
+guesses a grid or a class order. :meth:`LoadedModel.check_input` refuses a
+meta-image PNG the model does not fit: one from a dataset folder rendered with
+another render config, or labelled there with a class the model does not know.
+A model trained on plain class folders of PNGs (no ``metaimage.json``, see
+:func:`train.data.load_dataset`) has no render config: it takes PNGs of its
+size, and cannot render meshes (:attr:`LoadedModel.can_render`).
+
+``"champion"`` is the experiment's own champion (``metaview-<experiment>@champion``).
+MLflow is reached only through :mod:`train.tracking`; Keras and TensorFlow are
+imported inside the functions.
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from metaimage.errors import DatasetError
+from metaimage.meta import MetaImageInfo
 from train import tracking
 from train.errors import TrainError
 from train.inference.spec import parse_model_spec
@@ -77,6 +88,7 @@ class LoadedModel:
     source: str
     tflite: TFLiteModel | None = None
     info: dict = field(default_factory=dict)
+    _fits: dict = field(default_factory=dict, repr=False)  # check_input's per-folder cache
 
     @property
     def kind(self) -> str:
@@ -88,6 +100,65 @@ class LoadedModel:
         """(height, width) of the meta-images the model was trained on."""
         h, w = self.metaimage["image_size"]
         return int(h), int(w)
+
+    @property
+    def metaimage_info(self) -> MetaImageInfo | None:
+        """The training data's ``metaimage.json`` as checked data (None: plain class folders)."""
+        if is_class_folder_layout(self.metaimage):
+            return None
+        return MetaImageInfo.from_dict(self.metaimage, where=f"{self.source}: metaimage.json")
+
+    @property
+    def can_render(self) -> bool:
+        """Whether meshes can be rendered for this model (it knows its render config)."""
+        return not is_class_folder_layout(self.metaimage)
+
+    def render_config(self) -> dict:
+        """The render config to draw meshes with for this model.
+
+        Raises
+        ------
+        TrainError
+            For a model trained on plain class folders of PNGs, which has none.
+        """
+        if not self.can_render:
+            raise TrainError(
+                f"{self.source} was trained on plain class folders of PNGs (no metaimage.json): "
+                "it has no render config, so meshes cannot be rendered for it; give it "
+                f"{self.meta_image_shape[0]}x{self.meta_image_shape[1]} meta-image PNGs"
+            )
+        return dict(self.metaimage["config"])
+
+    def check_input(self, path: str | os.PathLike) -> None:
+        """Refuse a meta-image PNG whose dataset folder says the model does not fit it.
+
+        The PNG's dataset folder is the first of its folder and that folder's parent
+        holding ``metaimage.json`` (``DATA/x.png``, ``DATA/<class>/x.png``). A PNG
+        outside any dataset folder is not checked here (its size is, by the caller).
+
+        Raises
+        ------
+        DatasetError
+            Naming the file, the model and both sides: the folder was rendered with
+            another render config (``config_hash``, grid, tile, normals), or its
+            ``manifest.csv`` labels the file with a class the model does not know.
+        """
+        path = Path(path)
+        folder = _dataset_folder_of(path)
+        if folder is None:
+            return
+        if folder not in self._fits:
+            self._fits[folder] = _folder_fit(self, folder)
+        problem, labels_of = self._fits[folder]
+        if problem:
+            raise DatasetError(f"{path}: {problem}")
+        label = labels_of.get(path.resolve())
+        if label and label not in self.labels:
+            raise DatasetError(
+                f"{path}: labelled {label!r} in {folder / 'manifest.csv'}, a class {self.source} "
+                f"does not know (its classes: {', '.join(self.labels)}); use a model trained on "
+                f"this dataset's classes (--model, --experiment)"
+            )
 
     def predict(self, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
         """Return class probabilities.
@@ -122,6 +193,11 @@ class LoadedModel:
         return np.concatenate(parts).astype(np.float32)
 
 
+def is_class_folder_layout(metaimage: Any) -> bool:
+    """True for the ``metaimage.json`` stand-in of a plain class-folder dataset."""
+    return isinstance(metaimage, dict) and metaimage.get("layout") == "class-folders"
+
+
 def _check_metadata(labels: Any, metaimage: Any, where: str) -> tuple[list[str], dict]:
     if not isinstance(labels, list) or not labels or not all(isinstance(s, str) for s in labels):
         raise TrainError(
@@ -131,12 +207,58 @@ def _check_metadata(labels: Any, metaimage: Any, where: str) -> tuple[list[str],
         raise TrainError(
             f"{where}: expected metaimage.json as a JSON object, found {type(metaimage).__name__}"
         )
-    missing = [k for k in ("grid", "tile", "image_size", "config") if k not in metaimage]
-    if missing:
-        raise TrainError(
-            f"{where}: metaimage.json lacks keys {missing} (needs grid, tile, image_size, config)"
-        )
+    if is_class_folder_layout(metaimage):
+        missing = [k for k in ("grid", "image_size") if k not in metaimage]
+        if missing:
+            raise TrainError(f"{where}: metaimage.json lacks keys {missing}")
+        return labels, metaimage
+    try:
+        MetaImageInfo.from_dict(metaimage, where=f"{where}: metaimage.json")
+    except DatasetError as exc:
+        raise TrainError(str(exc)) from None
     return labels, metaimage
+
+
+def _dataset_folder_of(png: Path) -> Path | None:
+    for folder in (png.parent, png.parent.parent):
+        if (folder / "metaimage.json").is_file():
+            return folder.resolve()
+    return None
+
+
+def _describe(info: MetaImageInfo) -> str:
+    rows, cols = info.grid
+    return (
+        f"config {info.config_hash}: grid {rows}x{cols}, tile {info.tile} px, "
+        f"normals {info.normals}"
+    )
+
+
+def _folder_fit(loaded: LoadedModel, folder: Path) -> tuple[str, dict[Path, str]]:
+    """(problem or "", PNG path -> manifest label) of a dataset folder, for ``loaded``."""
+    from metaimage.io import read_manifest, read_metaimage_info
+
+    try:
+        theirs = read_metaimage_info(folder)
+    except DatasetError as exc:
+        return f"its dataset folder's metaimage.json cannot be read: {exc}", {}
+    ours = loaded.metaimage_info
+    if ours is None:
+        return "", {}  # a class-folder model: only the size can be checked
+    if theirs.config_hash != ours.config_hash:
+        return (
+            f"its dataset {folder} was rendered with {_describe(theirs)}, but {loaded.source} was "
+            f"trained on {_describe(ours)}; predict the meshes instead (they are rendered with "
+            "the model's config), or use a model trained on this render config",
+            {},
+        )
+    labels: dict[Path, str] = {}
+    if (folder / "manifest.csv").is_file():
+        try:
+            labels = {(folder / r["path"]).resolve(): r["label"] for r in read_manifest(folder)}
+        except DatasetError as exc:
+            log.debug("%s: manifest not read for label checks: %s", folder, exc)
+    return "", labels
 
 
 def _keras_input_size(model, where: str) -> int:
@@ -148,7 +270,10 @@ def _keras_input_size(model, where: str) -> int:
 
 def _load_keras(path: Path):
     """Load a Keras model from an MLflow model folder or a ``.keras`` file."""
+    from train.console import import_tensorflow
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import_tensorflow()  # its native start-up lines go to the debug log
     try:
         if path.is_dir():
             return artifacts.load_keras_flavour(path)
@@ -299,11 +424,13 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
             )
         return best.info.run_id
     if ref.kind == "champion":
-        run_id = tracking.champion_run_id(client)
+        name = tracking.resolve_experiment(experiment)
+        run_id = tracking.champion_run_id(client, name)
         if run_id is None:
             raise TrainError(
-                f"no model version has the alias {tracking.DEFAULT_MODEL_NAME}@"
-                f"{tracking.CHAMPION_ALIAS} in {client.tracking_uri}: {NO_RUNS_HINT}"
+                f"no model version has the alias {tracking.registered_model_name(name)}@"
+                f"{tracking.CHAMPION_ALIAS} (experiment {name!r}) in {client.tracking_uri}: "
+                f"{NO_RUNS_HINT}"
             )
         return run_id
     if ref.kind == "run":
@@ -323,7 +450,8 @@ def load_model(
     tracking_uri : str or None
         MLflow tracking URI (None: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
     experiment : str or None
-        Experiment searched by ``"best"`` (None: ``MLFLOW_EXPERIMENT_NAME`` or ``"metaview"``).
+        Experiment whose best run (``"best"``) or champion (``"champion"``) is loaded
+        (None: ``MLFLOW_EXPERIMENT_NAME`` or ``"metaview"``).
 
     Returns
     -------
@@ -332,8 +460,8 @@ def load_model(
     Raises
     ------
     TrainError
-        A spec that is none of these, no runs in the experiment, an unknown run id,
-        a missing artifact or file.
+        A spec that is none of these, a tracking server that cannot be reached, no
+        runs in the experiment, an unknown run id, a missing artifact or file.
     """
     ref = parse_model_spec(spec)
     if ref.kind == "path":

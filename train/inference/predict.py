@@ -11,8 +11,13 @@ A model of a feature-vector family (``loaded.features``) gets what its family ne
 ``normals`` the face-normal features of the mesh (a mesh file is required),
 ``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG).
 
-A bad input (missing file, unreadable mesh, PNG of the wrong size) becomes an
-error for that file; the other files are still predicted.
+A PNG the model does not fit is refused too (:meth:`LoadedModel.check_input`): one
+from a dataset folder rendered with another render config, or labelled there with a
+class the model does not know. A model trained on plain class folders of PNGs has
+no render config: it takes PNGs, and refuses meshes.
+
+A bad input (missing file, unreadable mesh, PNG of the wrong size or render config)
+becomes an error for that file; the other files are still predicted.
 """
 
 from __future__ import annotations
@@ -90,7 +95,9 @@ def load_png(path: str | os.PathLike, loaded: LoadedModel) -> np.ndarray:
     Raises
     ------
     DatasetError
-        Missing or unreadable file, or a PNG of another size (naming both sizes).
+        Missing or unreadable file, a PNG of another size (naming both sizes), or
+        one whose dataset folder says the model does not fit it (another render
+        config, a class the model does not know; see ``LoadedModel.check_input``).
     """
     from metaimage.errors import DatasetError
     from metaimage.io import read_png
@@ -105,6 +112,7 @@ def load_png(path: str | os.PathLike, loaded: LoadedModel) -> np.ndarray:
             f"{loaded.metaimage['tile']} px tiles, as the model was trained on), "
             f"found {image.shape[0]}x{image.shape[1]}"
         )
+    loaded.check_input(path)
     return image
 
 
@@ -182,10 +190,15 @@ def _predict_chunk(
                     r.error = str(exc) if r.file in str(exc) else f"{r.file}: {exc}"
             continue
         if not _is_image(Path(r.file)):
-            if Path(r.file).is_file():
-                meshes.append(i)
-            else:
+            if not Path(r.file).is_file():
                 r.error = f"{r.file}: no such file"
+            elif not loaded.can_render:
+                try:
+                    loaded.render_config()  # raises, saying why
+                except MetaviewError as exc:
+                    r.error = f"{r.file}: {exc}"
+            else:
+                meshes.append(i)
             continue
         try:
             images[i] = load_png(r.file, loaded)

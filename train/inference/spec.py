@@ -5,7 +5,8 @@ matches decides:
 
 1. ``"best"``: the best finished training run of the experiment
    (:mod:`train.tracking.selection`), even if a file named ``best`` exists;
-2. ``"champion"``: the run behind the registered model's alias ``metaview@champion``;
+2. ``"champion"``: the run behind the experiment's champion,
+   ``metaview-<experiment>@champion`` (one registered model per experiment);
 3. a **path**: the text contains a path separator, ends in ``.tflite`` or
    ``.keras``, or names an existing file or folder. Which layout it is (a
    ``.tflite`` file with its sidecar, a ``.keras`` file, an MLflow model folder,

@@ -112,7 +112,10 @@ def _interpreter_class():
     try:
         from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
     except ImportError:
+        from train.console import import_tensorflow
+
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import_tensorflow()  # its native start-up lines go to the debug log
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter

@@ -1,14 +1,18 @@
 """Everything metaview says to MLflow, and nothing else does: the one adapter.
 
 - :mod:`train.tracking.names`      every tag, metric, model and alias name in one place;
-- :mod:`train.tracking.store`      tracking URI and experiment resolution, a client;
+- :mod:`train.tracking.store`      tracking URI and experiment resolution, opening a store
+  (a fast error for a server that is down, a lock around creating a sqlite store), a client;
 - :mod:`train.tracking.run`        :class:`TrainRun`: a run that never stays RUNNING,
-  non-fatal params/metrics, artifacts, the model, promotion at the end;
+  non-fatal params/metrics, a heartbeat, lineage (dataset input, git commit),
+  artifacts, per-class scores, the model, promotion at the end;
 - :mod:`train.tracking.selection`  which run is best (search, rank, ``find_best_run``);
-- :mod:`train.tracking.champion`   the registered model ``metaview@champion``;
+- :mod:`train.tracking.champion`   each experiment's registered model ``metaview-<experiment>``
+  and its ``@champion``;
 - :mod:`train.tracking.artifacts`  reading a finished run back (JSON, tags, the model)
   and adding to it (export results);
-- :mod:`train.tracking.compare`    the rows and curves of ``metaview runs``.
+- :mod:`train.tracking.compare`    the rows and curves of ``metaview runs``; stale runs
+  (killed without ending) and ending them.
 
 This package imports nothing from the training loop (:mod:`train.fit` calls
 :meth:`TrainRun.promote`), nor from model loading (:mod:`train.inference` calls
@@ -21,19 +25,28 @@ from train.tracking.names import (
     CHAMPION_ALIAS,
     DATASET_TAG,
     DEFAULT_EXPERIMENT,
-    DEFAULT_MODEL_NAME,
     DEFAULT_TRACKING_URI,
     EPOCH_METRICS,
     KIND_TAG,
     KIND_TRAIN,
     SELECTION_METRIC,
     TIEBREAK_METRIC,
+    registered_model_name,
 )
-from train.tracking.run import TrainRun, flatten, key_part, library_versions
+from train.tracking.run import (
+    TrainRun,
+    class_keys,
+    flatten,
+    key_part,
+    library_versions,
+    source_commit,
+)
 from train.tracking.selection import find_best_run, rank_runs, run_sort_key, search_train_runs
 from train.tracking.store import (
+    check_reachable,
     get_experiment_id,
     make_client,
+    open_store,
     resolve_experiment,
     resolve_tracking_uri,
     using_tracking_uri,
@@ -43,7 +56,6 @@ __all__ = [
     "CHAMPION_ALIAS",
     "DATASET_TAG",
     "DEFAULT_EXPERIMENT",
-    "DEFAULT_MODEL_NAME",
     "DEFAULT_TRACKING_URI",
     "EPOCH_METRICS",
     "KIND_TAG",
@@ -52,18 +64,23 @@ __all__ = [
     "TIEBREAK_METRIC",
     "TrainRun",
     "champion_run_id",
+    "check_reachable",
+    "class_keys",
     "find_best_run",
     "flatten",
     "get_experiment_id",
     "key_part",
     "library_versions",
     "make_client",
+    "open_store",
     "promote_if_best",
     "rank_runs",
     "read_run_json",
+    "registered_model_name",
     "resolve_experiment",
     "resolve_tracking_uri",
     "run_sort_key",
     "search_train_runs",
+    "source_commit",
     "using_tracking_uri",
 ]

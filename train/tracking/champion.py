@@ -1,10 +1,13 @@
-"""The champion: the best run's model, registered as ``metaview@champion``.
+"""The champion: an experiment's best run's model, as ``metaview-<experiment>@champion``.
 
 After every successful ``metaview train`` the training loop offers its run here
 (:func:`promote_if_best`, through :meth:`train.tracking.run.TrainRun.promote`): if
 it is the best run of its experiment by :mod:`train.tracking.selection`'s order,
-its model becomes a new version of the registered model ``metaview`` and the
-alias ``champion`` moves to it. ``--model champion`` loads that version's run.
+its model becomes a new version of the experiment's registered model
+(:func:`~train.tracking.names.registered_model_name`: ``metaview-<experiment>``)
+and the alias ``champion`` moves to it. ``--model champion`` loads that version's
+run. One registered model per experiment: experiments that train on other classes
+or render configs never take each other's champion.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import logging
 from train.errors import TrainError
 from train.tracking.names import (
     CHAMPION_ALIAS,
-    DEFAULT_MODEL_NAME,
     KIND_TAG,
     KIND_TRAIN,
     MODEL_ARTIFACT,
     SELECTION_METRIC,
+    registered_model_name,
 )
 from train.tracking.selection import best_of, search_train_runs
+from train.tracking.store import resolve_experiment
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +37,37 @@ def _logged_model_id(run) -> str | None:
     return None
 
 
+def champion_model_name(client, experiment: str | None = None, experiment_id: str | None = None):
+    """The registered model of an experiment given by name (default: see
+    :func:`~train.tracking.store.resolve_experiment`) or, if given, by id."""
+    if experiment_id is not None:
+        experiment = client.get_experiment(experiment_id).name
+    return registered_model_name(resolve_experiment(experiment))
+
+
 def champion_run_id(
-    client, model_name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS
+    client,
+    experiment: str | None = None,
+    alias: str = CHAMPION_ALIAS,
+    *,
+    experiment_id: str | None = None,
 ) -> str | None:
-    """Return the run id behind ``model_name@alias``, or None if there is no such alias."""
+    """Return the run id behind the experiment's ``metaview-<experiment>@alias``, or None.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+    experiment : str, optional
+        Experiment name (see :func:`~train.tracking.store.resolve_experiment`).
+    alias : str
+    experiment_id : str, optional
+        The experiment by id instead of by name.
+    """
     from mlflow.exceptions import MlflowException
 
+    name = champion_model_name(client, experiment, experiment_id)
     try:
-        return client.get_model_version_by_alias(model_name, alias).run_id
+        return client.get_model_version_by_alias(name, alias).run_id
     except MlflowException:
         return None
 
@@ -49,7 +76,7 @@ def promote_if_best(
     client,
     run_id: str,
     experiment_id: str,
-    model_name: str = DEFAULT_MODEL_NAME,
+    model_name: str | None = None,
     alias: str = CHAMPION_ALIAS,
     metric: str = SELECTION_METRIC,
 ) -> bool:
@@ -62,8 +89,10 @@ def promote_if_best(
         A finished run that logged its model under the artifact path ``model``.
     experiment_id : str
         Its experiment; "best" is judged among that experiment's training runs.
-    model_name, alias : str
-        Registered model name and alias to set.
+    model_name : str, optional
+        Registered model name (default: the experiment's, ``metaview-<experiment>``).
+    alias : str
+        Alias to set.
     metric : str
         Selection metric (see :func:`train.tracking.selection.find_best_run`).
 
@@ -82,6 +111,8 @@ def promote_if_best(
     """
     from mlflow.exceptions import MlflowException
 
+    if model_name is None:
+        model_name = champion_model_name(client, experiment_id=experiment_id)
     runs = search_train_runs(client, experiment_id)
     if run_id not in {r.info.run_id for r in runs}:
         # Called before the run is marked FINISHED: judge it as if it were.
@@ -106,8 +137,13 @@ def promote_if_best(
         try:
             client.get_registered_model(model_name)
         except MlflowException:
+            experiment = client.get_experiment(experiment_id).name
             client.create_registered_model(
-                model_name, description="metaview classifiers; @champion is the best run."
+                model_name,
+                tags={"metaview.experiment": experiment},
+                description=(
+                    f"metaview classifiers of experiment {experiment!r}; @champion is its best run."
+                ),
             )
         existing = list(
             client.search_model_versions(f"name = '{model_name}' and run_id = '{run_id}'")

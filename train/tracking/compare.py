@@ -4,15 +4,29 @@ The order is the one model selection uses (:func:`train.tracking.selection.run_s
 finished runs by ``best_val_f1_macro`` (ties: lower ``best_val_loss``, then the
 earlier run), then runs that are still running, failed or were killed, newest
 first. :mod:`train.runs` turns the rows into ``metaview runs``' table, CSV and plot.
+
+A run killed outright (``SIGKILL``, a machine that went away) stays RUNNING in
+MLflow forever. A training run refreshes its heartbeat (tag ``metaview.heartbeat``)
+at least every epoch and every minute; a RUNNING run whose last sign of life (that
+tag, else its start) is older than ``stale_after_s`` is **stale**
+(:func:`is_stale`), and :func:`end_stale_runs` ends such runs as FAILED.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from train.tracking.champion import champion_run_id
-from train.tracking.names import SELECTION_METRIC
+from train.tracking.names import (
+    ENDED_BY_TAG,
+    HEARTBEAT_TAG,
+    SELECTION_METRIC,
+    STALE_AFTER_MINUTES,
+)
 from train.tracking.selection import rank_runs, run_sort_key, search_train_runs
+
+STALE_AFTER_S = STALE_AFTER_MINUTES * 60.0
 
 
 @dataclass
@@ -41,6 +55,48 @@ class RunRow:
     test_f1: float | None
     duration_s: float | None
     status: str
+    stale: bool = False  # RUNNING in MLflow, but silent for longer than the stale limit
+    silent_s: float | None = None  # seconds since the last heartbeat (RUNNING runs only)
+
+
+def last_sign_of_life(run) -> float:
+    """Unix time (s) of a run's last heartbeat, else of its start (0 if neither is known)."""
+    start = (run.info.start_time or 0) / 1000.0
+    try:
+        beat = float(run.data.tags.get(HEARTBEAT_TAG, ""))
+    except ValueError:
+        beat = 0.0
+    return max(start, beat)
+
+
+def is_stale(run, stale_after_s: float = STALE_AFTER_S, now: float | None = None) -> bool:
+    """True for a RUNNING run whose last sign of life is more than ``stale_after_s`` old."""
+    if run.info.status != "RUNNING":
+        return False
+    now = time.time() if now is None else now
+    return now - last_sign_of_life(run) > stale_after_s
+
+
+def end_stale_runs(
+    client, experiment_id: str, stale_after_s: float = STALE_AFTER_S, now: float | None = None
+) -> list:
+    """End the experiment's stale training runs as FAILED; return them (as they were).
+
+    Each gets the end time of its last sign of life and the tag
+    ``metaview.ended_by = "metaview runs --mark-failed"``.
+    """
+    now = time.time() if now is None else now
+    stale = [
+        r
+        for r in search_train_runs(client, experiment_id, finished_only=False)
+        if is_stale(r, stale_after_s, now)
+    ]
+    for run in stale:
+        run_id = run.info.run_id
+        client.set_tag(run_id, ENDED_BY_TAG, "metaview runs --mark-failed")
+        end_ms = int(last_sign_of_life(run) * 1000) or None
+        client.set_terminated(run_id, status="FAILED", end_time=end_ms)
+    return stale
 
 
 def _epochs_run(client, run) -> int:
@@ -54,12 +110,17 @@ def _epochs_run(client, run) -> int:
 
 
 def collect_runs(
-    client, experiment_id: str, metric: str = SELECTION_METRIC
+    client,
+    experiment_id: str,
+    metric: str = SELECTION_METRIC,
+    stale_after_s: float = STALE_AFTER_S,
+    now: float | None = None,
 ) -> tuple[list[RunRow], list]:
     """Return the experiment's training runs as rows, best first, and the runs themselves.
 
     Finished runs come first in selection order; the rest (running, failed,
-    killed) follow, newest first.
+    killed) follow, newest first. A RUNNING run silent for more than
+    ``stale_after_s`` seconds has ``stale`` set (see :func:`is_stale`).
 
     Returns
     -------
@@ -76,7 +137,8 @@ def collect_runs(
     best = (
         finished[0].info.run_id if finished and not run_sort_key(finished[0], metric)[0] else None
     )
-    champion = champion_run_id(client)
+    champion = champion_run_id(client, experiment_id=experiment_id)
+    now = time.time() if now is None else now
     rows = []
     for run in ordered:
         info, data = run.info, run.data
@@ -101,6 +163,8 @@ def collect_runs(
                 test_f1=data.metrics.get("test_f1_macro"),
                 duration_s=duration,
                 status=info.status,
+                stale=is_stale(run, stale_after_s, now),
+                silent_s=now - last_sign_of_life(run) if info.status == "RUNNING" else None,
             )
         )
     return rows, ordered

@@ -11,6 +11,16 @@ Logging a param, metric or tag that fails (a flaky server, a too-long value)
 is not fatal: it is logged as a warning and training goes on, as MLflow's own
 Keras callback does. Artifacts and the model are what prediction needs, so a
 failure there fails the run.
+
+A run that is killed outright (``SIGKILL``, a lost machine) cannot end itself:
+it keeps a heartbeat instead (tag ``metaview.heartbeat``, refreshed at the start,
+every epoch and at most every minute during one), from which ``metaview runs``
+tells a live run from a dead one (:mod:`train.tracking.compare`).
+
+Lineage: every run records the metaview source's git commit (tag
+``mlflow.source.git.commit``, and ``metaview.git_dirty``) when metaview runs from
+a git checkout, and :meth:`TrainRun.log_dataset` records the dataset as an MLflow
+input with its content digest.
 """
 
 from __future__ import annotations
@@ -20,16 +30,31 @@ import logging
 import math
 import os
 import re
+import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
-from importlib import metadata
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import train.tracking.champion as champion
-from train.tracking.names import EPOCH_METRICS, KIND_TAG, KIND_TRAIN, MODEL_ARTIFACT
+from metaview.versions import package_versions
+from train.tracking.names import (
+    CLASS_SCORES_ARTIFACT,
+    DATASET_DIGEST_TAG,
+    EPOCH_METRICS,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    HEARTBEAT_INTERVAL_S,
+    HEARTBEAT_TAG,
+    KIND_TAG,
+    KIND_TRAIN,
+    MODEL_ARTIFACT,
+)
 from train.tracking.store import (
     make_client,
+    open_store,
     resolve_experiment,
     resolve_tracking_uri,
     using_tracking_uri,
@@ -51,13 +76,35 @@ _VERSION_PACKAGES = (
 
 def library_versions() -> dict[str, str]:
     """Return installed versions of the packages a model depends on (missing ones left out)."""
-    out = {}
-    for name in _VERSION_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    return package_versions(_VERSION_PACKAGES)
+
+
+def source_commit(timeout: float = 5.0) -> tuple[str, bool] | None:
+    """The git commit of the metaview source in use, and whether its tree had changes.
+
+    Returns None when metaview does not run from a git checkout (an installed
+    wheel) or git is missing. Only tracked files count as changes.
+    """
+    import metaview
+
+    root = Path(metaview.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+
+    def git(*args: str) -> str:
+        res = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True, text=True, timeout=timeout, check=True,
+        )  # fmt: skip
+        return res.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.debug("no git commit for %s: %s", root, exc)
+        return None
+    return commit, dirty
 
 
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -109,20 +156,29 @@ class TrainRun:
         self.artifact_uri: str | None = None
         self.status: str | None = None
         self._uri_ctx: using_tracking_uri | None = None
+        self._last_beat = -math.inf
 
     # -- run life cycle ---------------------------------------------------------------------
 
     def __enter__(self) -> TrainRun:
         import mlflow
 
+        open_store(self.tracking_uri)  # a server that is down: a clear error, at once
+        tags = dict(self.tags)
+        tags[HEARTBEAT_TAG] = str(int(time.time()))
+        source = source_commit()
+        if source is not None:
+            tags[GIT_COMMIT_TAG] = source[0]
+            tags[GIT_DIRTY_TAG] = "true" if source[1] else "false"
         self._uri_ctx = using_tracking_uri(self.tracking_uri)
         self._uri_ctx.__enter__()
         try:
             exp = mlflow.set_experiment(self.experiment)
-            run = mlflow.start_run(run_name=self.run_name, tags=self.tags)
+            run = mlflow.start_run(run_name=self.run_name, tags=tags)
         except BaseException:
             self._restore_uri()
             raise
+        self._last_beat = time.monotonic()
         self.experiment_id = exp.experiment_id
         self.run_id = run.info.run_id
         self.artifact_uri = run.info.artifact_uri
@@ -203,6 +259,89 @@ class TrainRun:
         except Exception as err:
             log.warning("MLflow: could not set tags %s: %s", sorted(tags), err)
 
+    def heartbeat(self, force: bool = True) -> None:
+        """Record that the run is alive (tag ``metaview.heartbeat`` = Unix time in seconds).
+
+        Parameters
+        ----------
+        force : bool
+            False: only if the last heartbeat is at least ``HEARTBEAT_INTERVAL_S``
+            old (cheap enough to call every training step).
+        """
+        now = time.monotonic()
+        if not force and now - self._last_beat < HEARTBEAT_INTERVAL_S:
+            return
+        self._last_beat = now
+        self.set_tags({HEARTBEAT_TAG: str(int(time.time()))})
+
+    def log_dataset(
+        self,
+        root: str | os.PathLike,
+        digest: str,
+        name: str | None = None,
+        context: str = "training",
+    ) -> None:
+        """Record the dataset folder as an MLflow input (lineage): its path and content digest.
+
+        Shown under the run's "Datasets" in MLflow, with source ``root`` (a local
+        folder) and ``digest``; the digest is also the tag ``metaview.dataset_digest``.
+        A failure is a warning.
+
+        Parameters
+        ----------
+        root : path
+            The dataset folder.
+        digest : str
+            Its content digest (``train.data.Dataset.digest``); MLflow keeps 36 characters.
+        name : str, optional
+            Default: the folder's name.
+        context : str
+            MLflow's input context tag.
+        """
+        import mlflow
+        from mlflow.data.dataset_source_registry import resolve_dataset_source
+        from mlflow.data.meta_dataset import MetaDataset
+
+        root = Path(root).resolve()
+        self.set_tags({DATASET_DIGEST_TAG: digest})
+        try:
+            with warnings.catch_warnings():
+                # Two registered classes both read local paths ("can be interpreted in
+                # multiple ways"): MLflow picks the local-artifact one, which is right.
+                warnings.simplefilter("ignore", UserWarning)
+                source = resolve_dataset_source(str(root))
+            dataset = MetaDataset(source, name=name or root.name, digest=digest[:36])
+            mlflow.log_input(dataset, context=context)
+        except Exception as err:
+            log.warning("MLflow: could not log dataset %s as the run's input: %s", root, err)
+
+    def log_class_scores(
+        self, scores: Mapping[str, Mapping[str, float]], prefix: str = "test_"
+    ) -> None:
+        """Log per-class scores, keyed by the real class name.
+
+        Writes the artifact ``class_scores.json`` (``{label: {score: value}}``, the
+        names as given) and one metric per class and score, ``<prefix><score>.<key>``
+        with ``key`` from :func:`class_keys` (MLflow-safe and unique). Readers use
+        the JSON or the returned mapping; nothing rebuilds a metric name from a label.
+
+        Parameters
+        ----------
+        scores : mapping label -> mapping score name -> float
+            Every class of the model, in output order, e.g.
+            ``{"+X": {"precision": 1.0, "recall": 0.5, "f1": 0.67}}``.
+        prefix : str
+            Metric name prefix.
+        """
+        keys = class_keys(list(scores))
+        metrics = {
+            f"{prefix}{score}.{keys[label]}": value
+            for label, by_score in scores.items()
+            for score, value in by_score.items()
+        }
+        self.log_metrics(metrics)
+        self.log_json({label: dict(s) for label, s in scores.items()}, CLASS_SCORES_ARTIFACT)
+
     # -- artifacts (fatal on failure) ------------------------------------------------------
 
     def log_json(self, obj: Any, artifact_file: str) -> None:
@@ -279,9 +418,33 @@ def key_part(label: str) -> str:
 
     MLflow accepts letters, digits, ``_ - . /`` and spaces in keys and rejects the
     whole logging batch otherwise; class folders like ``+X`` are natural, so other
-    characters become ``_`` here (``labels.json`` keeps the real names).
+    characters become ``_`` here (``labels.json`` keeps the real names). Two
+    names may give the same key (``+X``, ``_X``): use :func:`class_keys`.
     """
     return _KEY_UNSAFE.sub("_", label)
+
+
+def class_keys(labels: Sequence[str]) -> dict[str, str]:
+    """Map each class name to its MLflow key part: :func:`key_part`, made unique.
+
+    A name whose safe form another name already took gets ``_2``, ``_3``, ...
+    (in ``labels`` order): ``["+X", "_X"]`` -> ``{"+X": "_X", "_X": "_X_2"}``.
+    Pass every class of the run, in model output order, so a class always gets
+    the same key.
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for label in labels:
+        if label in out:
+            continue
+        base = key_part(label)
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = f"{base}_{n}"
+        out[label] = key
+        taken.add(key)
+    return out
 
 
 def default_pip_requirements() -> list[str]:
@@ -302,7 +465,11 @@ def _make_epoch_logger(run: TrainRun):
     import keras
 
     class EpochLogger(keras.callbacks.Callback):
-        """Log the epoch's metrics and learning rate to the run (step = epoch)."""
+        """Log the epoch's metrics and learning rate to the run (step = epoch - 1, from 0),
+        and keep the run's heartbeat fresh (every epoch, at most every minute within one)."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            run.heartbeat(force=False)
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -314,5 +481,6 @@ def _make_epoch_logger(run: TrainRun):
             except Exception as err:  # never let logging stop training
                 log.warning("could not read the learning rate: %s", err)
             run.log_metrics(metrics, step=int(epoch))
+            run.heartbeat()
 
     return EpochLogger()

@@ -3,16 +3,41 @@
 The store is ``sqlite:///mlflow.db`` in the working directory unless
 ``$MLFLOW_TRACKING_URI`` (or an explicit URI) says otherwise; the experiment is
 ``metaview`` unless ``$MLFLOW_EXPERIMENT_NAME`` (or an explicit name) says otherwise.
+
+Before a command uses a store it is opened once per process (:func:`open_store`):
+
+- an HTTP(S) tracking server is asked for ``/health`` with a short timeout
+  (:func:`check_reachable`): a server that is down is an error naming the URI
+  within seconds, where MLflow's own client retries for about four minutes;
+- a new sqlite store is created under a file lock, so two commands starting at
+  once on a fresh ``mlflow.db`` do not both create its tables (MLflow does not
+  guard this: the loser fails with ``table ... already exists``).
+
 MLflow is imported inside the functions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from train.errors import TrainError
 from train.tracking.names import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, NO_RUNS_HINT
+
+log = logging.getLogger(__name__)
+
+#: Seconds :func:`check_reachable` waits for a tracking server to connect and to answer.
+REACH_TIMEOUT_S = 4.0
+
+_opened: set[str] = set()  # stores opened by this process (sqlite: by absolute file path)
+_opened_lock = threading.Lock()
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -25,16 +50,135 @@ def resolve_experiment(name: str | None = None) -> str:
     return name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
 
 
+def check_reachable(uri: str | None = None, timeout: float = REACH_TIMEOUT_S) -> str:
+    """Check that an HTTP(S) tracking server answers; return the resolved URI.
+
+    Any HTTP answer counts (``/health`` of an ``mlflow server``, or a 401/404 of a
+    proxy in front of one); so does a TLS handshake error, which MLflow's client
+    may resolve with its own certificate settings. Other URIs (sqlite, file,
+    databricks) are not checked here.
+
+    Parameters
+    ----------
+    uri : str, optional
+        See :func:`resolve_tracking_uri`.
+    timeout : float
+        Seconds to wait for the connection, and again for the answer.
+
+    Raises
+    ------
+    TrainError
+        Naming the URI, if the server refuses the connection, does not answer
+        within ``timeout`` or its host name does not resolve.
+    """
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    uri = resolve_tracking_uri(uri)
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return uri
+    # Credentials in the URI are MLflow's to send; the probe needs only the host.
+    host = parts.netloc.rsplit("@", 1)[-1]
+    url = parts._replace(netloc=host, query="", fragment="").geturl().rstrip("/") + "/health"
+    shown = parts._replace(netloc=("***@" if "@" in parts.netloc else "") + host).geturl()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        pass  # it answered
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLError):
+            return uri
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            reason = f"no answer within {timeout:g} s"
+        raise TrainError(
+            f"cannot reach the MLflow tracking server at {shown} ({reason}); start it, or point "
+            "--tracking-uri / MLFLOW_TRACKING_URI at one that runs "
+            f"(unset, the store is {DEFAULT_TRACKING_URI} in the working directory)"
+        ) from None
+    return uri
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for in-memory or other URIs)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri[len("sqlite:///") :].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path).resolve()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    """An exclusive ``flock`` on ``path`` (created if missing); no lock where that fails."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        log.debug("no store lock at %s: %s", path, exc)
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def open_store(uri: str | None = None) -> str:
+    """Make the store at ``uri`` ready to use, once per process; return the resolved URI.
+
+    An HTTP(S) server is checked with :func:`check_reachable`. A sqlite store is
+    opened (its tables created if it is new) while holding an exclusive lock on
+    ``<tmp>/metaview-store-<hash of its path>.lock``, so concurrent first uses
+    take turns instead of racing on ``CREATE TABLE``.
+
+    Raises
+    ------
+    TrainError
+        If a tracking server cannot be reached.
+    """
+    uri = resolve_tracking_uri(uri)
+    db = _sqlite_path(uri)
+    key = str(db) if db is not None else uri
+    with _opened_lock:
+        if key in _opened:
+            return uri
+    if db is not None:
+        digest = hashlib.sha256(str(db).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        with _file_lock(Path(tempfile.gettempdir()) / f"metaview-store-{digest}.lock"):
+            from mlflow import MlflowClient
+
+            # The first request builds MLflow's store for this URI (cached per process),
+            # which creates and migrates the tables of a new database.
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    else:
+        check_reachable(uri)
+    with _opened_lock:
+        _opened.add(key)
+    return uri
+
+
 def make_client(tracking_uri: str | None = None):
     """Return an ``mlflow.MlflowClient`` for ``tracking_uri`` (see :func:`resolve_tracking_uri`).
 
-    The same URI serves as the model registry's.
+    The store is opened first (:func:`open_store`), so a tracking server that is
+    down is a :class:`TrainError` naming the URI within seconds. The same URI
+    serves as the model registry's.
     """
     # Downloads of a few small JSON files need no progress bars on stderr.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    uri = open_store(tracking_uri)
     from mlflow import MlflowClient
 
-    uri = resolve_tracking_uri(tracking_uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
