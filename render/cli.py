@@ -35,8 +35,9 @@ def register(sub) -> None:
         "render",
         help="render a folder of meshes into normal-map meta-images",
         description=(
-            "Render every mesh (STL, OBJ, PLY, OFF, GLB) under IN into a 10x10 meta-image "
-            "PNG in OUT: IN/<label>/<part>.stl -> OUT/<label>/<part>_v0.png, plus "
+            "Render every mesh (STL, OBJ, PLY, OFF, GLB) under IN into meta-image PNGs in "
+            "OUT (by default a 5x5 grid of 192 px views, 3 variants a part): "
+            "IN/<label>/<part>.stl -> OUT/<label>/<part>_v<k>.png, plus "
             "OUT/manifest.csv, OUT/metaimage.json and OUT/errors.csv. Re-running skips "
             "images already rendered with the same settings. Exit code 2 if some files failed."
         ),

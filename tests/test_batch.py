@@ -45,7 +45,7 @@ def test_find_meshes_labels_first_level_folders(tmp_path):
 @pytest.mark.gl
 def test_batch_renders_the_rest_reports_the_broken_file_and_resumes(gl_backend, tmp_path):
     src, out = _parts(tmp_path / "in"), tmp_path / "out"
-    cfg = RenderConfig(tile=8, rows=3, cols=3, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=3, cols=3, backend=gl_backend)
     res = render_folder(src, out, cfg, workers=1, progress=False)
     assert (res.rendered, res.skipped, res.files, res.exit_code) == (4, 0, 5, 2)
     errors = mio.read_csv(out / "errors.csv", required=mio.ERROR_COLUMNS)
@@ -83,7 +83,7 @@ def test_batch_renders_the_rest_reports_the_broken_file_and_resumes(gl_backend, 
     res = render_folder(
         src,
         out,
-        RenderConfig(tile=8, rows=3, cols=3, seed=1, backend=gl_backend),
+        RenderConfig(variants=1, tile=8, rows=3, cols=3, seed=1, backend=gl_backend),
         workers=1,
         progress=False,
     )
@@ -116,6 +116,8 @@ def test_cli_with_a_worker_pool_exits_2_on_a_broken_file(gl_backend, tmp_path, c
             "8",
             "--grid",
             "2x3",
+            "--variants",
+            "1",
             "--workers",
             "2",
             "--no-progress",
@@ -132,7 +134,7 @@ def test_cli_with_a_worker_pool_exits_2_on_a_broken_file(gl_backend, tmp_path, c
     render_folder(
         src,
         single,
-        RenderConfig(tile=8, rows=2, cols=3, backend=gl_backend),
+        RenderConfig(variants=1, tile=8, rows=2, cols=3, backend=gl_backend),
         workers=1,
         progress=False,
     )
@@ -185,7 +187,7 @@ def test_non_utf8_file_names_are_rendered_listed_and_resumed(gl_backend, tmp_pat
         f.write(binary_stl(box_triangles(extents=(3, 1, 1))))
     with open(folder + b"/br\xf6ken.stl", "wb") as f:
         f.write(binary_stl(box_triangles())[:200])
-    args = _cli_args(src, out, "--tile", "8", "--grid", "2x2", "--workers", "1")
+    args = _cli_args(src, out, "--tile", "8", "--grid", "2x2", "--variants", "1", "--workers", "1")
     args.backend = gl_backend
     assert args.func(args) == 2  # printing the failure must not crash either
     printed = capsys.readouterr().out
@@ -203,7 +205,7 @@ def test_non_utf8_file_names_are_rendered_listed_and_resumed(gl_backend, tmp_pat
     assert "truncated" in errors[0]["error"] and "br\\xf6ken.stl" in errors[0]["error"]
 
     # A rerun resumes (it used to crash the same way every time).
-    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
     res = render_folder(src, out, cfg, workers=1, progress=False)
     assert (res.rendered, res.skipped, res.exit_code) == (0, 2, 2)
 
@@ -213,7 +215,7 @@ def test_outputs_are_written_even_when_one_writer_fails(gl_backend, tmp_path, mo
     from render import RenderError
 
     src, out = _parts(tmp_path / "in"), tmp_path / "out"
-    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
 
     def full_disk(folder, rows):
         raise OSError(28, "No space left on device")
@@ -240,7 +242,7 @@ def test_outputs_are_written_even_when_one_writer_fails(gl_backend, tmp_path, mo
 @pytest.mark.gl
 def test_damaged_or_unverifiable_images_are_rendered_again(gl_backend, tmp_path):
     src, out = _parts(tmp_path / "in"), tmp_path / "out"
-    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
     render_folder(src, out, cfg, workers=1, progress=False)
     rows = {r["path"]: r for r in mio.read_manifest(out)}
     for path, r in rows.items():
@@ -336,7 +338,7 @@ def test_empty_file_is_reported_as_empty_not_as_a_duplicate(gl_backend, tmp_path
     write(src / "x_plus" / "empty.stl", b"")
     (src / "x_plus" / "dir.stl").mkdir()
     write(src / "x_plus" / "readme.txt", b"not a mesh")
-    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
     res = render_folder(src, out, cfg, workers=1, progress=False)
     assert (res.rendered, res.files, res.exit_code) == (1, 3, 2)
     assert [r["path"] for r in mio.read_manifest(out)] == ["x_plus/empty_v0.png"]
@@ -365,7 +367,7 @@ def test_pool_ctrl_c_keeps_what_finished_and_a_rerun_completes(gl_backend, tmp_p
     src, out = _parts(tmp_path / "in"), tmp_path / "out"
     for i in range(4):  # more files than workers, so that some are still waiting
         write(src / "y_plus" / f"d{i}.stl", binary_stl(box_triangles(extents=(1, 2 + i, 1))))
-    cfg = RenderConfig(tile=8, rows=2, cols=2, backend=gl_backend)
+    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
     with pytest.raises(KeyboardInterrupt):
         render_folder(src, out, cfg, progress=False, executor=InterruptedAfterOne(2))
     rows = mio.read_manifest(out)

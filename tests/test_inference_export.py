@@ -251,3 +251,106 @@ def test_dataset_of_another_render_config_is_refused(toy, tmp_path):
     write_manifest(moved, [{**r, "config_hash": "ffffffffffffffff"} for r in rows])
     with pytest.raises(ExportError, match=r"rendered with config ffffffffffffffff, but runs:/"):
         export_model(tmp_path / "m.tflite", "float32", dataset=moved)
+
+
+# --------------------------------------------------------------------------- feature families
+
+
+def _train_family(root, model: str, **cfg):
+    """Train a feature-vector run on ``root`` in this test's store; return its run id."""
+    from train import fit
+    from train.config import TrainConfig
+
+    cfg = TrainConfig(model=model, epochs=15, batch_size=4, learning_rate=0.01, **cfg)
+    return fit.train(cfg, root, tracking_uri=_uri()).run_id
+
+
+def test_colour_stats_run_exports_in_float32_and_int8_and_predicts_like_keras(tmp_path, capsys):
+    """A colour-stats model takes (n, 19899) features: exported, calibrated and evaluated on
+    the family's features, its sidecar names the family, and the .tflite file predicts the
+    test meta-images' colour features as the Keras model does, through load_model and predict."""
+    from _train_fixtures import make_dataset_folder
+
+    from metaimage.io import read_png
+    from train.data import load_split
+    from train.features import colour_features, colour_features_dim
+    from train.inference import load_model
+    from train.inference.export import export_model
+
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=10, tile=16)
+    run_id = _train_family(root, "colour-stats")
+    split = tracking.read_run_json(tracking.make_client(_uri()), run_id, "split.json")
+    paths, labels = load_split(root, split, "test")
+    n_train = len(load_split(root, split, "train")[0])  # under 100: every one calibrates int8
+    x = np.stack([colour_features(read_png(p), 2, 2) for p in paths]).astype(np.float32)
+    keras_model = load_model(run_id)
+    assert keras_model.features == "colour-stats" and keras_model.image_size == 0
+    keras_top = keras_model.predict(x).argmax(1)
+    assert [keras_model.labels[i] for i in keras_top] == labels  # the colours separate the classes
+
+    for mode in ("float32", "int8"):
+        out = tmp_path / f"{mode}.tflite"
+        report = export_model(out, mode, spec=run_id)
+        assert report.features == "colour-stats" and report.n_test == len(paths)
+        assert report.n_representative == (n_train if mode == "int8" else 0)
+        assert report.keras_accuracy == 1.0 and report.accuracy == 1.0 and report.agreement == 1.0
+        assert report.latency_ms > 0 and report.keras_latency_ms > 0
+
+        sidecar = json.loads(out.with_name(out.name + ".json").read_text())
+        assert sidecar["features"] == "colour-stats" and sidecar["image_size"] == 0
+        assert sidecar["report"]["features"] == "colour-stats"
+        tfl = TFLiteModel(out)
+        assert (tfl.image_size, tfl.features_dim) == (0, colour_features_dim())
+        assert tfl.input_dtype.name == ("int8" if mode == "int8" else "float32")
+
+        loaded = load_model(str(out))
+        assert loaded.kind == "tflite" and loaded.features == "colour-stats"
+        np.testing.assert_array_equal(loaded.predict(x).argmax(1), keras_top)
+        with pytest.raises(TrainError, match=r"expected inputs of shape \(n, 19899\)"):
+            tfl.predict(x[:, :10])
+
+        assert cli(["predict", "--model", str(out), "--json", *map(str, paths)]) == 0
+        assert [r["label"] for r in json.loads(capsys.readouterr().out)] == labels
+
+
+def test_normals_run_exports_with_its_meshes_found_or_pointed_at(tmp_path, capsys):
+    """A normals model reads the meshes behind the dataset: at the recorded source_dir, or at
+    --meshes DIR once they moved (without it, the error says so)."""
+    import trimesh
+    from _train_fixtures import make_dataset_folder
+
+    from metaimage.io import read_json, write_json
+    from train.features import NORMAL_FEATURES_DIM
+    from train.inference.export import export_model
+
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=8, tile=8)
+    meshes = tmp_path / "parts"
+    rng = np.random.default_rng(0)
+    for label, shape in (("x_plus", trimesh.creation.box), ("y_plus", trimesh.creation.cylinder)):
+        (meshes / label).mkdir(parents=True)
+        for i in range(8):
+            size = rng.uniform(0.5, 2.0, size=3)
+            mesh = (
+                shape(extents=size) if label == "x_plus" else shape(radius=size[0], height=size[1])
+            )
+            mesh.export(meshes / label / f"{i:04d}.stl")
+    meta = read_json(root / "metaimage.json")
+    write_json(root / "metaimage.json", {**meta, "source_dir": str(meshes)})
+    run_id = _train_family(root, "normals")
+
+    report = export_model(tmp_path / "f.tflite", "float32", spec=run_id)  # at source_dir
+    assert report.features == "normals" and report.keras_accuracy == 1.0
+    assert report.accuracy == 1.0 and report.agreement == 1.0
+
+    moved = meshes.rename(tmp_path / "moved")
+    with pytest.raises(TrainError, match=r"mesh not found .* pass their folder with --meshes DIR"):
+        export_model(tmp_path / "g.tflite", "float32", spec=run_id)
+    out = tmp_path / "int8.tflite"
+    argv = ["export", "--model", run_id, "--quantize", "int8", "--meshes", str(moved), str(out)]
+    assert cli(argv) == 0
+    text = capsys.readouterr().out
+    assert "test inputs (normals features)" in text
+    assert float(text.split("top-1 agreement with keras:")[1]) >= 0.9
+    sidecar = json.loads((tmp_path / "int8.tflite.json").read_text())
+    assert sidecar["features"] == "normals" and sidecar["quantization"]["input"]["dtype"] == "int8"
+    assert TFLiteModel(out).features_dim == NORMAL_FEATURES_DIM

@@ -245,7 +245,7 @@ def test_plus_z_face_has_its_colour_in_the_top_row(gl_backend):
 
 @pytest.mark.gl
 def test_cube_shows_exactly_its_six_colours_and_background(gl_backend):
-    cfg = RenderConfig(tile=32, backend=gl_backend)  # canonical 10 x 10 grid
+    cfg = RenderConfig(tile=32, rows=10, cols=10, backend=gl_backend)  # the 10 x 10 grid
     image, _ = render_mesh(trimesh.creation.box(), cfg)
     colours = {tuple(c) for c in np.unique(image.reshape(-1, 3), axis=0)}
     faces = {tuple(c) for c in normal_colours(np.vstack([np.eye(3), -np.eye(3)]))}

@@ -182,8 +182,9 @@ def _register_export(sub) -> None:
         description=(
             "Convert a run's model to TFLite, evaluate it on the run's test split beside the Keras "
             "model (accuracy, size, latency), log the numbers to the run, and write "
-            "OUT.tflite.json with the labels and render config for "
-            "'metaview predict --model OUT.tflite'."
+            "OUT.tflite.json with the labels, render config and feature family for "
+            "'metaview predict --model OUT.tflite'. A feature-vector model (normals, "
+            "colour-stats) is calibrated and evaluated on its family's features of the split."
         ),
     )
     p.add_argument("out", metavar="OUT.tflite", help="output file")
@@ -213,7 +214,15 @@ def _register_export(sub) -> None:
         type=positive_int,
         default=100,
         metavar="N",
-        help="calibration images for int8 from the training split (default: 100)",
+        help="calibration inputs (meta-images, or a family's feature vectors) for int8 from "
+        "the training split (default: 100)",
+    )
+    p.add_argument(
+        "--meshes",
+        default="",
+        metavar="DIR",
+        help="folder of the meshes behind the dataset, if they moved; read by a normals model "
+        "only (default: the folder recorded in DATA/metaimage.json)",
     )
     p.add_argument("--no-log", action="store_true", help="do not log the numbers to the run")
     p.set_defaults(func=run_export)
@@ -232,11 +241,12 @@ def run_export(args) -> int:
         dataset=args.dataset,
         n_representative=args.representative,
         log_to_run=not args.no_log,
+        meshes=args.meshes,
     )
-    _say(
-        f"wrote {r.path} ({r.mode}, {r.io_type} I/O) and {r.sidecar}; run {r.run_id}, "
-        f"{r.n_test} test images"
-    )
+    inputs = f"{r.n_test} test images"
+    if r.features:
+        inputs = f"{r.n_test} test inputs ({r.features} features)"
+    _say(f"wrote {r.path} ({r.mode}, {r.io_type} I/O) and {r.sidecar}; run {r.run_id}, {inputs}")
     _say(f"{'':8}{'accuracy':>10}{'size':>12}{'latency':>12}")
     for name, acc, size, ms in (
         ("keras", r.keras_accuracy, r.keras_size_bytes, r.keras_latency_ms),

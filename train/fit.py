@@ -593,6 +593,7 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     params: dict[str, Any] = dict(cfg.to_dict())
     params.update(tracking.flatten(dataset.meta, "dataset."))
     params["dataset.path"] = str(dataset.root)
+    params["family"] = get_model_spec(cfg.model).family
     params["n_classes"] = len(labels)
     key = tracking.class_keys(labels)  # MLflow-safe and unique ("+X", "_X" -> "_X", "_X_2")
     for s in data_mod.SPLITS:

@@ -37,6 +37,7 @@ COLUMNS = {
     "marker": "",
     "run_id": "run",
     "run_name": "name",
+    "family": "family",
     "model": "model",
     "image_size": "size",
     "epochs": "epochs",

@@ -9,18 +9,25 @@ Modes (``--quantize``):
   training split; inputs and outputs are int8 (the default), uint8 or float32
   (``--io-type``), as microcontrollers need.
 
+A model of a feature-vector family (``normals``, ``colour-stats``: input (None, D))
+is exported the same way; its inputs, for calibration and evaluation, are the
+family's features of the split's rows (:func:`train.featurize.family_features`;
+``normals`` reads the meshes under the dataset's recorded ``source_dir``, or
+``--meshes DIR`` when they moved).
+
 The exported model is evaluated on the run's test split with the TFLite
-interpreter, beside the Keras model: accuracy, file size, per-image latency and
+interpreter, beside the Keras model: accuracy, file size, per-input latency and
 top-1 agreement. The numbers go to the run as metrics
 (``export.<key>.accuracy`` ...) and an artifact (``export_<key>.json``), and into
-a sidecar ``OUT.tflite.json`` that also carries the labels and the render
-config, so ``metaview predict --model OUT.tflite`` needs nothing else. The run's
+a sidecar ``OUT.tflite.json`` that also carries the labels, the render config and
+the feature family (``"features"``, "" for an image model), so
+``metaview predict --model OUT.tflite`` needs nothing else. The run's
 split, dataset tag and the recording go through :mod:`train.tracking`. A dataset
 folder rendered with another render config than the model's is refused. The
 converter's native log lines show only with ``metaview -v``
 (:func:`train.console.native_stderr_to_log`).
 
-At about 470 lines this module is kept whole on purpose: it is the one
+At about 600 lines this module is kept whole on purpose: it is the one
 ``metaview export`` command, read top to bottom (check the options and the
 output path, convert, evaluate beside Keras, write the sidecar, record).
 """
@@ -51,7 +58,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("float32", "float16", "dynamic", "int8")
 IO_TYPES = ("float32", "int8", "uint8")
-DEFAULT_REPRESENTATIVE = 100  # calibration images for int8, drawn from the training split
+DEFAULT_REPRESENTATIVE = 100  # calibration inputs for int8, drawn from the training split
 
 
 class ExportError(TrainError):
@@ -73,7 +80,9 @@ class ExportReport:
     agreement : float
         Fraction of test inputs where both models give the same top class.
     latency_ms, keras_latency_ms : float
-        Mean milliseconds per image, one image at a time, on this machine.
+        Mean milliseconds per input, one input at a time, on this machine.
+    features : str
+        The model's feature-vector family (``"colour-stats"``), "" for an image model.
     """
 
     key: str
@@ -92,6 +101,7 @@ class ExportReport:
     keras_accuracy: float
     keras_latency_ms: float
     convert_s: float
+    features: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field."""
@@ -196,6 +206,61 @@ def representative_images(
     return _read_images([paths[i] for i in pick], size)
 
 
+def _split_features(
+    features: str, dataset_dir, split: dict, which: str, meshes: str = ""
+) -> tuple[np.ndarray, list[str]]:
+    """A family's features of one split's rows: ((n, D) float32, their labels)."""
+    from train.data import load_dataset, split_rows
+    from train.featurize import family_features
+
+    dataset = load_dataset(dataset_dir, check_images=False)
+    rows = split_rows(dataset, split, which)
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32), []
+    # A missing mesh raises TrainError naming it and --meshes DIR.
+    x = family_features(features, dataset, rows, meshes=meshes)
+    return np.asarray(x, dtype=np.float32), [r["label"] for r in rows]
+
+
+def representative_features(
+    features: str,
+    dataset_dir,
+    split: dict,
+    n: int = DEFAULT_REPRESENTATIVE,
+    seed: int = 0,
+    meshes: str = "",
+) -> np.ndarray:
+    """Calibration inputs of a feature-vector family, from the training split.
+
+    Parameters
+    ----------
+    features : str
+        The family (``"normals"``, ``"colour-stats"``).
+    dataset_dir : path-like
+        The dataset folder the run trained on.
+    split : dict
+        The run's ``split.json``.
+    n : int
+        At most this many rows, drawn without replacement with ``seed`` (as
+        :func:`representative_images` draws images).
+    meshes : str
+        The mesh folder for ``normals`` ("": the dataset's recorded ``source_dir``).
+
+    Returns
+    -------
+    (m, D) float32
+        The family's features of ``m = min(n, training rows)`` rows.
+    """
+    x, _ = _split_features(features, dataset_dir, split, "train", meshes)
+    if not len(x):
+        raise ExportError(
+            f"{dataset_dir}: the run's training split is empty; int8 needs calibration inputs"
+        )
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(x), size=min(n, len(x)), replace=False).tolist())
+    return x[pick]
+
+
 def convert(
     keras_model, mode: str, io_type: str = "float32", representative: np.ndarray | None = None
 ) -> bytes:
@@ -204,12 +269,12 @@ def convert(
     Parameters
     ----------
     keras_model : keras.Model
-        Input (None, S, S, 3) float32 in [0, 255].
+        Input (None, S, S, 3) float32 in [0, 255], or (None, D) float32 features.
     mode : {"float32", "float16", "dynamic", "int8"}
     io_type : {"float32", "int8", "uint8"}
         Input/output tensor type; integer types only with ``mode="int8"``.
-    representative : (m, S, S, 3) float32 or None
-        Calibration images; required for ``int8``.
+    representative : (m, S, S, 3) or (m, D) float32, or None
+        Calibration inputs (images or features, as the model takes); required for ``int8``.
 
     Returns
     -------
@@ -228,7 +293,7 @@ def convert(
     if mode == "int8":
         if representative is None or len(representative) == 0:
             raise ExportError(
-                "int8 quantisation needs representative images (from the training split)"
+                "int8 quantisation needs representative inputs (from the training split)"
             )
         reps = np.asarray(representative, dtype=np.float32)
 
@@ -262,7 +327,7 @@ def convert(
 
 
 def keras_latency_ms(keras_model, x: np.ndarray) -> float:
-    """Mean milliseconds per image of the Keras model, one image at a time.
+    """Mean milliseconds per input of the Keras model, one input at a time.
 
     The model runs as a traced ``tf.function`` (a graph, as ``model.predict``
     uses), so the time is the network's and not Python's per-layer dispatch;
@@ -285,7 +350,7 @@ def keras_latency_ms(keras_model, x: np.ndarray) -> float:
 
 
 def _latency_calls(n: int, min_calls: int = 20) -> list[int]:
-    """Image indices to time: every image, cycled until there are at least ``min_calls``."""
+    """Input indices to time: every input, cycled until there are at least ``min_calls``."""
     return [i % n for i in range(max(n, min_calls))]
 
 
@@ -297,11 +362,16 @@ def keras_weights_bytes(keras_model) -> int:
         return p.stat().st_size
 
 
-def _test_set(loaded, dataset_dir, split) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _test_set(loaded, dataset_dir, split, meshes: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """The run's test inputs, (n, S, S, 3) images or (n, D) features, and their class indices."""
     from train.data import load_split
 
-    paths, labels = load_split(dataset_dir, split, "test")
-    if not paths:
+    x, paths = None, []
+    if loaded.features:
+        x, labels = _split_features(loaded.features, dataset_dir, split, "test", meshes)
+    else:
+        paths, labels = load_split(dataset_dir, split, "test")
+    if not labels:
         raise ExportError(
             f"run {loaded.run_id}: the test split is empty in {dataset_dir}; "
             "a model without a test split cannot be evaluated after export"
@@ -313,7 +383,9 @@ def _test_set(loaded, dataset_dir, split) -> tuple[np.ndarray, np.ndarray, list[
             f"{dataset_dir}: test labels {unknown} are not among the model's labels {loaded.labels}"
         )
     y = np.array([index[name] for name in labels], dtype=np.int64)
-    return _read_images(paths, loaded.image_size), y, [str(p) for p in paths]
+    if x is None:
+        x = _read_images(paths, loaded.image_size)
+    return x, y
 
 
 def _run_split_and_dataset(
@@ -377,6 +449,7 @@ def export_model(
     dataset: str | os.PathLike | None = None,
     n_representative: int = DEFAULT_REPRESENTATIVE,
     log_to_run: bool = True,
+    meshes: str | os.PathLike = "",
 ) -> ExportReport:
     """Export a run's model to ``out`` (``.tflite`` + ``.tflite.json``), evaluate it, log it.
 
@@ -395,9 +468,13 @@ def export_model(
     dataset : path-like or None
         The dataset folder (None: the run's ``metaview.dataset`` tag).
     n_representative : int
-        Calibration images for ``int8``.
+        Calibration inputs for ``int8``.
     log_to_run : bool
         Log the metrics and ``export_<key>.json`` to the run.
+    meshes : path-like
+        The mesh folder of a ``normals`` model's dataset, if the meshes moved ("": the
+        ``source_dir`` recorded in the dataset's ``metaimage.json``). Other models read no
+        meshes and only log that it is unused.
 
     Returns
     -------
@@ -407,7 +484,7 @@ def export_model(
     ------
     ExportError
         Unknown mode, unwritable path, a model without a test split or dataset,
-        a TFLite input model, a failed conversion.
+        a TFLite input model, meshes of a ``normals`` model not found, a failed conversion.
     """
     from metaimage.io import atomic_write_bytes, write_json
 
@@ -423,13 +500,25 @@ def export_model(
             f"model without a test split: {loaded.source} is not tied to an MLflow run, "
             "so there is no split.json to evaluate on; use --model best or a run id"
         )
+    meshes = str(meshes or "")
+    if meshes and loaded.features != "normals":
+        log.warning(
+            "--meshes %s: unused; only a normals model reads meshes (%s takes %s)",
+            meshes,
+            loaded.source,
+            f"{loaded.features} features" if loaded.features else "meta-images",
+        )
     client = make_client(tracking_uri)
     split, dataset_dir = _run_split_and_dataset(client, loaded.run_id, dataset)
     _check_render_config(loaded, dataset_dir)
-    x_test, y_test, _ = _test_set(loaded, dataset_dir, split)
+    x_test, y_test = _test_set(loaded, dataset_dir, split, meshes)
 
     reps = None
-    if mode == "int8":
+    if mode == "int8" and loaded.features:
+        reps = representative_features(
+            loaded.features, dataset_dir, split, n_representative, meshes=meshes
+        )
+    elif mode == "int8":
         reps = representative_images(dataset_dir, split, loaded.image_size, n_representative)
     t0 = time.perf_counter()
     flat = convert(loaded.keras_model, mode, io_type, reps)
@@ -459,12 +548,15 @@ def export_model(
         keras_accuracy=float(np.mean(top_keras == y_test)),
         keras_latency_ms=keras_latency_ms(loaded.keras_model, x_test),
         convert_s=convert_s,
+        features=loaded.features,
     )
     sidecar = {
         "format": 1,
         "labels": loaded.labels,
         "metaimage": loaded.metaimage,
         "image_size": loaded.image_size,
+        # What predict computes for the input: "" = the resized meta-image, else this family.
+        "features": loaded.features,
         "quantization": {
             "mode": mode,
             "io_type": io_type,

@@ -71,7 +71,7 @@ class LoadedModel:
     metaimage : dict
         The training dataset's ``metaimage.json`` (grid, tile, image_size, config, ...).
     image_size : int
-        The model's input size S.
+        The model's input size S (0 for a feature-vector model).
     run_id : str or None
         The MLflow run the model comes from, if known.
     source : str
@@ -88,6 +88,8 @@ class LoadedModel:
     source: str
     tflite: TFLiteModel | None = None
     info: dict = field(default_factory=dict)
+    # The feature-vector family the model takes ("normals", "colour-stats"), "" for images.
+    features: str = ""
     _fits: dict = field(default_factory=dict, repr=False)  # check_input's per-folder cache
 
     @property
@@ -165,15 +167,18 @@ class LoadedModel:
 
         Parameters
         ----------
-        x : (n, S, S, 3) float32
-            Pixel values in [0, 255], resized to ``image_size``.
+        x : (n, S, S, 3) float32, or (n, D) float32 for a feature-vector model
+            Pixel values in [0, 255], resized to ``image_size``; or the family's features.
 
         Returns
         -------
         (n, len(labels)) float32
         """
         x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 4 or x.shape[1:] != (self.image_size, self.image_size, 3):
+        if self.features:
+            if x.ndim != 2:
+                raise TrainError(f"expected {self.features} features (n, D), found {x.shape}")
+        elif x.ndim != 4 or x.shape[1:] != (self.image_size, self.image_size, 3):
             raise TrainError(
                 f"expected input of shape (n, {self.image_size}, {self.image_size}, 3), found "
                 f"{x.shape}"
@@ -261,8 +266,23 @@ def _folder_fit(loaded: LoadedModel, folder: Path) -> tuple[str, dict[Path, str]
     return "", labels
 
 
+def _features_of(shape: tuple) -> str:
+    """The feature family a model with input ``shape`` (None, D) takes, "" for images."""
+    from train.models import get_model_spec, list_models
+
+    if len(shape) != 2:
+        return ""
+    for name in list_models(input_kind="features"):
+        spec = get_model_spec(name)
+        if spec.input_size == shape[1]:
+            return spec.features
+    raise TrainError(f"a model taking {shape[1]} features, which no registered family computes")
+
+
 def _keras_input_size(model, where: str) -> int:
     shape = tuple(model.input_shape)
+    if len(shape) == 2 and _features_of(shape):
+        return 0
     if len(shape) != 4 or shape[1] != shape[2] or shape[1] is None or shape[3] != 3:
         raise TrainError(f"{where}: expected a model input of shape (None, S, S, 3), found {shape}")
     return int(shape[1])
@@ -302,7 +322,8 @@ def load_run_model(client, run_id: str) -> LoadedModel:
     labels, metaimage = _check_metadata(labels, metaimage, f"run {run_id}")
     size = _keras_input_size(model, uri)
     _check_classes(model.output_shape[-1], labels, uri)
-    return LoadedModel(model, labels, metaimage, size, run_id, uri)
+    features = _features_of(tuple(model.input_shape))
+    return LoadedModel(model, labels, metaimage, size, run_id, uri, features=features)
 
 
 def _check_classes(n: int, labels: Sequence[str], where: str) -> None:
@@ -369,6 +390,7 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
             str(path),
             tflite=tfl,
             info=meta,
+            features=str(meta.get("features") or ""),  # what predict computes; "" = images
         )
     if path.is_dir() and (path / "MLmodel").is_file():
         model_dir, meta_dirs = path, [path, path.parent]
@@ -398,9 +420,9 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
     labels, metaimage = _check_metadata(labels, metaimage, str(path))
     model = _load_keras(model_dir)
     _check_classes(model.output_shape[-1], labels, str(path))
-    return LoadedModel(
-        model, labels, metaimage, _keras_input_size(model, str(path)), run_id, str(path)
-    )
+    size = _keras_input_size(model, str(path))
+    features = _features_of(tuple(model.input_shape))
+    return LoadedModel(model, labels, metaimage, size, run_id, str(path), features=features)
 
 
 def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:

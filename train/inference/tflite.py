@@ -2,7 +2,8 @@
 
 ``metaview export`` writes these files; :func:`train.inference.loading.load_model`
 wraps one in a :class:`~train.inference.loading.LoadedModel` so it predicts like a
-Keras model. The interpreter comes from LiteRT when installed, else from
+Keras model. An image model takes (1, S, S, 3) meta-images, a feature-vector
+family's model (1, D) features. The interpreter comes from LiteRT when installed, else from
 TensorFlow (imported only then).
 """
 
@@ -25,9 +26,17 @@ class TFLiteModel:
     ----------
     path : path-like
         The ``.tflite`` file. Its input is (1, S, S, 3) float32 pixel values in
-        [0, 255], or int8/uint8 with the quantisation parameters stored in it.
+        [0, 255], or (1, D) float32 features of a feature-vector family; or either
+        as int8/uint8 with the quantisation parameters stored in it.
     num_threads : int or None
         Interpreter threads (None: the interpreter's default).
+
+    Attributes
+    ----------
+    image_size : int
+        S of an image model; 0 for a feature-vector model.
+    features_dim : int
+        D of a feature-vector model; 0 for an image model.
     """
 
     def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
@@ -50,15 +59,28 @@ class TFLiteModel:
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         shape = [int(s) for s in self.input["shape"]]
-        if len(shape) != 4 or shape[1] != shape[2] or shape[3] != 3:
-            raise TrainError(f"{self.path}: expected an input of shape (1, S, S, 3), found {shape}")
-        self.image_size = shape[1]
+        if len(shape) == 2 and shape[1] > 0:
+            self.image_size, self.features_dim = 0, shape[1]
+        elif len(shape) == 4 and shape[1] == shape[2] and shape[3] == 3:
+            self.image_size, self.features_dim = shape[1], 0
+        else:
+            raise TrainError(
+                f"{self.path}: expected an input of shape (1, S, S, 3) or (1, D), found {shape}"
+            )
         self.input_dtype = np.dtype(self.input["dtype"])
         self.output_dtype = np.dtype(self.output["dtype"])
         self.n_classes = int(self.output["shape"][-1])
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input's shape: (S, S, 3) or (D,)."""
+        if self.features_dim:
+            return (self.features_dim,)
+        return (self.image_size, self.image_size, 3)
+
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        """Map float pixels (n, S, S, 3) in [0, 255] to the model's input dtype."""
+        """Map float inputs (pixels (n, S, S, 3) in [0, 255], or (n, D) features) to the
+        model's input dtype."""
         if self.input_dtype == np.float32:
             return x.astype(np.float32, copy=False)
         scale, zero = self.input["quantization"]
@@ -74,18 +96,27 @@ class TFLiteModel:
         return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Return probabilities for a batch, one image at a time.
+        """Return probabilities for a batch, one input at a time.
 
         Parameters
         ----------
-        x : (n, S, S, 3) float32
-            Pixel values in [0, 255] (what :func:`train.data.prepare_images` gives).
+        x : (n, S, S, 3) float32, or (n, D) float32 for a feature-vector model
+            Pixel values in [0, 255] (what :func:`train.data.prepare_images` gives),
+            or the family's features.
 
         Returns
         -------
         (n, n_classes) float32
+
+        Raises
+        ------
+        TrainError
+            For inputs of another shape than the model takes.
         """
         x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            want = ", ".join(str(d) for d in self.input_shape)
+            raise TrainError(f"{self.path}: expected inputs of shape (n, {want}), found {x.shape}")
         out = np.empty((len(x), self.n_classes), dtype=np.float32)
         q = self.quantize_input(x)
         for i in range(len(x)):
@@ -95,7 +126,7 @@ class TFLiteModel:
         return out
 
     def latency_ms(self, x: np.ndarray, repeats: int = 1) -> float:
-        """Mean milliseconds per image of ``invoke`` over ``x`` (after one warm-up call)."""
+        """Mean milliseconds per input of ``invoke`` over ``x`` (after one warm-up call)."""
         q = self.quantize_input(np.asarray(x))
         self.interpreter.set_tensor(self.input["index"], q[:1])
         self.interpreter.invoke()

@@ -57,6 +57,7 @@ class RunRow:
     status: str
     stale: bool = False  # RUNNING in MLflow, but silent for longer than the stale limit
     silent_s: float | None = None  # seconds since the last heartbeat (RUNNING runs only)
+    family: str = ""  # the model's family ("efficientnet-lite", "normals", ...); "" if unknown
 
 
 def last_sign_of_life(run) -> float:
@@ -155,6 +156,7 @@ def collect_runs(
                 run_id=info.run_id,
                 run_name=info.run_name or "",
                 model=data.params.get("model", ""),
+                family=data.params.get("family", ""),
                 image_size=data.params.get("image_size", ""),
                 epochs=f"{_epochs_run(client, run)}/{asked}",
                 val_accuracy=data.metrics.get("best_val_accuracy"),
