@@ -34,7 +34,13 @@ import numpy as np
 SETS = {
     "default": ["--seed", "1001"],
     "hard": ["--seed", "1002", "--tilt-deg", "5", "--distractors", "3"],
-}
+    # Unlike the generator's defaults: plates and bars from 10 to 400 mm, one feature a part,
+    # finer circles. Only for testing a model trained on the default set (--transfer).
+    "shifted": [
+        "--seed", "1003", "--min-side", "10", "--max-side", "400", "--max-features", "1",
+        "--segments", "64",
+    ],
+}  # fmt: skip
 
 
 def _metaview(*args: str) -> None:
@@ -42,13 +48,19 @@ def _metaview(*args: str) -> None:
     subprocess.run(cmd, check=True)
 
 
-def make_set(work: Path, name: str, per_class: int) -> Path:
+#: Parts per class of a set used only as a transfer target.
+TRANSFER_PER_CLASS = 60
+
+
+def make_set(work: Path, name: str, per_class: int, render_args: list[str]) -> Path:
     """Synth and render one set (skipped when already there); return the dataset folder."""
     parts, data = work / f"{name}_parts", work / f"{name}_data"
+    if name == "shifted":
+        per_class = min(per_class, TRANSFER_PER_CLASS)
     if not (parts / "parts.csv").is_file():
         _metaview("synth", str(parts), "--per-class", str(per_class), *SETS[name])
     if not (data / "manifest.csv").is_file():
-        _metaview("render", str(parts), str(data), "--no-progress")
+        _metaview("render", str(parts), str(data), "--no-progress", *render_args)
     return data
 
 
@@ -152,6 +164,52 @@ def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds)
     return out
 
 
+def transfer(model: str, train_set, train_feats, targets: dict, seeds) -> list[dict]:
+    """Train on ``train_set``'s training split (all its parts), test on every part of others."""
+    import keras
+
+    from train import data as data_mod
+    from train.config import TrainConfig
+    from train.fit import fit_head, per_part
+    from train.metrics import confusion_matrix, scores_from_confusion
+    from train.models import classifier, create_model, get_model_spec
+
+    labels = list(train_set.labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = np.asarray([index[r["label"]] for r in train_set.rows])
+    part = np.asarray([r["part_id"] for r in train_set.rows])
+    spec = get_model_spec(model)
+    out = []
+    for seed in seeds:
+        cfg = TrainConfig(model=model, seed=seed)
+        cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
+        split = data_mod.split_parts(train_set.part_labels(), 0.15, 0.15, seed)
+        tr, val = np.isin(part, split["train"]), np.isin(part, split["val"])
+        keras.utils.set_random_seed(seed)
+        if spec.input_kind == "features":
+            net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
+        else:
+            net = classifier.feature_head(train_feats.shape[1], len(labels), cfg.dropout, "head")
+        rows_tr = [{"label": labels[i]} for i in y[tr]]
+        weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
+        head, _ = fit_head(
+            net, cfg, (train_feats[tr], y[tr]), (train_feats[val], y[val]), class_weight=weights
+        )
+        for name, (ds, feats) in targets.items():
+            probs = np.asarray(head.predict(feats, verbose=0))
+            part_rows, part_probs = per_part(ds.rows, probs)
+            y_part = np.asarray([index[r["label"]] for r in part_rows])
+            cm = confusion_matrix(y_part, part_probs.argmax(axis=1), len(labels))
+            s = scores_from_confusion(cm)
+            out.append({
+                "set": f"default -> {name}", "model": model, "n_per_class": len(split["train"])
+                // len(labels), "seed": seed, "accuracy": s["accuracy"], "f1_macro":
+                s["f1_macro"], "features_s": 0.0, "head_s": 0.0, "test_parts": len(part_rows),
+            })  # fmt: skip
+            print(f"{model:20s} default -> {name}: acc {s['accuracy']:.3f}", flush=True)
+    return out
+
+
 def summarise(rows: list[dict]) -> str:
     """A markdown table: mean and spread over seeds per (set, model, n)."""
     keys = sorted({(r["set"], r["model"], r["n_per_class"]) for r in rows})
@@ -179,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-class", type=int, default=200, help="parts per class in each set")
     p.add_argument("--curve", default="25,50,100,140", help="training parts per class")
     p.add_argument("--seeds", default="0,1,2", help="split seeds")
+    p.add_argument(
+        "--render-args", default="", help="extra metaview render options (default: its defaults)"
+    )
+    p.add_argument(
+        "--transfer",
+        default="hard,shifted",
+        help="also train on the whole default set's training split and test on every part of "
+        "these sets ('' for none)",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from metaview.native import allow_gl_and_tensorflow
@@ -191,13 +258,21 @@ def main(argv: list[str] | None = None) -> int:
     ns = [int(v) for v in args.curve.split(",")]
     seeds = [int(v) for v in args.seeds.split(",")]
     rows: list[dict] = []
-    for name in args.sets.split(","):
-        dataset = load_dataset(make_set(work, name, args.per_class))
+    feats_of: dict = {}
+    targets = [t for t in args.transfer.split(",") if t]
+    for name in dict.fromkeys([*args.sets.split(","), *(["default", *targets] if targets else [])]):
+        dataset = load_dataset(make_set(work, name, args.per_class, args.render_args.split()))
         for model in args.models.split(","):
             feats, per_image = features_for(model, dataset, work / f"{name}_parts")
+            feats_of[name, model] = (dataset, feats)
             print(f"{name}: {model} features {per_image * 1000:.1f} ms a meta-image", flush=True)
-            for r in curve(model, dataset, feats, per_image, ns, seeds):
-                rows.append({"set": name, **r})
+            if name in args.sets.split(","):
+                for r in curve(model, dataset, feats, per_image, ns, seeds):
+                    rows.append({"set": name, **r})
+    for model in args.models.split(",") if targets else []:
+        ds, feats = feats_of["default", model]
+        tg = {t: feats_of[t, model] for t in targets}
+        rows.extend(transfer(model, ds, feats, tg, seeds))
     (work / "accuracy.json").write_text(json.dumps(rows, indent=1))
     print(summarise(rows))
     return 0

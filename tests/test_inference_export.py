@@ -65,7 +65,7 @@ def test_export_every_mode(toy, tmp_path, mode, io_type):
 
     sidecar = json.loads(out.with_name(out.name + ".json").read_text())
     assert sidecar["labels"] == list(CLASSES)
-    assert sidecar["image_size"] == MODEL_SIZE
+    assert sidecar["image_size"] == MODEL_SIZE and sidecar["features"] == ""  # an image model
     assert sidecar["metaimage"]["grid"] == [2, 2] and "config" in sidecar["metaimage"]
     assert sidecar["run_id"] == run_id
     assert sidecar["quantization"]["mode"] == mode
@@ -73,6 +73,7 @@ def test_export_every_mode(toy, tmp_path, mode, io_type):
     assert sidecar["quantization"]["input"]["dtype"] == want_io
 
     tfl = TFLiteModel(out)
+    assert (tfl.image_size, tfl.features_dim) == (MODEL_SIZE, 0)
     assert tfl.input_dtype.name == want_io and tfl.output_dtype.name == want_io
     if want_io != "float32":
         scale, zero = tfl.input["quantization"]
