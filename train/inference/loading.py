@@ -491,11 +491,12 @@ def load_model(
     else:
         client = tracking.make_client(tracking_uri)
         loaded = load_run_model(client, resolve_run_id(ref.value, client, experiment))
+    what = f"{loaded.features} features" if loaded.features else f"{loaded.image_size} px"
     log.info(
-        "loaded %s model from %s (%d classes, input %d px)",
+        "loaded %s model from %s (%d classes, input %s)",
         loaded.kind,
         loaded.source,
         len(loaded.labels),
-        loaded.image_size,
+        what,
     )
     return loaded
