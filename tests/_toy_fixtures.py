@@ -252,6 +252,10 @@ def log_fake_run(
 
         x = np.zeros((1, *model.input_shape[1:]), dtype=np.float32)
         signature = infer_signature(x, np.asarray(model(x)))
+        with tracking_uri(uri):
+            # start_run refuses a run of another experiment than the process's active one
+            # (set by any earlier set_experiment in this test session): make it this one.
+            mlflow.set_experiment(experiment_id=exp_id)
         with tracking_uri(uri), mlflow.start_run(run_id=run_id, experiment_id=exp_id):
             mlflow.keras.log_model(
                 model,
