@@ -37,6 +37,9 @@ the answer does not depend on the part's scale):
 Shares (``reach``, ``away``, ``shadowed``, ``unreachable``) are fractions of the feature area;
 ``unreachable`` is the share no direction reaches, not even ``-Z`` (an undercut): it makes every
 direction invalid.
+
+Why one module of this size: the analysis, its CSV and the parallel batch are one command's
+worth; straightening is shared with train/features/straighten.py.
 """
 
 from __future__ import annotations

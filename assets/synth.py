@@ -37,6 +37,10 @@ distractors and tilt draw from three independent streams of that seed: turning o
 keeps the same blocks, with other features). Vertices
 are rounded to a 1/4096 mm grid (exact in float32), and the STL header holds no date, so the
 same configuration gives byte-identical files.
+
+Why one module of this size: the generator is one procedure (stock, features, boolean cut,
+checks, STL, parts.csv) whose steps share the per-part random streams; the cutters live in
+assets/features.py.
 """
 
 from __future__ import annotations

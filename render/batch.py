@@ -23,6 +23,10 @@ else (other suffixes, hidden entries, links to folders) is listed in
 Names: everything written under ``OUT`` is named in UTF-8. A part whose file name is not
 valid UTF-8 gets its image, and its manifest and error rows, under the name
 :func:`metaimage.io.printable` gives (each undecodable byte as ``\\xNN``).
+
+Why one module of this size: planning, resume checks, the progress bar and writing the three
+dataset files are one transaction over the folder; the worker side is render/jobs.py, the
+executors render/executors.py and render/ray_exec.py.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ own renderer draws 4x multisampled on EGL, which blends colours along every edge
 This is pyrender's instancing idea with a leaner shader: pyrender computes a 4x4 matrix
 inverse per vertex for lighting, repeats the vertices of every face to colour faces,
 and reads back and linearises a depth buffer we do not need.
+
+Why one module of this size: the GL context, shaders, buffers and the one instanced draw
+share GL state that must not leak between modules.
 """
 
 from __future__ import annotations

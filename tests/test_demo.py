@@ -38,7 +38,10 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
     assert splits[0] == splits[1]
     summary = json.loads(printed.strip().splitlines()[-1])
     assert {v["run_id"] for v in summary.values()} == {r.info.run_id for r in runs}
-    # 4. every held-out part (one per class) predicted from its STL file.
+    # 4. predicted with the best run whatever its family: the higher validation F1.
+    best = max(runs, key=lambda r: r.data.metrics["best_val_f1_macro"])
+    assert f"model: runs:/{best.info.run_id}/model" in printed
+    # Every held-out part (one per class) predicted from its STL file.
     lines = [s for s in printed.splitlines() if s.strip().startswith("[")]
     assert len(lines) == 5
     assert all(".stl" in s for s in lines)

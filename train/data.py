@@ -23,6 +23,10 @@ The folder is the one ``metaview render`` writes (see :mod:`metaimage.io`):
 
 TensorFlow is imported inside the functions that need it, so the first two
 steps (and this module) stay cheap.
+
+Why one module of this size: every way a dataset is read (rendered folder, plain class
+folders), checked and split by part, and the tf.data pipeline built from it, are kept
+together so that one set of checks guards them all.
 """
 
 from __future__ import annotations

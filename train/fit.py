@@ -16,6 +16,10 @@
 
 Per-epoch metrics are :func:`train.metrics.make_metrics`: exact over each epoch,
 for train and validation alike, ignoring the class weights.
+
+Why one module of this size: the training loop read top to bottom (as nanoGPT's train.py):
+features or images, head or whole network, phase 2, evaluation by part and what is logged;
+metrics, plots, tracking and featurisation live in their own modules.
 """
 
 from __future__ import annotations

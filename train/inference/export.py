@@ -30,6 +30,9 @@ converter's native log lines show only with ``metaview -v``
 At about 600 lines this module is kept whole on purpose: it is the one
 ``metaview export`` command, read top to bottom (check the options and the
 output path, convert, evaluate beside Keras, write the sidecar, record).
+
+Why one module of this size: conversion, calibration data, evaluation of the file against
+Keras and the sidecar are the one export transaction, for image and feature models alike.
 """
 
 from __future__ import annotations

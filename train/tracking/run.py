@@ -21,6 +21,10 @@ Lineage: every run records the metaview source's git commit (tag
 ``mlflow.source.git.commit``, and ``metaview.git_dirty``) when metaview runs from
 a git checkout, and :meth:`TrainRun.log_dataset` records the dataset as an MLflow
 input with its content digest.
+
+Why one module of this size: TrainRun is the one adapter between a training run and MLflow
+(params, metrics, artifacts, heartbeat, lineage, promotion); splitting it would spread one
+run's state over several classes.
 """
 
 from __future__ import annotations
