@@ -490,18 +490,16 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
         for job in jobs:
             yield _analyse(job)
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Fork where there is one (as assets.synth does): spawned children re-run the main module.
+    # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
     import trimesh  # noqa: F401  (imported once here, not in every child)
 
     import train.features.straighten  # noqa: F401
+    from metaview.native import process_pool_context
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, min(16, len(jobs) // (4 * workers)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:
         yield from pool.map(_analyse, jobs, chunksize=chunk)
 
 

@@ -707,18 +707,15 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
         for job in jobs:
             yield _make_and_write(job)
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Fork where there is one: spawned children re-run the main module, which breaks under
-    # entry points without a __main__ guard. The parent holds no lock the children need
-    # (manifold3d is single-threaded here; only this thread logs).
+    # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
     import trimesh  # noqa: F401  (imported once here, not in every child)
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    from metaview.native import process_pool_context
+
     chunk = max(1, min(16, len(jobs) // (4 * workers)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:
         yield from pool.map(_make_and_write, jobs, chunksize=chunk)
 
 

@@ -71,3 +71,25 @@ def allow_gl_and_tensorflow() -> bool:
     sys.setdlopenflags(sys.getdlopenflags() | os.RTLD_DEEPBIND)
     _done = True
     return True
+
+
+#: Modules whose native threads make a forked child deadlock (a lock held by a thread that
+#: does not exist in the child): TensorFlow's thread pools, a GL driver's threads.
+_THREADED_NATIVE = ("tensorflow", "OpenGL", "pyrender", "ray")
+
+
+def process_pool_context():
+    """The multiprocessing context for a pool of CPU workers started from this process.
+
+    ``fork`` where there is one and it is safe: it starts in milliseconds and needs no
+    ``__main__`` guard. Once TensorFlow, a GL driver or Ray is loaded the process has native
+    threads, and a forked child can hang on a lock one of them held (measured: a test of
+    ``metaview reach`` hung after an earlier test in the same process imported TensorFlow):
+    then ``spawn``.
+    """
+    import multiprocessing
+
+    threaded = any(name in sys.modules for name in _THREADED_NATIVE)
+    if "fork" in multiprocessing.get_all_start_methods() and not threaded:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")

@@ -110,3 +110,19 @@ def test_allow_gl_and_tensorflow_is_idempotent():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")
+
+
+def test_process_pools_fork_only_while_no_native_threads_are_loaded(monkeypatch):
+    """A forked child of a process with TensorFlow (or GL, or Ray) loaded can hang on a lock
+    a native thread held: such a process spawns its workers instead."""
+    import multiprocessing
+    import sys
+
+    from metaview.native import process_pool_context
+
+    for name in ("tensorflow", "OpenGL", "pyrender", "ray"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    fork_ok = "fork" in multiprocessing.get_all_start_methods()
+    assert process_pool_context().get_start_method() == ("fork" if fork_ok else "spawn")
+    monkeypatch.setitem(sys.modules, "tensorflow", object())
+    assert process_pool_context().get_start_method() == "spawn"
