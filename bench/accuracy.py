@@ -100,25 +100,55 @@ def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
     return feats, per_image
 
 
-def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds) -> list[dict]:
-    """One point per (n, seed): test accuracy, macro F1 and time."""
+def _train_head(model: str, labels, feats, y, tr, val, seed: int):
+    """Train ``model``'s head as ``metaview train`` does; return it (a model on features)."""
     import keras
 
     from train import data as data_mod
     from train.config import TrainConfig
-    from train.fit import fit_head, per_part
-    from train.metrics import confusion_matrix, scores_from_confusion
+    from train.fit import fit_head
     from train.models import classifier, create_model, get_model_spec
 
+    spec = get_model_spec(model)
+    cfg = TrainConfig(model=model, seed=seed)
+    cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
+    keras.utils.set_random_seed(seed)
+    if spec.input_kind == "features":
+        net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
+    else:  # the image model's head, on its pooled features: "norm" -> dropout -> dense
+        net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
+    rows_tr = [{"label": labels[i]} for i in y[tr]]
+    weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
+    head, _ = fit_head(net, cfg, (feats[tr], y[tr]), (feats[val], y[val]), class_weight=weights)
+    return head
+
+
+def _score(head, rows, feats, labels) -> dict:
+    """Accuracy and macro F1 per part: the mean over its meta-images, as metaview train scores."""
+    from train.fit import per_part
+    from train.metrics import confusion_matrix, scores_from_confusion
+
+    index = {lab: i for i, lab in enumerate(labels)}
+    part_rows, part_probs = per_part(rows, np.asarray(head.predict(feats, verbose=0)))
+    y_part = np.asarray([index[r["label"]] for r in part_rows])
+    s = scores_from_confusion(confusion_matrix(y_part, part_probs.argmax(axis=1), len(labels)))
+    return {"accuracy": s["accuracy"], "f1_macro": s["f1_macro"], "test_parts": len(part_rows)}
+
+
+def _labels_and_parts(dataset):
     labels = list(dataset.labels)
     index = {lab: i for i, lab in enumerate(labels)}
     y = np.asarray([index[r["label"]] for r in dataset.rows])
-    part = np.asarray([r["part_id"] for r in dataset.rows])
-    spec = get_model_spec(model)
+    return labels, y, np.asarray([r["part_id"] for r in dataset.rows])
+
+
+def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds) -> list[dict]:
+    """One point per (n, seed): test accuracy, macro F1 and time."""
+    from train import data as data_mod
+
+    labels, y, part = _labels_and_parts(dataset)
     out = []
     for seed in seeds:
-        cfg = TrainConfig(model=model, seed=seed)
-        cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
         split = data_mod.split_parts(dataset.part_labels(), 0.15, 0.15, seed)
         rng = np.random.default_rng(seed)
         by_class: dict[str, list[str]] = {}
@@ -126,35 +156,18 @@ def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds)
             by_class.setdefault(dataset.part_labels()[p], []).append(p)
         for lab in by_class:
             rng.shuffle(by_class[lab])
-        val = np.isin(part, split["val"])
-        test = np.isin(part, split["test"])
+        val, test = np.isin(part, split["val"]), np.isin(part, split["test"])
+        test_rows = [r for r, t in zip(dataset.rows, test, strict=True) if t]
         for n in ns:
             chosen = [p for lab in sorted(by_class) for p in by_class[lab][:n]]
             tr = np.isin(part, chosen)
-            keras.utils.set_random_seed(seed)
-            if spec.input_kind == "features":
-                net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
-            else:  # the image model's head, on its pooled features: "norm" -> dropout -> dense
-                net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
-            rows_tr = [{"label": labels[i]} for i in y[tr]]
-            weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
             t = time.perf_counter()
-            head, _ = fit_head(
-                net, cfg, (feats[tr], y[tr]), (feats[val], y[val]), class_weight=weights
-            )
+            head = _train_head(model, labels, feats, y, tr, val, seed)
             head_s = time.perf_counter() - t
-            probs = np.asarray(head.predict(feats[test], verbose=0))
-            # One verdict per part: the mean over its meta-images, as metaview train scores.
-            test_rows = [r for r, t in zip(dataset.rows, test, strict=True) if t]
-            part_rows, part_probs = per_part(test_rows, probs)
-            y_part = np.asarray([index[r["label"]] for r in part_rows])
-            pred = part_probs.argmax(axis=1)
-            s = scores_from_confusion(confusion_matrix(y_part, pred, len(labels)))
+            s = _score(head, test_rows, feats[test], labels)
             out.append({
                 "model": model, "n_per_class": n, "seed": seed, "train_parts": len(chosen),
-                "test_parts": len(split["test"]), "accuracy": s["accuracy"],
-                "f1_macro": s["f1_macro"], "features_s": per_image_s * int(tr.sum() + val.sum()),
-                "head_s": head_s,
+                **s, "features_s": per_image_s * int(tr.sum() + val.sum()), "head_s": head_s,
             })  # fmt: skip
             print(
                 f"{model:20s} n={n:4d} seed={seed} acc {s['accuracy']:.3f} "
@@ -166,45 +179,20 @@ def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds)
 
 def transfer(model: str, train_set, train_feats, targets: dict, seeds) -> list[dict]:
     """Train on ``train_set``'s training split (all its parts), test on every part of others."""
-    import keras
-
     from train import data as data_mod
-    from train.config import TrainConfig
-    from train.fit import fit_head, per_part
-    from train.metrics import confusion_matrix, scores_from_confusion
-    from train.models import classifier, create_model, get_model_spec
 
-    labels = list(train_set.labels)
-    index = {lab: i for i, lab in enumerate(labels)}
-    y = np.asarray([index[r["label"]] for r in train_set.rows])
-    part = np.asarray([r["part_id"] for r in train_set.rows])
-    spec = get_model_spec(model)
+    labels, y, part = _labels_and_parts(train_set)
     out = []
     for seed in seeds:
-        cfg = TrainConfig(model=model, seed=seed)
-        cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
         split = data_mod.split_parts(train_set.part_labels(), 0.15, 0.15, seed)
         tr, val = np.isin(part, split["train"]), np.isin(part, split["val"])
-        keras.utils.set_random_seed(seed)
-        if spec.input_kind == "features":
-            net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
-        else:
-            net = classifier.feature_head(train_feats.shape[1], len(labels), cfg.dropout, "head")
-        rows_tr = [{"label": labels[i]} for i in y[tr]]
-        weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
-        head, _ = fit_head(
-            net, cfg, (train_feats[tr], y[tr]), (train_feats[val], y[val]), class_weight=weights
-        )
+        head = _train_head(model, labels, train_feats, y, tr, val, seed)
         for name, (ds, feats) in targets.items():
-            probs = np.asarray(head.predict(feats, verbose=0))
-            part_rows, part_probs = per_part(ds.rows, probs)
-            y_part = np.asarray([index[r["label"]] for r in part_rows])
-            cm = confusion_matrix(y_part, part_probs.argmax(axis=1), len(labels))
-            s = scores_from_confusion(cm)
+            s = _score(head, ds.rows, feats, labels)
             out.append({
-                "set": f"default -> {name}", "model": model, "n_per_class": len(split["train"])
-                // len(labels), "seed": seed, "accuracy": s["accuracy"], "f1_macro":
-                s["f1_macro"], "features_s": 0.0, "head_s": 0.0, "test_parts": len(part_rows),
+                "set": f"default -> {name}", "model": model, "seed": seed, **s,
+                "n_per_class": len(split["train"]) // len(labels), "features_s": 0.0,
+                "head_s": 0.0,
             })  # fmt: skip
             print(f"{model:20s} default -> {name}: acc {s['accuracy']:.3f}", flush=True)
     return out
