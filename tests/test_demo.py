@@ -20,12 +20,11 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
     )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered with the render defaults'
-    # variants.
-    from render.config import RenderConfig
+    # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered once (the demo's variants).
+    from metaview.demo import DEMO_VARIANTS
 
     assert len(list((out / "parts").glob("*/*.stl"))) == 15
-    assert len(list((out / "data").glob("*/*.png"))) == 15 * RenderConfig().variants
+    assert len(list((out / "data").glob("*/*.png"))) == 15 * DEMO_VARIANTS
     # 3. two finished MLflow runs in ./mlflow.db (the test runs in tmp_path), one per family,
     # on the same split.
     import mlflow
