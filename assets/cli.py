@@ -248,6 +248,12 @@ n_valid, label_in_set, feature_faces, feature_area_frac, reach_<class> (share of
 area reached from that direction), clamped_frac, unreachable_frac, tilt_deg, reasons (why each
 invalid direction fails: "12.0 % of feature area faces away from +X", "8.0 % is shadowed from
 +X"), error. A file that cannot be read is a row with status error; the rest go on (exit 2).
+
+Training on the sets: metaview train finds IN/reach.csv (or DATA/reach.csv, or --valid-sets
+CSV) and scores every run against the sets; --objective sets trains one output per direction.
+Meshes outside class folders take one of their valid directions as label, so a folder of
+unlabelled meshes becomes a training set: metaview reach IN; metaview render IN DATA;
+metaview train DATA --objective sets.
 """
 
 REACH_EPILOG = """\
@@ -255,6 +261,7 @@ examples:
   metaview reach parts/                       # parts/reach.csv, one row per mesh
   metaview reach part.stl --out part_reach.csv
   metaview reach parts/ --workers 2 --out /tmp/reach.csv
+  metaview reach meshes/ && metaview render meshes/ data/ && metaview train data/ --objective sets
 """
 
 

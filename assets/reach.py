@@ -310,7 +310,7 @@ def reachable_directions(
         A malformed mesh: wrong shapes, non-finite vertices, indices out of range, no area.
     """
     from train.errors import TrainError
-    from train.features.straighten import face_normals_areas, straighten
+    from train.features.straighten import face_normals_areas, straighten, turn_angle_deg
 
     cfg = cfg or ReachConfig()
     backend = ray_backend(cfg.rays)
@@ -321,7 +321,7 @@ def reachable_directions(
         rot = straighten(vertices, faces)
     except TrainError as exc:  # the straightening stage's error type; ours here
         raise ReachError(str(exc)) from None
-    tilt = math.degrees(math.acos(max(-1.0, min(1.0, (np.trace(rot) - 1) / 2))))
+    tilt = turn_angle_deg(rot)
     vertices = vertices @ rot.T
     tri = vertices[faces]  # (f, 3, 3)
     lo, hi = tri.min(axis=(0, 1)), tri.max(axis=(0, 1))

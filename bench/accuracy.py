@@ -34,6 +34,9 @@ import numpy as np
 SETS = {
     "default": ["--seed", "1001"],
     "hard": ["--seed", "1002", "--tilt-deg", "5", "--distractors", "3"],
+    # Features that open on two sides: parts valid from more than one direction.
+    "through": ["--seed", "1011", "--through"],
+    "through-hard": ["--seed", "1012", "--through", "--tilt-deg", "5", "--distractors", "3"],
     # Unlike the generator's defaults: plates and bars from 10 to 400 mm, one feature a part,
     # finer circles. Only for testing a model trained on the default set (--transfer).
     "shifted": [
@@ -100,8 +103,12 @@ def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
     return feats, per_image
 
 
-def _train_head(model: str, labels, feats, y, tr, val, seed: int):
-    """Train ``model``'s head as ``metaview train`` does; return it (a model on features)."""
+def _train_head(model: str, labels, feats, y, tr, val, seed: int, objective="label", target=None):
+    """Train ``model``'s head as ``metaview train`` does; return it (a model on features).
+
+    ``objective`` and ``target`` (the rows' training targets, :func:`train.labelsets.targets`)
+    train a set objective; by default the head learns the primary labels ``y``.
+    """
     import keras
 
     from train import data as data_mod
@@ -110,7 +117,7 @@ def _train_head(model: str, labels, feats, y, tr, val, seed: int):
     from train.models import classifier, create_model, get_model_spec
 
     spec = get_model_spec(model)
-    cfg = TrainConfig(model=model, seed=seed)
+    cfg = TrainConfig(model=model, seed=seed, objective=objective)
     cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
     keras.utils.set_random_seed(seed)
     if spec.input_kind == "features":
@@ -119,7 +126,9 @@ def _train_head(model: str, labels, feats, y, tr, val, seed: int):
         net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
     rows_tr = [{"label": labels[i]} for i in y[tr]]
     weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
-    head, _ = fit_head(net, cfg, (feats[tr], y[tr]), (feats[val], y[val]), class_weight=weights)
+    classifier.set_output_activation(net, "sigmoid" if objective == "sets" else "softmax")
+    t = y if target is None else target
+    head, _ = fit_head(net, cfg, (feats[tr], t[tr]), (feats[val], t[val]), class_weight=weights)
     return head
 
 

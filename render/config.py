@@ -64,6 +64,13 @@ class RenderConfig:
             choices=FRAMINGS,
         ),
     )
+    straighten: bool = field(
+        default=True,
+        metadata=option(
+            "turn a slightly tilted part (a fixture not square, a rotated export) so its "
+            "largest flat faces lie on the axes before drawing (turns of at most 15 deg)",
+        ),
+    )
     margin: float = field(
         default=0.05,
         metadata=option("free border on each side of a tile, as a fraction of half a tile"),
@@ -113,6 +120,8 @@ class RenderConfig:
             fail("framing", f"expected one of {FRAMINGS}")
         if self.backend not in BACKENDS:
             fail("backend", f"expected one of {BACKENDS}")
+        if not isinstance(self.straighten, bool):
+            fail("straighten", "expected true or false")
         if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
             fail("margin", "expected a number in [0, 0.5]")
         if not 0.0 <= float(self.margin) <= 0.5:
@@ -150,14 +159,19 @@ class RenderConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RenderConfig:
-        """Build a config from :meth:`to_dict` output; unknown keys are an error."""
+        """Build a config from :meth:`to_dict` output; unknown keys are an error.
+
+        A config saved before a field existed means that field's old behaviour: no
+        ``straighten`` key means the part was drawn as loaded (a model trained on such
+        meta-images must predict on the same).
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
             raise RenderError(
                 f"RenderConfig: unknown fields {unknown}; expected some of {sorted(names)}"
             )
-        return cls(**d)
+        return cls(**{"straighten": False, **d})
 
     def config_hash(self) -> str:
         """A 16-hex-digit hash of every field that changes a meta-image's pixels.

@@ -28,12 +28,14 @@ class RenderStats:
 
 
 def prepare(mesh, cfg: RenderConfig) -> PreparedMesh:
-    """Normalise and simplify a loaded mesh to ``cfg.face_budget`` faces.
+    """Normalise, straighten (``cfg.straighten``) and simplify a loaded mesh.
 
     Very large meshes are first vertex-clustered on a grid of ``2 * tile`` cells, finer
     than half a pixel of the tile.
     """
-    return prepare_mesh(mesh, cfg.face_budget, cluster_cells=2 * cfg.tile)
+    return prepare_mesh(
+        mesh, cfg.face_budget, cluster_cells=2 * cfg.tile, straighten=cfg.straighten
+    )
 
 
 def render_prepared(

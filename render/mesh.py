@@ -299,7 +299,48 @@ def simplify(mesh, max_faces: int):
     return simple
 
 
-def prepare_mesh(mesh, max_faces: int, cluster_cells: int | None = None) -> PreparedMesh:
+#: Largest turn :func:`straighten_vertices` makes (degrees). A fixture that is not square
+#: is off by a few degrees; a bigger turn means the largest flat faces were never meant to
+#: be square (a wedge whose slope outweighs its stock faces), and the part is left as is.
+MAX_STRAIGHTEN_DEG = 15.0
+
+
+def straighten_vertices(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Turn a slightly tilted part so its largest flat-face groups lie on the axes.
+
+    The rotation is :func:`train.features.straighten.straighten`'s (the one the ``normals``
+    family and ``metaview reach`` use): closest to the identity, so no face is renamed;
+    a part without large flat faces, or one that would turn by more than
+    :data:`MAX_STRAIGHTEN_DEG`, is left as it is.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+    faces : (f, 3) int
+
+    Returns
+    -------
+    (v, 3) float64
+        The turned vertices (about the origin).
+    """
+    from train.errors import TrainError
+    from train.features.straighten import straighten, turn_angle_deg
+
+    vertices = np.asarray(vertices, dtype=np.float64)
+    try:
+        rot = straighten(vertices, faces)
+    except TrainError as exc:
+        raise MeshError(f"cannot straighten the part: {exc}") from exc
+    angle = turn_angle_deg(rot)
+    if angle > MAX_STRAIGHTEN_DEG:
+        logger.debug("straightening would turn the part by %.1f deg: left as it is", angle)
+        return vertices
+    return vertices @ rot.T
+
+
+def prepare_mesh(
+    mesh, max_faces: int, cluster_cells: int | None = None, straighten: bool = False
+) -> PreparedMesh:
     """Normalise, simplify and orient a mesh, and compute its face normals.
 
     Parameters
@@ -310,6 +351,9 @@ def prepare_mesh(mesh, max_faces: int, cluster_cells: int | None = None) -> Prep
         Simplification cap (``RenderConfig.face_budget``).
     cluster_cells : int or None
         Vertex-clustering grid for very large meshes (see :func:`simplify`).
+    straighten : bool
+        Undo a small tilt first (:func:`straighten_vertices`), so that the part's faces
+        show the colours of the axis they were cut along.
 
     Notes
     -----
@@ -332,6 +376,9 @@ def prepare_mesh(mesh, max_faces: int, cluster_cells: int | None = None) -> Prep
         # Clustering merges coincident vertices too, in the same single sort.
         unit, faces = cluster_vertices(unit, faces, cluster_cells)
         logger.debug("vertex clustering: %d -> %d faces", faces_in, len(faces))
+    if straighten:
+        # Before simplification, which would blur the flat-face groups it votes with.
+        unit, _ = normalise(straighten_vertices(unit, faces))
     unit_mesh = trimesh.Trimesh(vertices=unit, faces=faces, process=False)
     unit_mesh.merge_vertices()
     unit_mesh = simplify(unit_mesh, max_faces)

@@ -143,6 +143,11 @@ def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path
     final = ["best_epoch", "best_val_loss", "best_val_accuracy", "best_val_f1_macro", "test_loss"]
     final += [f"test_{k}" for k in ("accuracy", "precision_macro", "recall_macro", "f1_macro")]
     final += [f"test_{k}.{c}" for k in ("precision", "recall") for c in labels]
+    # No valid sets beside this dataset: each part's set is its label, so the top answer is
+    # valid exactly when it is right.
+    assert p["objective"] == "label" and p["valid_sets.source"] == "labels only"
+    assert m["test_top_valid"] == pytest.approx(m["test_accuracy"])
+    final += [f"test_set_{k}.{c}" for k in ("precision", "recall", "support") for c in labels]
     for name in [*final, "train_seconds"]:
         assert name in m, name
     best = int(m["best_epoch"]) - 1  # best_epoch counts from 1, as Keras prints epochs
@@ -162,6 +167,7 @@ def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path
         "plots/confusion_matrix.png",
         "plots/training_curves.png",
         "plots/misclassified.png",
+        "plots/valid_sets.png",
     ):
         assert (dst / name).is_file(), name
     assert json.loads((dst / "labels.json").read_text()) == labels
@@ -292,3 +298,78 @@ def test_phase_two_fine_tunes_top_layers_of_a_pretrained_backbone(tmp_path):
     assert len(result.history["loss"]) == 2
     lrs = MlflowClient(tracking.resolve_tracking_uri()).get_metric_history(result.run_id, "lr")
     assert sorted((m.step, round(m.value, 8)) for m in lrs) == [(0, 1e-3), (1, 1e-5)]
+
+
+# -- valid sets: objectives and set scores ---------------------------------------------------
+
+
+def _valid_set_dataset(tmp_path):
+    """Three colour classes (10 parts each) and 6 unlabelled parts coloured like x_plus.
+
+    ``reach.csv`` beside the data: x_plus parts are valid from x_plus and y_plus, the
+    others from their label alone; the unlabelled parts take x_plus, their first valid
+    direction, as label.
+    """
+    labels = ("x_plus", "y_plus", "z_plus")
+    root = make_dataset_folder(
+        tmp_path / "ds", labels=labels, parts_per_class=10, tile=16, seed=3, unlabelled=6
+    )
+    lines = ["file,valid"]
+    for label in labels:
+        valid = "x_plus|y_plus" if label == "x_plus" else label
+        lines += [f"{label}/{i:04d}.stl,{valid}" for i in range(10)]
+    lines += [f"loose_{i:04d}.stl,x_plus|y_plus" for i in range(6)]
+    (root / "reach.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("objective", ["sets", "label"])
+def test_valid_sets_train_score_and_load_back(tmp_path, objective):
+    """A run finds DATA/reach.csv, labels the unlabelled parts from it, logs set scores that
+    the logged model's own predictions reproduce; only a 'sets' model names two directions."""
+    from train import labelsets, tracking
+    from train.data import load_dataset
+    from train.inference import load_model
+    from train.inference.predict import predict_files
+
+    root = _valid_set_dataset(tmp_path)
+    cfg = TrainConfig(
+        model="colour-stats", epochs=60, batch_size=4, learning_rate=0.01, objective=objective
+    )
+    result = fit.train(cfg, root)
+    client = tracking.make_client(None)
+    run = client.get_run(result.run_id)
+    assert run.data.params["objective"] == objective
+    assert run.data.params["valid_sets.source"] == str(root / "reach.csv")
+    # 10 x_plus parts and 6 unlabelled ones are valid from x_plus and y_plus.
+    assert (run.data.params["valid_sets.listed"], run.data.params["valid_sets.multi"]) == (
+        "36",
+        "16",
+    )
+    n_parts = sum(int(v) for k, v in run.data.params.items() if k.startswith("parts."))
+    assert n_parts == 36  # 30 labelled + 6 labelled from their valid sets
+
+    loaded = load_model(result.run_id)
+    assert loaded.multi_label is (objective == "sets")
+    split = tracking.read_run_json(client, result.run_id, "split.json")
+    ds = load_dataset(root, labels_for={f"loose_{i:04d}": "x_plus" for i in range(6)})
+    test = [r for r in ds.rows if r["part_id"] in set(split["test"])]
+    preds = predict_files([root / r["path"] for r in test], loaded, reach=False)
+    valid = labelsets.read_valid_sets(root / "reach.csv")
+    mask, _ = labelsets.set_masks(
+        [r["part_id"] for r in test], [r["label"] for r in test], loaded.labels, valid
+    )
+    probs = np.array([[p.probabilities[lab] for lab in loaded.labels] for p in preds])
+    want, _ = labelsets.set_scores(probs, mask, loaded.labels, loaded.multi_label)
+    for key, value in want.items():
+        assert result.metrics[f"test_{key}"] == pytest.approx(value, abs=1e-6)
+    assert result.metrics["test_top_valid"] == 1.0  # the colours separate the classes
+    named_two = [r["label"] for r, p in zip(test, preds, strict=True) if len(p.predicted_set) > 1]
+    if objective == "sets":
+        # Every x_plus part is named with both its directions, every other with one.
+        assert result.metrics["test_set_exact"] == 1.0
+        assert named_two and set(named_two) == {"x_plus"}
+        assert {p.predicted_set for p in preds} == {("x_plus", "y_plus"), ("z_plus",), ("y_plus",)}
+    else:
+        assert not named_two and result.metrics["test_set_exact"] < 1.0

@@ -136,3 +136,21 @@ def test_font_families_cover_what_installed_fonts_can():
             assert len(got) == 2 and got[0] == families[0]
             return
     pytest.skip("every installed font covers no more than the default one")
+
+
+def test_set_scores_draw_each_directions_precision_and_recall(tmp_path):
+    per = {
+        "x_plus": {"set_precision": 0.9, "set_recall": 0.6, "set_support": 10.0},
+        "z_plus": {"set_precision": 1.0, "set_recall": 0.25, "set_support": 4.0},
+    }
+    fig = plots.set_scores_figure(per, 0.85)
+    ax = fig.axes[0]
+    heights = [round(p.get_height(), 6) for p in ax.patches]
+    assert heights == [0.9, 1.0, 0.6, 0.25]  # precision bars, then recall bars
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "x_plus\n(10 valid)",
+        "z_plus\n(4 valid)",
+    ]
+    assert [list(line.get_ydata()) for line in ax.lines] == [[0.85, 0.85]]
+    w, h = _is_png(plots.plot_set_scores(per, 0.85, tmp_path / "sets.png"))
+    assert w > h > 100

@@ -359,3 +359,76 @@ def test_unreadable_file_is_a_mesh_error_naming_it():
     # like a file without read permission: it must be a MeshError, not a traceback.
     with pytest.raises(MeshError, match=r"/proc/self/mem: could not read the file"):
         load_mesh("/proc/self/mem")
+
+
+# --------------------------------------------------------------------------- straightening
+
+
+def _tilted_box(deg: float = 7.0, seed: int = 0):
+    """A 3 x 2 x 1 box turned by ``deg`` about a random axis."""
+    rng = np.random.default_rng(seed)
+    axis = rng.normal(size=3)
+    box = trimesh.creation.box(extents=(3, 2, 1))
+    box.apply_transform(trimesh.transformations.rotation_matrix(np.radians(deg), axis))
+    return box
+
+
+def test_straighten_turns_a_tilted_part_back_onto_the_axes():
+    for seed in range(3):
+        tilted = _tilted_box(seed=seed)
+        on = prepare(tilted, RenderConfig(**SMALL))
+        off = prepare(tilted, RenderConfig(**SMALL, straighten=False))
+        # Straightened, every face normal is an axis; as loaded, none is.
+        assert np.abs(on.normals).max(axis=1).min() > 1 - 1e-9
+        assert np.abs(off.normals).max(axis=1).min() < 0.999
+    # A straight part is left as it is (the rotation closest to the identity).
+    box = trimesh.creation.box(extents=(3, 2, 1))
+    a = prepare(box, RenderConfig(**SMALL))
+    b = prepare(box, RenderConfig(**SMALL, straighten=False))
+    np.testing.assert_allclose(a.vertices, b.vertices, atol=1e-6)
+
+
+def test_straighten_leaves_parts_whose_turn_would_be_large():
+    from render.mesh import MAX_STRAIGHTEN_DEG, straighten_vertices
+
+    # A wedge (a 30 degree slope over a 10 x 1 base): the slope outweighs the base and the
+    # upright end, so straightening would turn it by 30 degrees. The slope is meant.
+    h = 10.0 * np.tan(np.radians(30))
+    corners = [[0, 0, 0], [10, 0, 0], [10, 0, h], [0, 1, 0], [10, 1, 0], [10, 1, h]]
+    wedge = trimesh.Trimesh(np.array(corners, dtype=float)).convex_hull
+    v = np.asarray(wedge.vertices)
+    np.testing.assert_array_equal(straighten_vertices(v, wedge.faces), v)
+    # A box tilted by more than the cap is left too; by less, it is turned back.
+    big = _tilted_box(deg=MAX_STRAIGHTEN_DEG + 5)
+    np.testing.assert_array_equal(straighten_vertices(big.vertices, big.faces), big.vertices)
+    small = _tilted_box(deg=MAX_STRAIGHTEN_DEG - 5)
+    assert not np.allclose(straighten_vertices(small.vertices, small.faces), small.vertices)
+
+
+def test_straighten_is_a_validated_hashed_field():
+    with pytest.raises(RenderError, match="straighten"):
+        RenderConfig(straighten="yes")
+    assert RenderConfig().straighten is True
+    assert RenderConfig().config_hash() != RenderConfig(straighten=False).config_hash()
+    # A config saved before the field existed drew parts as loaded, and still does.
+    old = {k: v for k, v in RenderConfig().to_dict().items() if k != "straighten"}
+    assert RenderConfig.from_dict(old).straighten is False
+    assert RenderConfig.from_dict(RenderConfig().to_dict()) == RenderConfig()
+
+
+@pytest.mark.gl
+def test_a_tilted_box_straightened_shows_only_its_six_axis_colours(gl_backend):
+    cfg = RenderConfig(tile=32, rows=4, cols=4, backend=gl_backend)
+    faces = normal_colours(np.vstack([np.eye(3), -np.eye(3), np.zeros((1, 3))])).astype(int)
+    faces[-1] = 0  # the background
+
+    def off_by(image):
+        """How far each distinct colour is from the nearest face colour (or background)."""
+        colours = np.unique(image.reshape(-1, 3), axis=0).astype(int)
+        return np.abs(colours[:, None, :] - faces[None]).max(axis=2).min(axis=1)
+
+    on, _ = render_mesh(_tilted_box(), cfg)
+    # Within 1 level: a component that is 0 up to float rounding maps to 127 or 128.
+    assert off_by(on).max() <= 1
+    off, _ = render_mesh(_tilted_box(), RenderConfig(**{**cfg.to_dict(), "straighten": False}))
+    assert off_by(off).max() >= 10  # a 7 degree tilt moves some face's colour this far

@@ -16,27 +16,42 @@ from train.tracking.compare import RunRow
 def test_table_text():
     rows = [
         RunRow("*C", "a" * 32, "r1", "efficientnet-b0", "64", "3/10",
-                    0.9, 0.91, 0.8, 0.81, 75.0, "FINISHED", family="efficientnet"),
+                    0.9, 0.91, 0.8, 0.81, 75.0, "FINISHED", family="efficientnet",
+                    objective="sets", test_top_valid=0.9),
         RunRow("", "b" * 32, "r2", "normals", "0", "1/10",
                     None, None, None, None, None, "FAILED", family="normals"),
     ]  # fmt: skip
     lines = runs.format_table(rows).splitlines()
     assert lines[0].split() == [
-        "run", "name", "family", "model", "size", "epochs", "val_acc", "val_f1", "test_acc",
-        "test_f1", "duration", "status",
+        "run", "name", "family", "model", "size", "objective", "epochs", "val_acc", "val_f1",
+        "test_acc", "test_f1", "top_valid", "duration", "status",
     ]  # fmt: skip
     assert lines[1].split() == [
-        "*C", "aaaaaaaa", "r1", "efficientnet", "efficientnet-b0", "64", "3/10", "0.900", "0.910",
-        "0.800", "0.810", "1m15s", "FINISHED",
+        "*C", "aaaaaaaa", "r1", "efficientnet", "efficientnet-b0", "64", "sets", "3/10", "0.900",
+        "0.910", "0.800", "0.810", "0.900", "1m15s", "FINISHED",
     ]  # fmt: skip
-    assert lines[2].split()[:4] == ["bbbbbbbb", "r2", "normals", "normals"]
-    assert lines[2].split()[-2:] == ["-", "FAILED"]
-    # Columns line up: every row puts "model" at the same offset.
+    # A run from before --objective and test_top_valid: "label" and "-".
+    assert lines[2].split() == [
+        "bbbbbbbb", "r2", "normals", "normals", "0", "label", "1/10", "-", "-", "-", "-", "-",
+        "-", "FAILED",
+    ]  # fmt: skip
+    # Columns line up: every row puts "model", "objective", "top_valid" at the same offset.
     off = lines[0].index("model")
     assert lines[1][off:].startswith("efficientnet-b0") and lines[2][off:].startswith("normals")
+    off = lines[0].index("objective")
+    assert lines[1][off:].startswith("sets ") and lines[2][off:].startswith("label ")
+    off = lines[0].index("top_valid")
+    assert lines[1][off:].startswith("0.900 ") and lines[2][off:].startswith("- ")
 
 
 def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
+    from mlflow import MlflowClient
+
+    # "latest" trained with --objective sets and logged test_top_valid; the others are
+    # older runs without either.
+    client = MlflowClient()
+    client.log_param(four_runs["latest"], "objective", "sets")
+    client.log_metric(four_runs["latest"], "test_top_valid", 0.9)
     code = cli(["runs", "--csv", str(tmp_path / "out" / "runs.csv"), "--plot", "curves.png"])
 
     assert code == 0
@@ -47,12 +62,18 @@ def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
     for line, name in zip(table[1:5], order, strict=True):
         assert four_runs[name][:8] in line.split() and name in line.split()
     assert table[1].startswith("*")
+    top_valid, objective = table[0].index("top_valid"), table[0].index("objective")
+    latest, old = table[3], table[1]
+    assert latest[objective:].split()[0] == "sets" and latest[top_valid:].split()[0] == "0.900"
+    assert old[objective:].split()[0] == "label" and old[top_valid:].split()[0] == "-"
     with open(tmp_path / "out" / "runs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [*runs.COLUMNS, "stale", "silent_s"]
     assert {r["stale"] for r in rows} == {"False"}
     assert [r["run_id"] for r in rows] == [four_runs[k] for k in order]
     assert float(rows[0]["val_f1"]) == pytest.approx(0.9) and rows[0]["marker"] == "*"
+    assert rows[2]["objective"] == "sets" and float(rows[2]["test_top_valid"]) == 0.9
+    assert rows[0]["objective"] == "label" and rows[0]["test_top_valid"] == ""
     h, w = image_size(tmp_path / "curves.png")
     assert (h, w) == (380, 1000)  # two panels, 10 x 3.8 in at 100 dpi
 

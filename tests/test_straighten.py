@@ -7,7 +7,7 @@ import pytest
 import trimesh
 
 from train.errors import TrainError
-from train.features.straighten import straighten
+from train.features.straighten import straighten, turn_angle_deg
 
 
 def pocketed_box(extents=(40.0, 30.0, 20.0), pocket=(10.0, 8.0, 6.0), at=(5.0, 3.0, 10.0)):
@@ -86,3 +86,10 @@ def test_malformed_meshes_are_refused():
         straighten(np.full_like(v, np.nan), f)
     with pytest.raises(TrainError, match="area"):
         straighten(np.zeros_like(v), f)
+
+
+def test_turn_angle_is_the_rotation_angle():
+    rng = np.random.default_rng(4)
+    for deg in (0.0, 3.0, 44.0, 120.0, 180.0):
+        rot = trimesh.transformations.rotation_matrix(np.radians(deg), rng.normal(size=3))[:3, :3]
+        assert turn_angle_deg(rot) == pytest.approx(deg, abs=1e-5)

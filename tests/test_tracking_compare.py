@@ -11,6 +11,10 @@ from train.tracking import compare
 
 def test_rows_best_first_with_markers(four_runs):
     client = tracking.make_client()
+    # "latest" trained with --objective sets and logged test_top_valid; the others are
+    # older runs without either.
+    client.log_param(four_runs["latest"], "objective", "sets")
+    client.log_metric(four_runs["latest"], "test_top_valid", 0.9)
     rows, ordered = compare.collect_runs(client, tracking.get_experiment_id(client))
 
     assert [r.run_name for r in rows] == ["old_good", "tie_worse_loss", "latest", "crashed"]
@@ -25,6 +29,8 @@ def test_rows_best_first_with_markers(four_runs):
     assert best.test_accuracy == pytest.approx(0.88) and best.test_f1 == pytest.approx(0.87)
     assert best.duration_s == pytest.approx(2.0)  # start + 2 s in log_fake_run
     assert rows[3].status == "FAILED"
+    assert rows[2].objective == "sets" and rows[2].test_top_valid == pytest.approx(0.9)
+    assert best.objective == "label" and best.test_top_valid is None  # an older run
     # The same order as model selection.
     assert (
         tracking.find_best_run(client, tracking.get_experiment_id(client)).info.run_id

@@ -102,12 +102,21 @@ def summary(result, experiment: str) -> str:
         f"  test: accuracy {m['test_accuracy']:.3f}, precision {m['test_precision_macro']:.3f}, "
         f"recall {m['test_recall_macro']:.3f}, f1 {m['test_f1_macro']:.3f} (macro)",
     ]
+    if "test_top_valid" in m:
+        lines.append(
+            f"  valid sets: top direction valid for {m['test_top_valid']:.3f} of test parts, "
+            f"predicted set exact {m['test_set_exact']:.3f}, set precision "
+            f"{m['test_set_precision_macro']:.3f}, recall {m['test_set_recall_macro']:.3f} (macro)"
+        )
     width = max((len(label) for label in result.class_scores), default=0)
     for label, s in result.class_scores.items():
-        lines.append(
+        line = (
             f"    {label:>{max(width, 12)}}: precision {s['precision']:.3f}, "
             f"recall {s['recall']:.3f}, f1 {s['f1']:.3f}"
         )
+        if "set_precision" in s:
+            line += f"; set precision {s['set_precision']:.3f}, recall {s['set_recall']:.3f}"
+        lines.append(line)
     lines.append(f"  model: runs:/{result.run_id}/{MODEL_ARTIFACT}")
     if result.promoted:
         name = tracking.registered_model_name(experiment)

@@ -50,9 +50,13 @@ def _register_predict(sub) -> None:
         description=(
             "Classify workpieces. Mesh files (.stl, .obj, ...) are rendered with the render config "
             "the model was trained on; PNGs must be meta-images of the size it was trained on. "
-            "Prints one line per input: file, top class, its probability, then the other classes. "
-            "Exit code 2 if some inputs failed (each gets an error line), the others are still "
-            "predicted."
+            "Prints one line per input: file, top class, its probability, then the other classes "
+            "(a multi-label model adds its predicted set, 'set: x_plus|x_minus'). Each mesh is "
+            "also analysed geometrically: 'reachable: x_plus|x_minus' lists the directions that "
+            "reach every feature face ('none' for an undercut), and 'DISAGREES: ...' flags a top "
+            "class outside that set, saying why; a summary line on stderr counts them "
+            "(--no-reach skips the analysis). Exit code 2 if some inputs failed (each gets an "
+            "error line), the others are still predicted; a disagreement does not change it."
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="mesh files and/or meta-image PNGs")
@@ -65,6 +69,11 @@ def _register_predict(sub) -> None:
         metavar="K",
         help="show only the K most probable classes per input (default: all)",
     )
+    p.add_argument(
+        "--no-reach",
+        action="store_true",
+        help="skip the reachability analysis of mesh inputs",
+    )
     p.set_defaults(func=run_predict)
 
 
@@ -72,7 +81,7 @@ def run_predict(args) -> int:
     from train.inference import format_prediction, load_model, predict_files
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
-    results = predict_files(args.inputs, loaded)
+    results = predict_files(args.inputs, loaded, reach=not args.no_reach)
     if args.json:
         out = []
         for r in results:
@@ -86,6 +95,13 @@ def run_predict(args) -> int:
         for r in results:
             line = format_prediction(r, args.top)
             _say(line, err=not r.ok)
+        compared = [r.agrees for r in results if r.agrees is not None]
+        if len(results) > 1 and False in compared:
+            _say(
+                f"metaview predict: {compared.count(False)} of {len(compared)} predictions are "
+                "not among their part's reachable directions",
+                err=True,
+            )
     failed = sum(not r.ok for r in results)
     if failed:
         _say(f"metaview predict: {failed} of {len(results)} inputs failed", err=True)

@@ -131,6 +131,28 @@ class TrainConfig:
             group=_TRAIN,
         ),
     )
+    objective: str = field(
+        default="label",
+        metadata=option(
+            "what the loss rewards: 'label' the primary label (softmax); 'any-valid' "
+            "probability on any direction of the part's valid set (softmax); 'sets' one "
+            "sigmoid per direction, trained on the whole valid set (the model then names "
+            "sets). Valid sets come from --valid-sets",
+            group=_TRAIN,
+            choices=("label", "any-valid", "sets"),
+        ),
+    )
+    valid_sets: str = field(
+        default="",
+        metadata=option(
+            "CSV of valid sets (columns file, valid: a parts.csv from metaview synth or a "
+            "reach.csv from metaview reach); a part without a label takes one of its valid "
+            "directions as label",
+            group=_TRAIN,
+            metavar="CSV",
+            default_help="DATA/reach.csv, else reach.csv or parts.csv in the mesh folder",
+        ),
+    )
     class_weights: bool = field(
         default=True,
         metadata=option(
@@ -232,6 +254,14 @@ class TrainConfig:
         for name in ("shuffle_tiles", "class_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise TrainError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+        from train.labelsets import OBJECTIVES
+
+        if self.objective not in OBJECTIVES:
+            raise TrainError(
+                f"objective: expected one of {', '.join(OBJECTIVES)}, got {self.objective!r}"
+            )
+        if not isinstance(self.valid_sets, str):
+            raise TrainError(f"valid_sets: expected a CSV path or '', got {self.valid_sets!r}")
         if not isinstance(self.meshes, str):
             raise TrainError(f"meshes: expected a folder path or '', got {self.meshes!r}")
         if not isinstance(self.grid, str) or (

@@ -170,7 +170,10 @@ def _digest(entries: list[tuple[str, str, str, str]], config_hash: str) -> str:
 
 
 def load_dataset(
-    dataset_dir: str | Path, check_images: bool = True, grid: tuple[int, int] | None = None
+    dataset_dir: str | Path,
+    check_images: bool = True,
+    grid: tuple[int, int] | None = None,
+    labels_for: Mapping[str, str] | None = None,
 ) -> Dataset:
     """Read and check a dataset folder written by ``metaview render`` (or plain class folders).
 
@@ -188,6 +191,10 @@ def load_dataset(
         The meta-image grid. Needed by a class-folder dataset for tile shuffling
         (without it the grid is unknown and tile shuffling does nothing); for a
         rendered dataset it must agree with ``metaimage.json``.
+    labels_for : mapping, optional
+        Part id -> label for meta-images the manifest leaves unlabelled (meshes that sat
+        in no class folder): the labels ``metaview reach`` gives them
+        (:meth:`train.labelsets.ValidSets.primary_labels`). Manifest labels win.
 
     Raises
     ------
@@ -223,8 +230,12 @@ def load_dataset(
     n_unlabelled = 0
     part_label: dict[str, str] = {}
     entries: list[tuple[str, str, str, str]] = []
+    from_sets = 0
     for row in manifest:
         png = root / row["path"]
+        if not row["label"] and labels_for and row["part_id"] in labels_for:
+            row = {**row, "label": labels_for[row["part_id"]]}
+            from_sets += 1
         if row["config_hash"] != info.config_hash:
             raise DatasetError(
                 f"{png}: rendered with config_hash {row['config_hash']!r}, but {json_path} says "
@@ -255,6 +266,8 @@ def load_dataset(
             )
         entries.append((row["path"], row["label"], row["part_id"], content))
         labelled.append(row)
+    if from_sets:
+        log.info("%s: %d unlabelled meta-images labelled from their valid sets", root, from_sets)
     if n_unlabelled:
         log.warning(
             "%s: ignoring %d unlabelled meta-images (empty label) for training", root, n_unlabelled
@@ -571,8 +584,9 @@ def make_dataset(
     ----------
     paths : sequence of path
         PNG files, all of the same size.
-    labels : sequence of int
-        Class index of each file.
+    labels : sequence of int, or (n, k) float array
+        Class index of each file, or its target codes for a set objective
+        (:func:`train.labelsets.targets`).
     image_size : int
         Model input size in pixels (see :func:`prepare_images`).
     grid : (rows, cols)
@@ -590,7 +604,7 @@ def make_dataset(
     -------
     tf.data.Dataset
         Of ``(images, labels)``: images (b, image_size, image_size, 3) float32
-        in 0..255, labels (b,) int32.
+        in 0..255, labels (b,) int32 (or (b, k) float32 codes).
     """
     import tensorflow as tf
 
@@ -599,7 +613,8 @@ def make_dataset(
     autotune = tf.data.AUTOTUNE
     rows, cols = grid
     files = tf.constant([str(p) for p in paths], dtype=tf.string)
-    ys = tf.constant(np.asarray(labels, dtype=np.int32))
+    ys = np.asarray(labels)
+    ys = tf.constant(ys.astype(np.float32 if ys.ndim == 2 else np.int32))
     ds = tf.data.Dataset.from_tensor_slices((files, ys))
     if training:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from metaimage.io import read_png
-from train import console, plots, tracking
+from train import console, labelsets, plots, tracking
 from train import data as data_mod
 from train.config import TrainConfig
 from train.errors import TrainError
@@ -123,7 +123,8 @@ def train(
     # A tracking server that is down: an error now, before minutes of work.
     tracking.open_store(tracking_uri)
     grid = data_mod.parse_grid(cfg.grid) if cfg.grid else None
-    dataset = data_mod.load_dataset(dataset_dir, grid=grid)
+    valid = _find_valid_sets(cfg, dataset_dir)
+    dataset = data_mod.load_dataset(dataset_dir, grid=grid, labels_for=valid.primary_labels())
     if not dataset.grid_known and cfg.shuffle_tiles:
         log.info("%s: the grid is unknown (no metaimage.json): no tile shuffling", dataset.root)
     split = data_mod.split_parts(
@@ -151,10 +152,25 @@ def train(
     on_features = classifier.is_feature_model(net) or backbone_frozen
     size = cfg.image_size
 
+    # Each meta-image's valid set (its part's) and training target for cfg.objective.
+    masks = {
+        s: labelsets.set_masks(
+            [r["part_id"] for r in rows[s]], [r["label"] for r in rows[s]], labels, valid
+        )[0]
+        for s in rows
+    }
+    ys = {s: np.asarray([index[r["label"]] for r in rows[s]], dtype=np.int32) for s in rows}
+    targets = {s: labelsets.targets(ys[s], masks[s], cfg.objective) for s in rows}
+    set_counts = _part_counts(dataset, valid, labels)
+    log.info("%s", labelsets.describe(set_counts, valid.source, len(dataset.part_labels())))
+    # One sigmoid per direction for valid sets; softmax otherwise (a run started from a
+    # sets model and trained on labels turns back to softmax).
+    classifier.set_output_activation(net, "sigmoid" if cfg.objective == "sets" else "softmax")
+
     def _ds(which: str, training: bool):
         return data_mod.make_dataset(
             [dataset.root / r["path"] for r in rows[which]],
-            [index[r["label"]] for r in rows[which]],
+            targets[which],
             image_size=size,
             grid=dataset.grid,
             batch_size=cfg.batch_size,
@@ -170,19 +186,24 @@ def train(
         with data_mod.naming_bad_files(png_paths):
             feats = _split_features(net, spec, cfg, dataset, rows)
     weights = data_mod.class_weights(rows["train"], labels) if cfg.class_weights else None
-    ys = {s: np.asarray([index[r["label"]] for r in rows[s]], dtype=np.int32) for s in rows}
 
     run = tracking.TrainRun(
         tracking_uri, experiment, run_name, tags={tracking.DATASET_TAG: str(dataset.root)}
     )
     with run, data_mod.naming_bad_files(png_paths):
         _log_inputs(run, cfg, dataset, split, rows, labels, weights)
+        run.log_params(
+            {
+                "valid_sets.source": valid.source or "labels only",
+                **{f"valid_sets.{k}": v for k, v in set_counts.items()},
+            }
+        )
         if on_features:
             head, history = fit_head(
                 net,
                 cfg,
-                (feats["train"], ys["train"]),
-                (feats["val"], ys["val"]),
+                (feats["train"], targets["train"]),
+                (feats["val"], targets["val"]),
                 class_weight=weights,
                 run=run,
                 verbose=verbose,
@@ -211,9 +232,19 @@ def train(
         part_y = np.asarray([index[r["label"]] for r in part_rows])
         test_metrics, class_scores, cm = _evaluate(part_probs, part_y, labels)
         metrics.update(test_metrics)
+        # Against each part's valid set: is the top answer a valid direction, and how well
+        # does the predicted set match (a softmax model names its top direction alone).
+        first = _first_rows(rows["test"])
+        set_metrics, set_scores = labelsets.set_scores(
+            part_probs, masks["test"][first], labels, cfg.objective == "sets"
+        )
+        metrics.update({f"test_{k}": v for k, v in set_metrics.items()})
+        for label, scores in set_scores.items():
+            class_scores[label].update(scores)
         metrics["test_image_accuracy"] = float(np.mean(probs.argmax(axis=1) == ys["test"]))
         metrics["train_seconds"] = time.perf_counter() - t_start
         _log_outputs(run, net, example, dataset, part_rows, labels, history, cm, part_probs)
+        _log_set_plot(run, set_scores, set_metrics["top_valid"], cfg.objective)
         run.log_metrics(metrics)
         run.log_class_scores(class_scores)
     promoted = run.promote()
@@ -361,7 +392,9 @@ def _feature_ds(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool):
     """Batches of cached features: shuffled every epoch (seeded) for training."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int32)))
+    y = np.asarray(y)  # (n,) int labels, or (n, k) target codes of a set objective
+    y = y.astype(np.float32 if y.ndim == 2 else np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y))
     if training:
         ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
     return ds.batch(cfg.batch_size).prefetch(tf.data.AUTOTUNE)
@@ -378,12 +411,14 @@ def _auto_lr(cfg: TrainConfig, backbone_frozen: bool) -> float:
     return HEAD_LEARNING_RATE if backbone_frozen else SCRATCH_LEARNING_RATE
 
 
-def _compile(net, learning_rate: float, n_classes: int) -> None:
+def _compile(net, learning_rate: float, n_classes: int, objective: str = "label") -> None:
     import keras
+
+    from train.losses import make_loss
 
     net.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
+        loss=make_loss(objective),
         metrics=make_metrics(n_classes),
     )
 
@@ -462,7 +497,7 @@ def _fit(
     features: phase 2 then fine-tunes the full image model on images. The history gets
     ``phase2_ran`` (True when phase 2's weights were kept).
     """
-    _compile(net, cfg.learning_rate, n_classes)
+    _compile(net, cfg.learning_rate, n_classes, cfg.objective)
     history, nan_at = _fit_phase(
         net,
         ds_train,
@@ -499,7 +534,7 @@ def _fit(
             n,
             cfg.fine_tune_learning_rate,
         )
-        _compile(net, cfg.fine_tune_learning_rate, n_classes)
+        _compile(net, cfg.fine_tune_learning_rate, n_classes, cfg.objective)
         done = len(history["val_loss"])
         h2, nan_at = _fit_phase(
             net,
@@ -547,6 +582,35 @@ def _best_epoch_metrics(history: dict[str, list[float]]) -> dict[str, float]:
         "best_val_accuracy": history["val_accuracy"][best],
         "best_val_f1_macro": history["val_f1_macro"][best],
     }
+
+
+def _first_rows(rows) -> list[int]:
+    """Index of each part's first row, in the order :func:`per_part` lists the parts."""
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        first.setdefault(r["part_id"], i)
+    return list(first.values())
+
+
+def _find_valid_sets(cfg: TrainConfig, dataset_dir) -> labelsets.ValidSets:
+    """``cfg.valid_sets``, else a reach.csv / parts.csv beside the dataset or its meshes."""
+    from metaimage.errors import DatasetError
+    from metaimage.io import METAIMAGE_JSON, read_metaimage_info
+
+    mesh_dir = cfg.meshes or None
+    if mesh_dir is None and (Path(dataset_dir) / METAIMAGE_JSON).is_file():
+        try:
+            mesh_dir = read_metaimage_info(dataset_dir).source_dir or None
+        except DatasetError:
+            mesh_dir = None  # load_dataset reports it, naming the file
+    return labelsets.find_valid_sets(dataset_dir, cfg.valid_sets, mesh_dir)
+
+
+def _part_counts(dataset, valid: labelsets.ValidSets, labels) -> dict[str, int]:
+    """What :func:`train.labelsets.set_masks` counts, over the dataset's parts."""
+    parts = dataset.part_labels()
+    _, counts = labelsets.set_masks(list(parts), list(parts.values()), labels, valid)
+    return counts
 
 
 def per_part(rows, probs: np.ndarray) -> tuple[list[dict[str, Any]], np.ndarray]:
@@ -617,6 +681,13 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     run.log_json(cfg.to_dict(), "train_config.json")
     run.log_json(split, "split.json")
     run.log_dataset(dataset.root, dataset.digest)  # lineage: the input, by content digest
+
+
+def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "valid_sets.png"
+        title = f"--objective {objective}: predicted sets against valid sets (test parts)"
+        run.log_files([plots.plot_set_scores(per_direction, top_valid, path, title)], "plots")
 
 
 def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, probs) -> None:

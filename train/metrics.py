@@ -84,7 +84,8 @@ def _confusion_metric_class():
     class ConfusionMetric(keras.metrics.Metric):
         """Accuracy or macro precision/recall/F1 from a confusion matrix accumulated over an epoch.
 
-        ``y_true`` (b,) or (b, 1) int class indices; ``y_pred`` (b, k) probabilities.
+        ``y_true`` (b,) or (b, 1) int class indices, or (b, k) target codes whose
+        largest entry is the class; ``y_pred`` (b, k) probabilities.
         Sample weights (class weights) are ignored on purpose: the number
         describes the predictions, not the loss.
         """
@@ -98,6 +99,10 @@ def _confusion_metric_class():
             )
 
         def update_state(self, y_true, y_pred, sample_weight=None):
+            if len(y_true.shape) == 2 and y_true.shape[-1] == self.n_classes > 1:
+                # Target codes of a set objective (train.labelsets.targets): the
+                # primary label has the largest code.
+                y_true = ops.argmax(y_true, axis=-1)
             t = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.n_classes)
             p = ops.one_hot(ops.argmax(y_pred, axis=-1), self.n_classes)
             self.cm.assign_add(ops.matmul(ops.transpose(t), p))

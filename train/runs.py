@@ -5,6 +5,13 @@ order: finished runs by ``best_val_f1_macro``, ties by ``best_val_loss``, then t
 earlier run; then running, failed and killed runs); the plot is
 :func:`train.plots.plot_run_curves`. This module only formats and writes them.
 
+The table's columns (:data:`COLUMNS`): marker (``*`` best, ``C`` champion), run id,
+name, family, model, input size, objective (``label`` for runs from before
+``--objective``), epochs run / asked, best validation accuracy and macro F1, test
+accuracy and macro F1, ``top_valid`` (metric ``test_top_valid``: share of test parts
+whose top prediction is a valid direction; ``-`` for runs that did not log it),
+duration and status.
+
 A RUNNING run with no heartbeat for ``stale_after_minutes`` (its process was
 killed without ending it) shows as ``STALE``; :func:`mark_stale_runs` (``metaview
 runs --mark-failed``) ends such runs as FAILED.
@@ -40,11 +47,13 @@ COLUMNS = {
     "family": "family",
     "model": "model",
     "image_size": "size",
+    "objective": "objective",
     "epochs": "epochs",
     "val_accuracy": "val_acc",
     "val_f1": "val_f1",
     "test_accuracy": "test_acc",
     "test_f1": "test_f1",
+    "test_top_valid": "top_valid",
     "duration_s": "duration",
     "status": "status",
 }
@@ -102,7 +111,8 @@ def format_table(rows: list[RunRow]) -> str:
 def write_runs_csv(rows: list[RunRow], path: str | os.PathLike) -> Path:
     """Write rows as CSV (full run ids, raw numbers, empty cells for missing values).
 
-    Columns: the table's (``status`` is MLflow's), then ``stale`` and ``silent_s``
+    Columns: the table's, by their :data:`COLUMNS` names (``objective``,
+    ``test_top_valid``, ...; ``status`` is MLflow's), then ``stale`` and ``silent_s``
     (seconds since a RUNNING run's last heartbeat).
     """
     from metaimage.io import write_csv

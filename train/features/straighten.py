@@ -155,6 +155,11 @@ def _kabsch(normals: np.ndarray, areas: np.ndarray, rot: np.ndarray, deg: float)
     return u @ np.diag([1.0, 1.0, d]) @ vt
 
 
+def turn_angle_deg(rot: np.ndarray) -> float:
+    """The angle (degrees, 0..180) of a rotation matrix: how far it turns a part."""
+    return float(np.degrees(np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0))))
+
+
 def straighten(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """The rotation that lines the part's largest flat-face groups up with the axes.
 

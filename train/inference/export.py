@@ -560,6 +560,8 @@ def export_model(
         "image_size": loaded.image_size,
         # What predict computes for the input: "" = the resized meta-image, else this family.
         "features": loaded.features,
+        # One sigmoid per direction (--objective sets): predict names a set, not one class.
+        "multi_label": bool(loaded.multi_label),
         "quantization": {
             "mode": mode,
             "io_type": io_type,

@@ -90,6 +90,9 @@ class LoadedModel:
     info: dict = field(default_factory=dict)
     # The feature-vector family the model takes ("normals", "colour-stats"), "" for images.
     features: str = ""
+    # True for a model trained with ``--objective sets``: one sigmoid per direction, each
+    # the probability that the direction reaches the part (they need not sum to 1).
+    multi_label: bool = False
     _fits: dict = field(default_factory=dict, repr=False)  # check_input's per-folder cache
 
     @property
@@ -323,7 +326,9 @@ def load_run_model(client, run_id: str) -> LoadedModel:
     size = _keras_input_size(model, uri)
     _check_classes(model.output_shape[-1], labels, uri)
     features = _features_of(tuple(model.input_shape))
-    return LoadedModel(model, labels, metaimage, size, run_id, uri, features=features)
+    return LoadedModel(
+        model, labels, metaimage, size, run_id, uri, features=features, multi_label=_sigmoid(model)
+    )
 
 
 def _check_classes(n: int, labels: Sequence[str], where: str) -> None:
@@ -391,6 +396,7 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
             tflite=tfl,
             info=meta,
             features=str(meta.get("features") or ""),  # what predict computes; "" = images
+            multi_label=bool(meta.get("multi_label", False)),
         )
     if path.is_dir() and (path / "MLmodel").is_file():
         model_dir, meta_dirs = path, [path, path.parent]
@@ -422,7 +428,23 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
     _check_classes(model.output_shape[-1], labels, str(path))
     size = _keras_input_size(model, str(path))
     features = _features_of(tuple(model.input_shape))
-    return LoadedModel(model, labels, metaimage, size, run_id, str(path), features=features)
+    return LoadedModel(
+        model,
+        labels,
+        metaimage,
+        size,
+        run_id,
+        str(path),
+        features=features,
+        multi_label=_sigmoid(model),
+    )
+
+
+def _sigmoid(model) -> bool:
+    """True when the output layer is one sigmoid per class (``--objective sets``)."""
+    from train.models.classifier import output_activation
+
+    return output_activation(model) == "sigmoid"
 
 
 def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:

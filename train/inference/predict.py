@@ -18,6 +18,13 @@ no render config: it takes PNGs, and refuses meshes.
 
 A bad input (missing file, unreadable mesh, PNG of the wrong size or render config)
 becomes an error for that file; the other files are still predicted.
+
+Every mesh predicted is also analysed geometrically (:func:`assets.reach.reach_file`, a
+few ms a part): its *reachable set*, the directions that reach every feature face, is
+recorded next to the model's answer, and :attr:`Prediction.agrees` says whether the top
+class is among them. The analysis only informs: when it fails, the prediction stands and
+``reach_error`` says why. A multi-label model (one sigmoid per direction,
+``loaded.multi_label``) also predicts a set, :func:`predicted_set`.
 """
 
 from __future__ import annotations
@@ -33,11 +40,15 @@ import numpy as np
 
 from metaview.errors import MetaviewError
 from render.worker import MeshRenderer
+from train.errors import TrainError
 from train.inference.loading import LoadedModel
+from train.labelsets import predicted_sets
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png",)
+# An analysis error shown in a text line is cut to this many characters (JSON has it whole).
+_SHORT_ERROR = 80
 
 
 @dataclass
@@ -56,6 +67,21 @@ class Prediction:
         Class name -> probability, highest first.
     error : str or None
         Why the file could not be predicted (None on success).
+    predicted_set : tuple of str
+        The model's answer as a set (:func:`predicted_set`): ``(label,)`` for a softmax
+        model, every direction at or above :data:`train.labelsets.SET_THRESHOLD` for a
+        multi-label one; ``()`` when the file failed.
+    multi_label : bool
+        The model is multi-label (one sigmoid per direction): the text line shows the set.
+    reachable : tuple of str or None
+        The directions that reach every feature face of the mesh (class order; ``()`` for
+        an undercut), from :func:`assets.reach.reach_file`. None when not analysed: a PNG,
+        ``reach=False``, a failed prediction, or a failed analysis.
+    reach_error : str or None
+        Why the analysis failed (the prediction itself still stands).
+    reach_reasons : dict
+        Direction -> why it does not reach every feature, for each direction outside
+        ``reachable`` (``ReachResult.reasons()``); empty when not analysed.
     """
 
     file: str
@@ -63,21 +89,84 @@ class Prediction:
     probability: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    predicted_set: tuple[str, ...] = ()
+    multi_label: bool = False
+    reachable: tuple[str, ...] | None = None
+    reach_error: str | None = None
+    reach_reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True if the file was predicted."""
         return self.error is None
 
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the top class is among the part's reachable directions.
+
+        None when there is nothing to compare: the mesh was not analysed, no direction
+        reaches every feature (an undercut: ``reachable == ()``), or the model's class is
+        not a direction name (a model trained on other classes).
+        """
+        if not self.reachable or self.label is None:
+            return None
+        from assets.reach import DIRECTIONS
+
+        if self.label not in DIRECTIONS:
+            return None
+        return self.label in self.reachable
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: file, label, probability, probabilities, error."""
+        """JSON-ready dict: the fields (``reachable`` a list or None) and ``agrees``.
+
+        ``multi_label`` and ``reach_reasons`` are left out: ``predicted_set`` and the
+        text line carry them.
+        """
         return {
             "file": self.file,
             "label": self.label,
             "probability": self.probability,
             "probabilities": self.probabilities,
             "error": self.error,
+            "predicted_set": list(self.predicted_set),
+            "reachable": None if self.reachable is None else list(self.reachable),
+            "reach_error": self.reach_error,
+            "agrees": self.agrees,
         }
+
+
+def predicted_set(
+    probs: Sequence[float] | np.ndarray, labels: Sequence[str], multi_label: bool
+) -> tuple[str, ...]:
+    """The model's answer as a set of classes.
+
+    Parameters
+    ----------
+    probs : (n_classes,) array-like
+        One input's output, in label order.
+    labels : sequence of str
+        Class names in output order.
+    multi_label : bool
+        The outputs are independent sigmoids (each the probability that its direction
+        reaches the part) rather than a softmax.
+
+    Returns
+    -------
+    tuple of str
+        Softmax: ``(top label,)``. Multi-label: every label whose probability is at least
+        :data:`train.labelsets.SET_THRESHOLD`, in label order, the top label always among them.
+
+    Raises
+    ------
+    TrainError
+        If ``probs`` and ``labels`` differ in length or are empty.
+    """
+    p = np.asarray(probs, dtype=np.float64).reshape(1, -1)
+    if p.shape[1] != len(labels) or len(labels) == 0:
+        raise TrainError(f"expected one probability per label ({len(labels)}), found {p.size}")
+    # train.labelsets decides, as it does when a run is scored.
+    keep = predicted_sets(p, multi_label)[0]
+    return tuple(name for name, k in zip(labels, keep, strict=True) if k)
 
 
 def _is_image(path: Path) -> bool:
@@ -121,6 +210,7 @@ def predict_files(
     loaded: LoadedModel,
     batch_size: int = 32,
     variants: int | None = None,
+    reach: bool = True,
 ) -> list[Prediction]:
     """Predict the class of each input file.
 
@@ -137,11 +227,15 @@ def predict_files(
         Meta-images rendered per mesh (variant 0 and randomly turned ones) whose
         probabilities are averaged; default the training dataset's ``variants``, so a
         part is judged as the test split was. A PNG is one meta-image.
+    reach : bool
+        Analyse every mesh predicted for the directions that reach all its features
+        (``Prediction.reachable``); a PNG has no geometry and is never analysed.
 
     Returns
     -------
     list of Prediction
-        One per input, in input order; failed files carry ``error``.
+        One per input, in input order; failed files carry ``error``. A failed
+        analysis leaves the prediction as it is, with ``reach_error`` set.
     """
     results = [Prediction(file=str(p)) for p in paths]
     if variants is None:
@@ -150,10 +244,32 @@ def predict_files(
     with MeshRenderer(loaded.metaimage["config"]) as renderer:
         for start in range(0, len(results), batch_size):
             _predict_chunk(results[start : start + batch_size], loaded, renderer, variants)
+    if reach:
+        for r in results:
+            if r.ok and not _is_image(Path(r.file)):
+                _add_reach(r)
     for r in results:
         if r.error:
             log.debug("%s failed: %s", r.file, r.error)
+        elif r.reach_error:
+            log.debug("%s: reach analysis failed: %s", r.file, r.reach_error)
     return results
+
+
+def _add_reach(pred: Prediction) -> None:
+    """Record the mesh's reachable set on ``pred``, or why it could not be found."""
+    from assets.reach import reach_file
+
+    try:
+        result = reach_file(pred.file)
+    except MetaviewError as exc:  # ReachError, MeshError: they name the file
+        pred.reach_error = str(exc)
+    except Exception as exc:  # one broken file never stops a batch (as assets.reach does)
+        log.debug("reach analysis of %s failed", pred.file, exc_info=True)
+        pred.reach_error = f"{pred.file}: {type(exc).__name__}: {exc}"
+    else:
+        pred.reachable = tuple(result.valid)
+        pred.reach_reasons = dict(result.reasons())
 
 
 def _family_inputs(loaded: LoadedModel, images: list) -> np.ndarray:
@@ -240,10 +356,17 @@ def _predict_chunk(
         res.label = loaded.labels[int(ranked[0])]
         res.probability = float(p[ranked[0]])
         res.probabilities = {loaded.labels[int(k)]: float(p[k]) for k in ranked}
+        res.multi_label = bool(getattr(loaded, "multi_label", False))
+        res.predicted_set = predicted_set(p, loaded.labels, res.multi_label)
 
 
 def format_prediction(pred: Prediction, top: int | None = None) -> str:
     """One line for a person: ``file  label  p  (other p, ...)`` or ``file  error: reason``.
+
+    A multi-label model's set follows (``  set: x_plus|x_minus``), then, for an analysed
+    mesh, its reachable set (``  reachable: x_plus|x_minus``, ``  reachable: none (...)``
+    for an undercut, ``  reachable: ? (why)`` when the analysis failed) and, when the top
+    class is not in it, ``  DISAGREES: x_plus does not reach every feature (why)``.
 
     Parameters
     ----------
@@ -255,4 +378,24 @@ def format_prediction(pred: Prediction, top: int | None = None) -> str:
     items = list(pred.probabilities.items())[1 : None if top is None else max(top, 1)]
     others = ", ".join(f"{name} {p:.3f}" for name, p in items)
     line = f"{pred.file}  {pred.label}  {pred.probability:.3f}"
-    return f"{line}  ({others})" if others else line
+    if others:
+        line += f"  ({others})"
+    if pred.multi_label and pred.predicted_set:
+        line += f"  set: {'|'.join(pred.predicted_set)}"
+    if pred.reach_error is not None:
+        line += f"  reachable: ? ({_short_error(pred.reach_error, pred.file)})"
+    elif pred.reachable is not None and not pred.reachable:
+        line += "  reachable: none (no direction reaches every feature)"
+    elif pred.reachable is not None:
+        line += f"  reachable: {'|'.join(pred.reachable)}"
+        if pred.agrees is False:
+            why = pred.reach_reasons.get(pred.label or "", "")
+            line += f"  DISAGREES: {pred.label} does not reach every feature"
+            line += f" ({why})" if why else ""
+    return line
+
+
+def _short_error(error: str, file: str) -> str:
+    """An analysis error for a text line that already names the file: first line, cut short."""
+    text = error.removeprefix(f"{file}: ").strip().splitlines()[0] if error.strip() else "failed"
+    return text if len(text) <= _SHORT_ERROR else text[: _SHORT_ERROR - 3].rstrip() + "..."

@@ -299,6 +299,36 @@ def replace_head(net, n_classes: int, dropout: float = 0.2):
     return keras.Model(net.inputs, outputs, name=net.name)
 
 
+def _output_layer(net):
+    """The last Dense layer of ``net`` (nested models searched): its output layer."""
+    import keras
+
+    dense = [layer for layer in _all_layers(net) if isinstance(layer, keras.layers.Dense)]
+    if not dense:
+        raise TrainError(f"model {net.name!r}: expected a Dense output layer, found none")
+    return dense[-1]
+
+
+def output_activation(net) -> str:
+    """``"softmax"`` (one class) or ``"sigmoid"`` (one probability per class: valid sets)."""
+    import keras
+
+    return keras.activations.serialize(_output_layer(net).activation)
+
+
+def set_output_activation(net, activation: str) -> None:
+    """Turn the output layer's activation to ``"softmax"`` or ``"sigmoid"`` in place.
+
+    ``--objective sets`` trains one sigmoid per direction on the same architecture; the
+    layer's config, and so the saved model, records the new activation.
+    """
+    import keras
+
+    if activation not in ("softmax", "sigmoid"):
+        raise TrainError(f"output activation must be softmax or sigmoid, got {activation!r}")
+    _output_layer(net).activation = keras.activations.get(activation)
+
+
 def input_size(net) -> int:
     """Return the square input size (pixels) of a classifier."""
     shape = net.inputs[0].shape

@@ -3,7 +3,9 @@
 The order is the one model selection uses (:func:`train.tracking.selection.run_sort_key`):
 finished runs by ``best_val_f1_macro`` (ties: lower ``best_val_loss``, then the
 earlier run), then runs that are still running, failed or were killed, newest
-first. :mod:`train.runs` turns the rows into ``metaview runs``' table, CSV and plot.
+first. Each row has the run's configuration (model, input size, objective), its best
+validation metrics and its test metrics (``test_top_valid`` among them where the run
+logged it). :mod:`train.runs` turns the rows into ``metaview runs``' table, CSV and plot.
 
 A run killed outright (``SIGKILL``, a machine that went away) stays RUNNING in
 MLflow forever. A training run refreshes its heartbeat (tag ``metaview.heartbeat``)
@@ -27,6 +29,9 @@ from train.tracking.names import (
 from train.tracking.selection import rank_runs, run_sort_key, search_train_runs
 
 STALE_AFTER_S = STALE_AFTER_MINUTES * 60.0
+#: The objective of a run without the ``objective`` param (logged before ``--objective``
+#: existed, when every run trained on the primary label).
+DEFAULT_OBJECTIVE = "label"
 
 
 @dataclass
@@ -39,6 +44,13 @@ class RunRow:
         ``"*"`` for the best run, ``"C"`` for the champion, ``"*C"`` for both.
     epochs : str
         Epochs run, over the epochs asked for (``"12/30"``).
+    objective : str
+        The training objective (param ``objective``: ``"label"``, ``"any-valid"``,
+        ``"sets"``); ``"label"`` for runs from before ``--objective``, which trained on
+        the primary label.
+    test_top_valid : float or None
+        Share of test parts whose top prediction is one of the part's valid
+        directions (metric ``test_top_valid``; None for runs that did not log it).
     duration_s : float or None
         Wall time from start to end (None while running).
     """
@@ -58,6 +70,8 @@ class RunRow:
     stale: bool = False  # RUNNING in MLflow, but silent for longer than the stale limit
     silent_s: float | None = None  # seconds since the last heartbeat (RUNNING runs only)
     family: str = ""  # the model's family ("efficientnet-lite", "normals", ...); "" if unknown
+    objective: str = DEFAULT_OBJECTIVE  # the training objective (train.labelsets.OBJECTIVES)
+    test_top_valid: float | None = None  # test parts whose top direction is valid (share)
 
 
 def last_sign_of_life(run) -> float:
@@ -158,11 +172,13 @@ def collect_runs(
                 model=data.params.get("model", ""),
                 family=data.params.get("family", ""),
                 image_size=data.params.get("image_size", ""),
+                objective=data.params.get("objective", DEFAULT_OBJECTIVE),
                 epochs=f"{_epochs_run(client, run)}/{asked}",
                 val_accuracy=data.metrics.get("best_val_accuracy"),
                 val_f1=data.metrics.get("best_val_f1_macro"),
                 test_accuracy=data.metrics.get("test_accuracy"),
                 test_f1=data.metrics.get("test_f1_macro"),
+                test_top_valid=data.metrics.get("test_top_valid"),
                 duration_s=duration,
                 status=info.status,
                 stale=is_stale(run, stale_after_s, now),
