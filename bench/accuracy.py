@@ -15,6 +15,19 @@ feature-vector family's), and reports the test accuracy and macro F1 with their 
 over the seeds, and the time: features (per image, times the images of the point) plus
 the head's training.
 
+A model name ending in ``+ft`` (``efficientnet-lite0+ft``) adds phase 2 of ``metaview
+train --fine-tune-layers N``: after the head, the top ``--ft-layers`` backbone layers
+(BatchNorm frozen) train on the training parts' meta-images for up to ``--ft-epochs``
+epochs at ``--fine-tune-learning-rate``'s default, and the test parts are scored by the
+whole network on their images (by the head on features when phase 2 did not beat phase 1,
+as ``metaview train`` does). Its time is measured, not estimated: a CPU needs minutes per
+epoch at 960 px, so give it small points (``--curve 25,50``).
+
+A name ending in ``+scratch`` (``efficientnet-b0+scratch``) trains the whole network from
+random weights on the training parts' meta-images, as ``metaview train --weights none``
+does (:func:`train.fit.fit_images`), at the model's default input size. On a CPU that is
+slow and, measured, stays near chance on few parts: it is the curve for a GPU machine.
+
 No MLflow, no model files: this measures the recipe. The end-to-end number (``metaview
 train DATA`` on the full set, with MLflow) is in the README beside these.
 """
@@ -103,11 +116,17 @@ def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
     return feats, per_image
 
 
-def _train_head(model: str, labels, feats, y, tr, val, seed: int, objective="label", target=None):
+def _train_head(
+    model: str, labels, feats, y, tr, val, seed: int, objective="label", target=None, tune=None
+):
     """Train ``model``'s head as ``metaview train`` does; return it (a model on features).
 
     ``objective`` and ``target`` (the rows' training targets, :func:`train.labelsets.targets`)
     train a set objective; by default the head learns the primary labels ``y``.
+
+    ``tune = (dataset, layers, epochs)`` adds phase 2 (fine-tuning the top ``layers`` of the
+    backbone on the images of the training rows): the return value is then ``(head, net,
+    phase2_ran)``, ``net`` the whole image model.
     """
     import keras
 
@@ -120,25 +139,93 @@ def _train_head(model: str, labels, feats, y, tr, val, seed: int, objective="lab
     cfg = TrainConfig(model=model, seed=seed, objective=objective)
     cfg = cfg.replace(learning_rate=cfg.learning_rate or 1e-3)
     keras.utils.set_random_seed(seed)
+    phase2 = None
     if spec.input_kind == "features":
         net = create_model(model, len(labels), spec.input_size, "none", cfg.dropout)
+    elif tune is not None:  # the whole image model: phase 2 trains its top on images
+        dataset, layers, epochs = tune
+        size = max(int(v) for v in dataset.meta["image_size"])
+        cfg = cfg.replace(image_size=size, fine_tune_layers=layers, fine_tune_epochs=epochs)
+        net = create_model(model, len(labels), size, cfg.weights, cfg.dropout)
+        phase2 = _image_batches(
+            dataset, {"train": tr, "val": val}, y, size, cfg.batch_size, cfg.shuffle_tiles, seed
+        )
     else:  # the image model's head, on its pooled features: "norm" -> dropout -> dense
         net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
     rows_tr = [{"label": labels[i]} for i in y[tr]]
     weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
     classifier.set_output_activation(net, "sigmoid" if objective == "sets" else "softmax")
     t = y if target is None else target
-    head, _ = fit_head(net, cfg, (feats[tr], t[tr]), (feats[val], t[val]), class_weight=weights)
+    head, history = fit_head(
+        net, cfg, (feats[tr], t[tr]), (feats[val], t[val]), class_weight=weights, phase2=phase2
+    )
+    if tune is not None:
+        return head, net, bool(history.get("phase2_ran"))
     return head
 
 
-def _score(head, rows, feats, labels) -> dict:
-    """Accuracy and macro F1 per part: the mean over its meta-images, as metaview train scores."""
+def _image_batches(
+    dataset, masks: dict, y, image_size: int, batch_size=16, shuffle_tiles=False, seed=0
+):
+    """``make_dataset(split, training)`` over the meta-images of the rows in ``masks[split]``."""
+    from train import data as data_mod
+
+    def make(split: str, training: bool):
+        idx = np.flatnonzero(masks[split])
+        return data_mod.make_dataset(
+            [dataset.root / dataset.rows[i]["path"] for i in idx],
+            y[idx],
+            image_size=image_size,
+            grid=dataset.grid,
+            batch_size=batch_size,
+            training=training,
+            shuffle_tiles=shuffle_tiles,
+            seed=seed,
+        )
+
+    return make
+
+
+def _train_scratch(model: str, dataset, y, tr, val, test, seed: int) -> np.ndarray:
+    """Train ``model`` from random weights on images; return the test rows' probabilities."""
+    import keras
+
+    from train import data as data_mod
+    from train.config import TrainConfig
+    from train.fit import SCRATCH_LEARNING_RATE, fit_images
+    from train.models import create_model, get_model_spec, native_size
+
+    spec = get_model_spec(model)
+    size = max(int(v) for v in dataset.meta["image_size"])
+    size = size if spec.full_resolution else native_size(model)
+    cfg = TrainConfig(model=model, weights="none", seed=seed, image_size=size)
+    cfg = cfg.replace(learning_rate=cfg.learning_rate or SCRATCH_LEARNING_RATE)
+    keras.utils.set_random_seed(seed)
+    net = create_model(model, len(dataset.labels), size, "none", cfg.dropout)
+    labels = list(dataset.labels)
+    weights = None
+    if cfg.class_weights:
+        weights = data_mod.class_weights([{"label": labels[i]} for i in y[tr]], labels)
+    batches = _image_batches(
+        dataset, {"train": tr, "val": val, "test": test}, y, size, cfg.batch_size,
+        cfg.shuffle_tiles, seed,
+    )  # fmt: skip
+    fit_images(net, cfg, batches("train", True), batches("val", False), class_weight=weights)
+    return np.asarray(net.predict(batches("test", False), verbose=0))
+
+
+def _score(head, rows, feats, labels, probs=None) -> dict:
+    """Accuracy and macro F1 per part: the mean over its meta-images, as metaview train scores.
+
+    ``probs`` (one row per meta-image) replaces the head's predictions on ``feats``.
+    """
     from train.fit import per_part
     from train.metrics import confusion_matrix, scores_from_confusion
 
     index = {lab: i for i, lab in enumerate(labels)}
-    part_rows, part_probs = per_part(rows, np.asarray(head.predict(feats, verbose=0)))
+    if probs is None:
+        probs = np.asarray(head.predict(feats, verbose=0))
+    part_rows, part_probs = per_part(rows, probs)
     y_part = np.asarray([index[r["label"]] for r in part_rows])
     s = scores_from_confusion(confusion_matrix(y_part, part_probs.argmax(axis=1), len(labels)))
     return {"accuracy": s["accuracy"], "f1_macro": s["f1_macro"], "test_parts": len(part_rows)}
@@ -151,8 +238,15 @@ def _labels_and_parts(dataset):
     return labels, y, np.asarray([r["part_id"] for r in dataset.rows])
 
 
-def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds) -> list[dict]:
-    """One point per (n, seed): test accuracy, macro F1 and time."""
+def curve(
+    model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds, tune=None
+) -> list[dict]:
+    """One point per (n, seed): test accuracy, macro F1 and time.
+
+    ``tune = (layers, epochs)`` fine-tunes the top of the backbone after the head (phase 2);
+    ``tune = "scratch"`` trains the whole network from random weights on images instead (no
+    ``feats``, and its time is all training).
+    """
     from train import data as data_mod
 
     labels, y, part = _labels_and_parts(dataset)
@@ -171,16 +265,38 @@ def curve(model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds)
             chosen = [p for lab in sorted(by_class) for p in by_class[lab][:n]]
             tr = np.isin(part, chosen)
             t = time.perf_counter()
-            head = _train_head(model, labels, feats, y, tr, val, seed)
-            head_s = time.perf_counter() - t
-            s = _score(head, test_rows, feats[test], labels)
+            if tune == "scratch":
+                probs = _train_scratch(model, dataset, y, tr, val, test, seed)
+                head_s = time.perf_counter() - t
+                s = _score(None, test_rows, None, labels, probs)
+                name, ran = f"{model}+scratch", None
+            elif tune is None:
+                head = _train_head(model, labels, feats, y, tr, val, seed)
+                head_s = time.perf_counter() - t
+                s = _score(head, test_rows, feats[test], labels)
+                name, ran = model, None
+            else:
+                head, net, ran = _train_head(
+                    model, labels, feats, y, tr, val, seed, tune=(dataset, *tune)
+                )
+                head_s = time.perf_counter() - t
+                probs = None
+                if ran:  # scored as metaview train scores: the fine-tuned network on images
+                    size = int(net.inputs[0].shape[1])
+                    batches = _image_batches(dataset, {"test": test}, y, size)
+                    probs = np.asarray(net.predict(batches("test", False), verbose=0))
+                s = _score(head, test_rows, feats[test], labels, probs)
+                name = f"{model}+ft"
             out.append({
-                "model": model, "n_per_class": n, "seed": seed, "train_parts": len(chosen),
-                **s, "features_s": per_image_s * int(tr.sum() + val.sum()), "head_s": head_s,
+                "model": name, "n_per_class": n, "seed": seed, "train_parts": len(chosen),
+                **s, "head_s": head_s,
+                "features_s": 0.0 if tune == "scratch" else per_image_s * int(tr.sum() + val.sum()),
+                **({} if ran is None else {"phase2_kept": ran}),
             })  # fmt: skip
             print(
-                f"{model:20s} n={n:4d} seed={seed} acc {s['accuracy']:.3f} "
-                f"f1 {s['f1_macro']:.3f} head {head_s:.1f} s",
+                f"{name:24s} n={n:4d} seed={seed} acc {s['accuracy']:.3f} "
+                f"f1 {s['f1_macro']:.3f} head {head_s:.1f} s"
+                + ("" if ran is None else f" (phase 2 {'kept' if ran else 'not better'})"),
                 flush=True,
             )
     return out
@@ -230,10 +346,19 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", default="bench/out/accuracy", help="working folder")
     p.add_argument("--sets", default="default,hard")
-    p.add_argument("--models", default="efficientnet-lite0,normals,colour-stats")
+    p.add_argument(
+        "--models",
+        default="efficientnet-lite0,normals,colour-stats",
+        help="registered models; NAME+ft adds phase-2 fine-tuning, NAME+scratch trains the "
+        "whole network from random weights",
+    )
     p.add_argument("--per-class", type=int, default=200, help="parts per class in each set")
     p.add_argument("--curve", default="25,50,100,140", help="training parts per class")
     p.add_argument("--seeds", default="0,1,2", help="split seeds")
+    p.add_argument(
+        "--ft-layers", type=int, default=20, help="'+ft' models: backbone layers to fine-tune"
+    )
+    p.add_argument("--ft-epochs", type=int, default=3, help="'+ft' models: phase-2 epochs")
     p.add_argument(
         "--render-args", default="", help="extra metaview render options (default: its defaults)"
     )
@@ -244,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         "these sets ('' for none)",
     )
     args = p.parse_args(argv)
+    models = [m.partition("+")[::2] for m in args.models.split(",")]
+    for m, (_, how) in zip(args.models.split(","), models, strict=True):
+        if how not in ("", "ft", "scratch"):
+            p.error(f"--models {m}: expected a model name, NAME+ft or NAME+scratch")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from metaview.native import allow_gl_and_tensorflow
 
@@ -255,20 +384,24 @@ def main(argv: list[str] | None = None) -> int:
     ns = [int(v) for v in args.curve.split(",")]
     seeds = [int(v) for v in args.seeds.split(",")]
     rows: list[dict] = []
-    feats_of: dict = {}
+    feats_of: dict = {}  # (set, model) -> (dataset, features, seconds a meta-image)
     targets = [t for t in args.transfer.split(",") if t]
     for name in dict.fromkeys([*args.sets.split(","), *(["default", *targets] if targets else [])]):
         dataset = load_dataset(make_set(work, name, args.per_class, args.render_args.split()))
-        for model in args.models.split(","):
-            feats, per_image = features_for(model, dataset, work / f"{name}_parts")
-            feats_of[name, model] = (dataset, feats)
-            print(f"{name}: {model} features {per_image * 1000:.1f} ms a meta-image", flush=True)
+        for base, how in models:
+            if how != "scratch" and (name, base) not in feats_of:
+                feats, per_image = features_for(base, dataset, work / f"{name}_parts")
+                feats_of[name, base] = (dataset, feats, per_image)
+                print(f"{name}: {base} features {per_image * 1000:.1f} ms a meta-image", flush=True)
+            _, feats, per_image = feats_of.get((name, base), (None, None, 0.0))
             if name in args.sets.split(","):
-                for r in curve(model, dataset, feats, per_image, ns, seeds):
+                tune = {"": None, "ft": (args.ft_layers, args.ft_epochs), "scratch": how}[how]
+                for r in curve(base, dataset, feats, per_image, ns, seeds, tune):
                     rows.append({"set": name, **r})
-    for model in args.models.split(",") if targets else []:
-        ds, feats = feats_of["default", model]
-        tg = {t: feats_of[t, model] for t in targets}
+    # A model trained from scratch has no features to transfer a head on.
+    for model in dict.fromkeys(base for base, how in models if how != "scratch" and targets):
+        ds, feats, _ = feats_of["default", model]
+        tg = {t: feats_of[t, model][:2] for t in targets}
         rows.extend(transfer(model, ds, feats, tg, seeds))
     (work / "accuracy.json").write_text(json.dumps(rows, indent=1))
     print(summarise(rows))

@@ -211,11 +211,15 @@ def train(
                 phase2=None if classifier.is_feature_model(net) else _ds,
             )
         else:
-            ds_train = _ds("train", True)
-            if not cfg.pretrained and not cfg.init_from:
-                classifier.init_batchnorm_statistics(net, next(iter(ds_train))[0])
-            history = _fit(
-                net, cfg, ds_train, _ds("val", False), weights, run, False, len(labels), verbose
+            history = fit_images(
+                net,
+                cfg,
+                _ds("train", True),
+                _ds("val", False),
+                class_weight=weights,
+                run=run,
+                verbose=verbose,
+                init_statistics=not cfg.pretrained and not cfg.init_from,
             )
         if on_features and not history.get("phase2_ran"):
             probs = np.asarray(head.predict(feats["test"], verbose=0), dtype=np.float64)
@@ -386,6 +390,47 @@ def fit_head(
         phase2=None if phase2 is None else (net, phase2),
     )
     return head, history
+
+
+def fit_images(
+    net,
+    cfg: TrainConfig,
+    ds_train,
+    ds_val,
+    *,
+    class_weight: dict[int, float] | None = None,
+    run=None,
+    verbose: int = 0,
+    init_statistics: bool = True,
+) -> dict:
+    """Train a whole image model on batches of images (from scratch: ``weights="none"``).
+
+    Parameters
+    ----------
+    net : keras.Model
+        An image classifier whose backbone trains.
+    cfg : TrainConfig
+        Epochs, learning rate (resolved), patience, seed.
+    ds_train, ds_val : tf.data.Dataset
+        Of ``(images (b, s, s, 3) float32 0..255, labels)``, as
+        :func:`train.data.make_dataset` makes them.
+    class_weight : dict, optional
+    run : train.tracking.TrainRun, optional
+        Per-epoch metrics go there; None logs nothing (benchmarks).
+    verbose : int
+    init_statistics : bool
+        Set BatchNorm's moving statistics from the first training batch first (random
+        weights: see :func:`train.models.classifier.init_batchnorm_statistics`).
+
+    Returns
+    -------
+    dict
+        Per-epoch metric lists.
+    """
+    if init_statistics:
+        classifier.init_batchnorm_statistics(net, next(iter(ds_train))[0])
+    n_classes = int(net.outputs[0].shape[-1])
+    return _fit(net, cfg, ds_train, ds_val, class_weight, run, False, n_classes, verbose)
 
 
 def _feature_ds(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool):
