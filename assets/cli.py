@@ -190,14 +190,13 @@ def config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``metaview synth``; return the exit code (errors raise SynthError)."""
-    from tqdm import tqdm
-
     from assets.synth import synth_parts
+    from metaview.progress import progress
 
     cfg = config_from_args(args)
     total = cfg.per_class * len(cfg.classes)
     start = time.perf_counter()
-    with tqdm(total=total, unit="part", file=sys.stderr, desc="synth", disable=None) as bar:
+    with progress(total, "synth", "part") as bar:
         rows = synth_parts(
             args.out,
             cfg,
@@ -304,21 +303,20 @@ def register_reach(subparsers: argparse._SubParsersAction) -> None:
 
 def run_reach(args: argparse.Namespace) -> int:
     """Run ``metaview reach``; return the exit code (0, or 2 when some files failed)."""
-    from tqdm import tqdm
-
     from assets.reach import ReachConfig, ray_backend, reach_folder
     from metaview.options import EXIT_OK, EXIT_PARTIAL
+    from metaview.progress import progress
 
     cfg = ReachConfig(area_tol=args.area_tol)
     start = time.perf_counter()
-    with tqdm(unit="part", file=sys.stderr, desc="reach", disable=None) as bar:
+    with progress(None, "reach", "part") as bar:
         rows = reach_folder(
             args.input,
             args.out,
             cfg,
             workers=args.workers,
             progress=lambda _row: bar.update(1),
-            on_start=lambda n: bar.reset(total=n),
+            on_start=bar.set_total,
         )
     seconds = time.perf_counter() - start
     failed = [r for r in rows if r["status"] == "error"]

@@ -171,13 +171,17 @@ def _image_batches(
     from train import data as data_mod
 
     def make(split: str, training: bool):
+        from train.batching import images_per_batch
+
         idx = np.flatnonzero(masks[split])
+        # Scoring batches are bounded by pixels, as metaview train's are.
+        batch = batch_size if training else images_per_batch(image_size, most=batch_size)
         return data_mod.make_dataset(
             [dataset.root / dataset.rows[i]["path"] for i in idx],
             y[idx],
             image_size=image_size,
             grid=dataset.grid,
-            batch_size=batch_size,
+            batch_size=batch,
             training=training,
             shuffle_tiles=shuffle_tiles,
             seed=seed,

@@ -77,9 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: bool, quiet: bool) -> None:
     # TensorFlow's C++ log goes straight to stderr; it must be set before TF is
     # imported. Its INFO/WARNING/ERROR lines (oneDNN, CPU features) say nothing a
-    # user can act on, so they show only with -v (what this setting misses, the
-    # commands keep off the terminal: train/console.py).
+    # user can act on, so they show only with -v. What this setting misses (absl's
+    # "before absl::InitializeLog()" and the oneDNN line at import, in TF 2.21), the
+    # import hook keeps off the terminal, wherever TF is first imported.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    from train.console import quiet_tensorflow_import  # standard library only
+
+    quiet_tensorflow_import()
     # MLflow sets up its own loggers when imported (after this), at INFO: creating a
     # new store would print its table-creation lines. Read at MLflow's import.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "WARNING")

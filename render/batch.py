@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 from metaimage import io as mio
 from metaimage.meta import VIEW_CONVENTION, MetaImageInfo
 from metaview import versions
+from metaview.progress import progress as make_progress
+from metaview.progress import progress_enabled
 from render.config import RenderConfig
 from render.errors import MeshError, RenderError
 from render.jobs import _VERSION_PACKAGES, Job, image_path
@@ -436,7 +438,7 @@ def render_folder(
     cfg: RenderConfig,
     workers: int | None = None,
     force: bool = False,
-    progress: bool = True,
+    progress: bool | None = True,
     executor: str | Executor = "pool",
     address: str | None = None,
 ) -> BatchResult:
@@ -452,8 +454,10 @@ def render_folder(
         of the cluster.
     force : bool
         Re-render images that are already up to date.
-    progress : bool
-        Show a tqdm bar (files/s, ETA) on stderr.
+    progress : bool or None
+        Report progress on stderr (:mod:`metaview.progress`): a bar (files/s, ETA) on a
+        terminal, a plain line every few seconds and a final one otherwise. False: none;
+        None: unless logging is quieter than INFO.
     executor : {"pool", "ray"} or Executor
         Where the files are rendered: a local process pool, or Ray actors (needs the
         ``ray`` extra). An :class:`render.executors.Executor` instance is used as it is
@@ -549,14 +553,12 @@ def render_folder(
         busy = sum(r["render_s"] for r in res["rows"])
         result.worker_seconds[worker] = result.worker_seconds.get(worker, 0.0) + busy
 
-    from tqdm import tqdm
-
-    bar: Any = None
+    bar: Any = None  # a metaview.progress.Progress once the workers are up
 
     def take(res: dict[str, Any]) -> None:
         collect(res)
         bar.update(1)
-        bar.set_postfix(failed=len(result.failed), refresh=False)
+        bar.set_postfix(failed=len(result.failed))
 
     finished = False
     try:
@@ -572,8 +574,8 @@ def render_folder(
         )
         _log_ignored(in_dir, plan.ignored)
         # After the start (seconds for Ray), so that the bar's rate counts files only.
-        bar = tqdm(
-            total=len(jobs), unit="file", disable=not progress or not jobs, dynamic_ncols=True
+        bar = make_progress(
+            len(jobs), "render", "file", enabled=progress_enabled(progress) and bool(jobs)
         )
         if jobs:
             runner.submit(jobs, run_cfg, out_dir)
@@ -589,7 +591,7 @@ def render_folder(
         finished = True
     finally:
         if bar is not None:
-            bar.close()
+            bar.close(stopped=not finished)
         # Whatever finished is recorded, also after Ctrl-C or an unexpected error, so a
         # rerun resumes from here; each of the three files is written even if another
         # cannot be. Before the workers are ended (a Ray shutdown takes seconds).

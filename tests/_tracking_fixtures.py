@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +34,14 @@ def killed_run() -> str:
     return res.stdout.strip()
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
+@contextlib.contextmanager
+def reserved_port() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that refuses connections while the block runs.
+
+    The port is held bound but never listening: the kernel refuses every connection to
+    it, and no other process can bind it meanwhile. (A port found free and released
+    could be taken by anything running beside the tests before it is used.)
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]

@@ -20,9 +20,61 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 @pytest.fixture(autouse=True)
 def _isolated_mlflow(tmp_path, monkeypatch):
-    """Point MLflow at a per-test sqlite store so no test writes ./mlflow.db or ./mlruns."""
+    """Point MLflow at a per-test sqlite store so no test writes ./mlflow.db or ./mlruns.
+
+    Whatever MLflow settings the machine's environment has (an experiment name, a
+    registry URI, credentials) are removed for the test: the per-test store and the
+    default experiment "metaview" are what every test expects. ``COLUMNS`` is pinned
+    too: argparse wraps help text at the terminal width it names.
+    """
+    for name in [k for k in os.environ if k.startswith("MLFLOW_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def refused_port():
+    """A TCP port on 127.0.0.1 where connections are refused, for the whole test.
+
+    The port stays bound (never listening) by this fixture, so no other process can
+    take it in the meantime: a connection to it is refused, every time.
+    """
+    from _tracking_fixtures import reserved_port
+
+    with reserved_port() as port:
+        yield port
+
+
+@pytest.fixture
+def mlflow_http_requests(monkeypatch) -> list:
+    """The HTTP requests MLflow's REST client tries during the test (none are sent).
+
+    MLflow's client (``requests``) retries an unreachable server for minutes; a test
+    that expects a fast error asserts that this list stays empty, whatever the clock.
+    """
+    import requests
+
+    tried: list = []
+
+    def refuse(self, method, url, *args, **kwargs):
+        tried.append((method, url))
+        raise requests.ConnectionError(f"test: no HTTP request may be sent ({method} {url})")
+
+    monkeypatch.setattr(requests.Session, "request", refuse)
+    return tried
+
+
+@pytest.fixture
+def matplotlib_defaults():
+    """Matplotlib's own defaults for the test, whatever matplotlibrc the machine has
+    (a user's ``savefig.dpi`` or ``figure.figsize`` would change every plot's size)."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        yield
 
 
 # -- shared fixtures: data and models (helpers in tests/_*_fixtures.py) ------------------------

@@ -49,3 +49,35 @@ def test_batchnorm_statistics_start_from_one_batch():
     np.testing.assert_allclose(np.asarray(bn.moving_mean), x.mean(axis=(0, 1, 2)), rtol=1e-4)
     assert bn.momentum == 0.9  # restored after the batch
     assert [layer.name for layer in net.layers[-3:]] == list(classifier.HEAD_LAYERS)
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_per_branch_head_computes_the_same_function_without_a_concatenation(standardize):
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((16, 16, 3))
+    a = keras.layers.Conv2D(3, 3, activation="relu")(inp)  # a shallow map
+    b = keras.layers.Conv2D(5, 3, strides=2)(a)  # a deeper one, another range
+    net = classifier.add_head(inp, [a, b], 4, 0.2, "multi", standardize=standardize)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32)
+    if standardize:
+        assert classifier.adapt_norm(net, np.asarray(classifier.feature_extractor(net)(x)))
+
+    split = classifier.per_branch_head(net)
+
+    types = {type(layer).__name__ for layer in split.layers}
+    assert "Concatenate" not in types and "Add" in types
+    np.testing.assert_allclose(
+        np.asarray(split(x, training=False)), np.asarray(net(x, training=False)), atol=1e-5
+    )
+
+
+def test_per_branch_head_leaves_a_single_depth_model_as_it_is():
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    net = classifier.add_head(inp, keras.layers.Conv2D(2, 3)(inp), 3, 0.2, "one")
+    assert classifier.per_branch_head(net) is net

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 from _toy_fixtures import cli
-from _tracking_fixtures import free_port, killed_run
+from _tracking_fixtures import killed_run
 
 from metaimage.io import image_size
 from train import runs
@@ -44,6 +44,7 @@ def test_table_text():
     assert lines[1][off:].startswith("0.900 ") and lines[2][off:].startswith("- ")
 
 
+@pytest.mark.usefixtures("matplotlib_defaults")
 def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
     from mlflow import MlflowClient
 
@@ -75,7 +76,7 @@ def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
     assert rows[2]["objective"] == "sets" and float(rows[2]["test_top_valid"]) == 0.9
     assert rows[0]["objective"] == "label" and rows[0]["test_top_valid"] == ""
     h, w = image_size(tmp_path / "curves.png")
-    assert (h, w) == (380, 1000)  # two panels, 10 x 3.8 in at 100 dpi
+    assert (h, w) == (380, 1000)  # two panels, 10 x 3.8 in at 100 dpi (matplotlib defaults)
 
 
 def test_cli_runs_default_plot_in_cwd(four_runs, tmp_path):
@@ -118,14 +119,19 @@ def test_cli_runs_shows_a_killed_run_as_stale_and_mark_failed_ends_it(four_runs,
 
 
 @pytest.mark.parametrize("command", [["runs"], ["predict", "x.png"], ["export", "out.tflite"]])
-def test_unreachable_tracking_server_is_one_line_within_seconds(command, monkeypatch, capsys):
+def test_unreachable_tracking_server_is_one_line_within_seconds(
+    command, refused_port, mlflow_http_requests, monkeypatch, capsys
+):
     import time
 
-    uri = f"http://127.0.0.1:{free_port()}"
+    uri = f"http://127.0.0.1:{refused_port}"  # bound by the test, refusing connections
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     t0 = time.monotonic()
     assert cli(command) == 1
-    assert time.monotonic() - t0 < 10
+    # Seconds, not the minutes MLflow's client spends retrying (7 retries, backoff doubling
+    # from 2 s to 120 s): refused before that client sends anything.
+    assert time.monotonic() - t0 < 60
+    assert mlflow_http_requests == []
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith(f"metaview {command[0]}: error: cannot reach the MLflow tracking ")

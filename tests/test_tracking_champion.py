@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -114,10 +115,59 @@ def test_registered_model_names_are_valid_for_any_experiment_name():
 # --------------------------------------------------------------------------- a real server
 
 
-def _free_port() -> int:
+def _unused_port() -> int:
+    """A port nothing listens on now; another process may take it before the server binds
+    it, so :func:`mlflow_server` tries again on another port when its bind fails."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End the server's process group (it was started in a session of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+def _start_server(exe: Path, port: int, tmp_path: Path, log_path: Path):
+    """Start ``mlflow server`` on ``port``; return (process, url) once it answers ``/health``,
+    or (None, None) when the port was taken meanwhile (the server could not bind it)."""
+    with log_path.open("wb") as log_file:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [
+                str(exe), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+                "--artifacts-destination", str(tmp_path / "server-artifacts"),
+            ],
+            stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    # A generous wait: starting the server (imports, tables) takes 10-40 s on a loaded
+    # 2-core machine. It is a limit for a hung start, not a claim about speed.
+    deadline = time.monotonic() + 300
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
+                    # Ours, not another process that took the port: ours still runs.
+                    if r.status == 200 and proc.poll() is None:
+                        return proc, url
+            except OSError:
+                pass
+            time.sleep(0.5)
+    except BaseException:
+        _stop(proc)
+        raise
+    log = log_path.read_text(errors="replace")
+    _stop(proc)
+    if "address already in use" in log.lower():
+        return None, None
+    pytest.fail(f"mlflow server did not start: {log[-2000:]}")
 
 
 @pytest.fixture
@@ -126,42 +176,16 @@ def mlflow_server(tmp_path):
     exe = Path(sys.executable).with_name("mlflow")
     if not exe.exists():
         pytest.skip(f"no mlflow executable beside {sys.executable}")
-    port = _free_port()
-    log_file = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(exe), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-            "--artifacts-destination", str(tmp_path / "server-artifacts"),
-        ],
-        stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    for attempt in range(3):
+        proc, url = _start_server(exe, _unused_port(), tmp_path, tmp_path / f"server{attempt}.log")
+        if proc is not None:
+            break
+    else:
+        pytest.fail("mlflow server: three ports in a row were taken before it could bind them")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log_file.flush()
-                pytest.fail(
-                    f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.5)
         yield url
     finally:
-        # The server was started in its own session: end exactly that process group.
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-        log_file.close()
+        _stop(proc)
 
 
 @pytest.mark.slow

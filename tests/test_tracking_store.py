@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from _tracking_fixtures import free_port
 
 from train import tracking
 from train.errors import TrainError
+
+# MLflow's own client retries a server that does not answer for minutes (7 retries,
+# backoff doubling from 2 s to 120 s); "fast" means seconds, far from that, on any machine.
+WITHIN_SECONDS = 60.0
 
 
 def test_resolve_uri_and_experiment(monkeypatch):
@@ -51,20 +54,21 @@ def test_client_and_missing_experiment(tmp_path):
 # --------------------------------------------------------------------------- opening a store
 
 
-def test_unreachable_server_is_a_fast_error_naming_the_uri():
+def test_unreachable_server_is_a_fast_error_naming_the_uri(refused_port, mlflow_http_requests):
     import time
 
-    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    uri = f"http://127.0.0.1:{refused_port}"  # bound by the test, refusing connections
     t0 = time.monotonic()
     with pytest.raises(TrainError, match=rf"cannot reach the MLflow tracking server at {uri}"):
         tracking.check_reachable(uri)
     with pytest.raises(TrainError, match="cannot reach"):
         tracking.make_client(uri)
-    assert time.monotonic() - t0 < 10
+    assert mlflow_http_requests == []  # refused before MLflow's retrying client is used
+    assert time.monotonic() - t0 < WITHIN_SECONDS
 
 
-def test_credentials_in_the_uri_are_neither_probed_nor_shown():
-    port = free_port()
+def test_credentials_in_the_uri_are_neither_probed_nor_shown(refused_port):
+    port = refused_port
     with pytest.raises(TrainError) as exc:
         tracking.check_reachable(f"http://me:secret@127.0.0.1:{port}/prefix")
     msg = str(exc.value)
@@ -86,7 +90,10 @@ def test_silent_server_times_out_quickly():
             TrainError, match=r"at http://127\.0\.0\.1:\d+ \(no answer within 1 s\)"
         ):
             tracking.check_reachable(uri, timeout=1.0)
-        assert time.monotonic() - t0 < 5
+        waited = time.monotonic() - t0
+    # It waited for the answer (the timeout given, not an instant refusal) and gave up
+    # after it, far from the 120 s MLflow's client waits for an answer by default.
+    assert 0.9 <= waited < WITHIN_SECONDS / 2
 
 
 def test_local_uris_are_not_probed(tmp_path):
@@ -94,22 +101,42 @@ def test_local_uris_are_not_probed(tmp_path):
 
 
 _RACE = """
-import sys, time
+import sys
+import mlflow.store.tracking.sqlalchemy_store  # the slow imports, before the start line
 from train import tracking
-uri, t0 = sys.argv[1], float(sys.argv[2])
-while time.time() < t0:
-    time.sleep(0.002)
-with tracking.TrainRun(tracking_uri=uri, experiment="race") as run:
+print("ready", flush=True)
+sys.stdin.readline()  # the start signal: every child waits here until all are ready
+with tracking.TrainRun(tracking_uri=sys.argv[1], experiment="race") as run:
     run.log_metrics({"x": 1.0})
 print(run.run_id)
 """
+
+
+def _wait_until_ready(proc, deadline: float) -> None:
+    """Wait for a child's "ready" line (it has imported MLflow); fail on its exit or at deadline."""
+    import select
+    import time
+
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            pytest.fail("a child did not import MLflow within the deadline")
+        if select.select([proc.stdout], [], [], left)[0]:
+            line = proc.stdout.readline()
+            if line.strip() == "ready":
+                return
+            if not line:  # it exited before it was ready
+                proc.wait()
+                pytest.fail(f"a child exited ({proc.returncode}) before it was ready")
 
 
 def test_concurrent_first_use_of_a_new_sqlite_store_records_every_run(tmp_path):
     """Three commands starting at once on a new mlflow.db: all runs recorded, none crashes.
 
     MLflow alone races on table creation ("table scorers already exists", "duplicate
-    column name"); the store is created under a lock.
+    column name"); the store is created under a lock. The children start together: each
+    imports MLflow, says it is ready and waits; all are released at once when all are
+    ready (a barrier, not a guess of how long imports take on this machine).
     """
     import subprocess
     import sys
@@ -117,25 +144,39 @@ def test_concurrent_first_use_of_a_new_sqlite_store_records_every_run(tmp_path):
     from pathlib import Path
 
     uri = f"sqlite:///{tmp_path / 'race.db'}"
-    start = time.time() + 8  # after every child has imported MLflow
     repo = Path(__file__).resolve().parents[1]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACE, uri, str(start)],
-            cwd=repo,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        for _ in range(3)
-    ]
-    outs = [p.communicate(timeout=120) for p in procs]
-    for p, (_, err) in zip(procs, outs, strict=True):
-        assert p.returncode == 0, err[-2000:]
+    procs = []
+    for i in range(3):
+        with (tmp_path / f"child{i}.err").open("w") as err:  # the child keeps its own copy
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _RACE, uri],
+                    cwd=repo,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                )  # fmt: skip
+            )
+    try:
+        deadline = time.monotonic() + 300
+        for p in procs:
+            _wait_until_ready(p, deadline)
+        for p in procs:  # all ready: go
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outs = [p.communicate(timeout=120)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for i, p in enumerate(procs):
+        assert p.returncode == 0, (tmp_path / f"child{i}.err").read_text()[-2000:]
     from mlflow import MlflowClient
 
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("race")
     runs = client.search_runs([exp.experiment_id])
-    assert sorted(r.info.run_id for r in runs) == sorted(out.strip() for out, _ in outs)
+    assert sorted(r.info.run_id for r in runs) == sorted(out.strip() for out in outs)
     assert {r.info.status for r in runs} == {"FINISHED"}

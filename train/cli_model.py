@@ -16,8 +16,10 @@ from metaview.options import EXIT_OK, EXIT_PARTIAL, add_tracking_options, positi
 _MODEL_HELP = (
     "'best' (the default: the best finished run of the experiment by validation macro F1), "
     "'champion' (the experiment's champion: models:/metaview-EXPERIMENT@champion), a run id, "
-    "or a path to a .keras file, "
-    "an MLflow model folder or a .tflite file written by 'metaview export'"
+    "runs:/RUN_ID/model (as 'metaview train' prints it), a registered model version "
+    "(models:/NAME/VERSION, models:/NAME/latest or models:/NAME@ALIAS: the run that logged "
+    "it), or a path, as file:PATH or plain: a .keras file, an MLflow model folder, a folder "
+    "of run artifacts or a .tflite file written by 'metaview export'"
 )
 
 
@@ -81,7 +83,9 @@ def run_predict(args) -> int:
     from train.inference import format_prediction, load_model, predict_files
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
-    results = predict_files(args.inputs, loaded, reach=not args.no_reach)
+    # Progress only for batches worth waiting on: one part answers in seconds.
+    show = None if len(args.inputs) > 3 else False
+    results = predict_files(args.inputs, loaded, reach=not args.no_reach, progress=show)
     if args.json:
         out = []
         for r in results:

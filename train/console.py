@@ -6,7 +6,11 @@ converter's ``W0000 ...`` lines) straight to file descriptor 2, past Python's
 logging and past ``TF_CPP_MIN_LOG_LEVEL`` in TF 2.21. :func:`native_stderr_to_log`
 sends fd 2 to a temporary file for a block and logs what was written at DEBUG,
 so it shows only with ``metaview -v``. :func:`import_tensorflow` imports
-TensorFlow and Keras that way (the import is where most of it is printed).
+TensorFlow and Keras that way (the import is where all of it is printed: TF 2.21
+writes the absl and oneDNN lines there, twice each, whatever ``TF_CPP_MIN_LOG_LEVEL``
+says). :func:`quiet_tensorflow_import`, which the ``metaview`` command calls first,
+does the same for whichever code imports TensorFlow first (``import keras`` in a
+library function, as when the demo calls ``train.fit.train``).
 
 For ``model.fit``: :func:`fit_verbosity` picks Keras' progress display (a bar on
 a terminal, one plain line per epoch in a log file, none with ``--no-progress``),
@@ -19,6 +23,7 @@ TensorFlow and Keras are imported inside the functions.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import logging
 import os
 import sys
@@ -77,6 +82,61 @@ def import_tensorflow() -> None:
     with native_stderr_to_log("TensorFlow import"):
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """Runs the real loader of ``tensorflow`` inside :func:`native_stderr_to_log`."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        # Put the real loader back first: the package and its users see a normal module.
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        with native_stderr_to_log("TensorFlow import"):
+            self._loader.exec_module(module)
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` with the other finders and wraps its loader in :class:`_QuietLoader`."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "tensorflow":
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def quiet_tensorflow_import() -> None:
+    """Keep TensorFlow's native start-up lines off the terminal wherever it is first imported.
+
+    Installs an import hook: the first ``import tensorflow`` of the process (direct, or
+    through ``import keras``) runs inside :func:`native_stderr_to_log`, so its lines go
+    to the debug log unless the root logger shows DEBUG (``metaview -v``), decided at
+    the import. Call it once logging is configured; idempotent; does nothing once
+    TensorFlow is imported. Only this process: a child process that imports TensorFlow
+    calls it (or :func:`import_tensorflow`) itself.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    if any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
 def fit_verbosity(no_progress: bool = False, stream=None) -> int:

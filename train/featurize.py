@@ -36,10 +36,6 @@ FEATURES = {
 }
 
 IMAGE_FEATURES_VERSION = 1
-#: Pixels per backbone batch. At 960 px a batch of 16 meta-images needs over 20 GB of
-#: activations on the CPU (measured: killed for memory on a 24 GB machine); two fit easily,
-#: and large images keep both cores busy on their own.
-BATCH_PIXELS = 2 * 960 * 960
 
 
 def feature_dim(features: str) -> int:
@@ -239,32 +235,45 @@ def _file_id(path: str) -> str:
     return f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _run_backbone(extractor, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
-    """Run ``extractor`` over PNG files in batches, with a progress bar on a terminal."""
-    import sys
-
-    from tqdm import tqdm
-
+def _read_batch(paths, image_size: int) -> np.ndarray:
+    """PNG files -> (n, image_size, image_size, 3) float32, naming a file that cannot be read."""
     from metaimage.io import read_png
     from train.data import prepare_images
 
-    show = sys.stderr.isatty() if progress is None else progress
-    batch_size = max(1, min(batch_size, BATCH_PIXELS // (image_size * image_size)))
+    images = []
+    for p in paths:
+        try:
+            images.append(read_png(p))
+        except Exception as exc:  # name the file, whatever the decoder said
+            raise TrainError(f"{p}: cannot read the meta-image: {exc}") from None
+    return np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
+
+
+def _run_backbone(extractor, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
+    """Run ``extractor`` over PNG files in batches, with progress (a bar or plain lines).
+
+    Batches are bounded by pixels (:func:`train.batching.images_per_batch`), and the next
+    batch is decoded and resized in a thread while the backbone runs on this one.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from metaview.progress import progress as progress_bar
+    from train import batching
+
+    per_batch = batching.images_per_batch(image_size, most=batch_size)
+    slices = list(batching.batch_slices(len(paths), per_batch))
+    call = batching.compiled(extractor)
     out = []
-    bar = tqdm(total=len(paths), desc="backbone features", unit="img", disable=not show)
     log.info("computing backbone features of %d meta-images at %d px", len(paths), image_size)
-    try:
-        for i in range(0, len(paths), batch_size):
-            chunk = paths[i : i + batch_size]
-            images = []
-            for p in chunk:
-                try:
-                    images.append(read_png(p))
-                except Exception as exc:  # name the file, whatever the decoder said
-                    raise TrainError(f"{p}: cannot read the meta-image: {exc}") from None
-            x = np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
-            out.append(np.asarray(extractor([x], training=False), dtype=np.float32))
-            bar.update(len(chunk))
-    finally:
-        bar.close()
+    with (
+        progress_bar(len(paths), "backbone features", "img", enabled=progress) as bar,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="png-reader") as reader,
+    ):
+        ahead = reader.submit(_read_batch, paths[slices[0]], image_size) if slices else None
+        for k, sl in enumerate(slices):
+            x = ahead.result()
+            if k + 1 < len(slices):
+                ahead = reader.submit(_read_batch, paths[slices[k + 1]], image_size)
+            out.append(np.asarray(call(x), dtype=np.float32))
+            bar.update(sl.stop - sl.start)
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

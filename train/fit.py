@@ -37,6 +37,7 @@ import numpy as np
 from metaimage.io import read_png
 from train import console, labelsets, plots, tracking
 from train import data as data_mod
+from train.batching import images_per_batch
 from train.config import TrainConfig
 from train.errors import TrainError
 from train.metrics import confusion_matrix, make_metrics, scores_from_confusion
@@ -168,12 +169,14 @@ def train(
     classifier.set_output_activation(net, "sigmoid" if cfg.objective == "sets" else "softmax")
 
     def _ds(which: str, training: bool):
+        # Inference batches (validation, test) are bounded by pixels, as prediction's are.
+        batch = cfg.batch_size if training else images_per_batch(size, most=cfg.batch_size)
         return data_mod.make_dataset(
             [dataset.root / r["path"] for r in rows[which]],
             targets[which],
             image_size=size,
             grid=dataset.grid,
-            batch_size=cfg.batch_size,
+            batch_size=batch,
             training=training,
             shuffle_tiles=cfg.shuffle_tiles,
             seed=cfg.seed,

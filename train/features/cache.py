@@ -26,7 +26,6 @@ import json
 import logging
 import multiprocessing
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -132,12 +131,6 @@ def _run_one(fn: Callable[[str], np.ndarray], path: str) -> tuple[np.ndarray | N
     return vec, None
 
 
-def _progress_enabled(progress: bool | None) -> bool:
-    if progress is None:
-        return sys.stderr.isatty()
-    return bool(progress)
-
-
 def extract(
     paths: Sequence[str | os.PathLike],
     fn: Callable[[str], np.ndarray],
@@ -164,7 +157,9 @@ def extract(
     workers : int, optional
         Processes; None means :func:`default_workers`. 1 runs in this process.
     progress : bool, optional
-        Show a tqdm bar on stderr; None shows it only when stderr is a terminal.
+        Report progress on stderr (:mod:`metaview.progress`: a bar on a terminal, plain
+        lines every few seconds otherwise); None (default): unless logging is quieter than
+        INFO (``metaview -q``).
 
     Returns
     -------
@@ -190,12 +185,12 @@ def extract(
             logger.info("%s: %d cached feature vectors reused", cache, len(files))
             return cached
 
-    from tqdm import tqdm
+    from metaview.progress import progress as make_progress
 
     n_workers = min(workers or default_workers(), len(files))
     results: list[tuple[np.ndarray | None, str | None]] = []
-    bar = tqdm(total=len(files), unit="file", disable=not _progress_enabled(progress))
-    try:
+    desc = f"{key['family']} features" if isinstance(key.get("family"), str) else "features"
+    with make_progress(len(files), desc, "file", enabled=progress) as bar:
         if n_workers == 1:
             for path in files:
                 results.append(_run_one(fn, path))
@@ -214,8 +209,6 @@ def extract(
                 except KeyboardInterrupt:
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
-    finally:
-        bar.close()
 
     failures = [(path, err) for path, (_, err) in zip(files, results, strict=True) if err]
     if failures:

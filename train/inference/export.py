@@ -176,6 +176,29 @@ def _read_images(paths, size: int) -> np.ndarray:
     )
 
 
+class LazyImages:
+    """Meta-image PNGs read and resized only when sliced: memory for the slice, not for all.
+
+    ``images[a:b]`` (or a list of indices) is (b - a, size, size, 3) float32 in [0, 255];
+    ``len(images)`` is the number of files. Calibration and evaluation walk it a few
+    images at a time (:func:`train.batching.images_per_batch`).
+    """
+
+    def __init__(self, paths, size: int):
+        self.paths = list(paths)
+        self.size = int(size)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index) -> np.ndarray:
+        if isinstance(index, slice):
+            return _read_images(self.paths[index], self.size)
+        if isinstance(index, (list, tuple, np.ndarray)):
+            return _read_images([self.paths[int(i)] for i in index], self.size)
+        return _read_images([self.paths[int(index)]], self.size)[0]
+
+
 def representative_images(
     dataset_dir, split: dict, size: int, n: int = DEFAULT_REPRESENTATIVE, seed: int = 0
 ) -> np.ndarray:
@@ -194,8 +217,9 @@ def representative_images(
 
     Returns
     -------
-    (m, size, size, 3) float32
-        ``m = min(n, training images)`` images in [0, 255].
+    LazyImages
+        ``m = min(n, training images)`` images, read when sliced: (k, size, size, 3)
+        float32 in [0, 255].
     """
     from train.data import load_split
 
@@ -206,7 +230,7 @@ def representative_images(
         )
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(paths), size=min(n, len(paths)), replace=False).tolist())
-    return _read_images([paths[i] for i in pick], size)
+    return LazyImages([paths[i] for i in pick], size)
 
 
 def _split_features(
@@ -276,8 +300,10 @@ def convert(
     mode : {"float32", "float16", "dynamic", "int8"}
     io_type : {"float32", "int8", "uint8"}
         Input/output tensor type; integer types only with ``mode="int8"``.
-    representative : (m, S, S, 3) or (m, D) float32, or None
+    representative : (m, S, S, 3) or (m, D) float32, LazyImages, or None
         Calibration inputs (images or features, as the model takes); required for ``int8``.
+        They are handed to the converter one at a time, so a :class:`LazyImages` is read
+        one image at a time.
 
     Returns
     -------
@@ -288,6 +314,11 @@ def convert(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
+    if mode == "int8":
+        from train.models.classifier import per_branch_head
+
+        # The same function without a concatenation of depths: see per_branch_head.
+        keras_model = per_branch_head(keras_model)
     converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -298,11 +329,11 @@ def convert(
             raise ExportError(
                 "int8 quantisation needs representative inputs (from the training split)"
             )
-        reps = np.asarray(representative, dtype=np.float32)
+        reps = representative
 
         def gen():
             for i in range(len(reps)):
-                yield [reps[i : i + 1]]
+                yield [np.asarray(reps[i : i + 1], dtype=np.float32)]
 
         converter.representative_dataset = gen
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -365,8 +396,15 @@ def keras_weights_bytes(keras_model) -> int:
         return p.stat().st_size
 
 
-def _test_set(loaded, dataset_dir, split, meshes: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """The run's test inputs, (n, S, S, 3) images or (n, D) features, and their class indices."""
+def _test_set(loaded, dataset_dir, split, meshes: str = "") -> tuple[Any, np.ndarray]:
+    """The run's test inputs and their class indices.
+
+    Returns
+    -------
+    inputs : LazyImages or (n, D) float32
+        The test meta-images (read when sliced) or the family's features.
+    y : (n,) int64
+    """
     from train.data import load_split
 
     x, paths = None, []
@@ -387,7 +425,7 @@ def _test_set(loaded, dataset_dir, split, meshes: str = "") -> tuple[np.ndarray,
         )
     y = np.array([index[name] for name in labels], dtype=np.int64)
     if x is None:
-        x = _read_images(paths, loaded.image_size)
+        x = LazyImages(paths, loaded.image_size)
     return x, y
 
 
@@ -489,7 +527,7 @@ def export_model(
         Unknown mode, unwritable path, a model without a test split or dataset,
         a TFLite input model, meshes of a ``normals`` model not found, a failed conversion.
     """
-    from metaimage.io import atomic_write_bytes, write_json
+    from metaimage.io import write_json
 
     io_type = check_options(mode, io_type)
     out = check_writable(out)
@@ -526,34 +564,51 @@ def export_model(
     t0 = time.perf_counter()
     flat = convert(loaded.keras_model, mode, io_type, reps)
     convert_s = time.perf_counter() - t0
-    atomic_write_bytes(out, flat)
+    # The model and its sidecar land together, before anything is measured: a measurement
+    # that fails (or a process that is killed) leaves a usable pair, never a bare .tflite.
+    sidecar_path = out.with_name(out.name + SIDECAR_SUFFIX)
+    sidecar = write_model(out, flat, _sidecar(loaded, mode, io_type, flat))
     log.info("wrote %s (%d bytes, %s, %s I/O) in %.1f s", out, len(flat), mode, io_type, convert_s)
 
     tfl = TFLiteModel(out)
-    p_tfl = tfl.predict(x_test)
-    p_keras = loaded.predict(x_test)
-    top_tfl, top_keras = p_tfl.argmax(1), p_keras.argmax(1)
+    top_tfl, top_keras = _top_classes(tfl, loaded, x_test)
+    sample = x_test[: min(len(x_test), LATENCY_INPUTS)]
     key = export_key(mode, io_type)
     report = ExportReport(
         key=key,
         mode=mode,
         io_type=io_type,
         path=str(out),
-        sidecar=str(out.with_name(out.name + SIDECAR_SUFFIX)),
+        sidecar=str(sidecar_path),
         run_id=loaded.run_id,
         n_test=len(y_test),
         n_representative=0 if reps is None else len(reps),
         size_bytes=len(flat),
         accuracy=float(np.mean(top_tfl == y_test)),
-        latency_ms=tfl.latency_ms(x_test[_latency_calls(len(x_test))]),
+        latency_ms=tfl.latency_ms(sample, repeats=-(-20 // max(1, len(sample)))),
         agreement=float(np.mean(top_tfl == top_keras)),
         keras_size_bytes=keras_weights_bytes(loaded.keras_model),
         keras_accuracy=float(np.mean(top_keras == y_test)),
-        keras_latency_ms=keras_latency_ms(loaded.keras_model, x_test),
+        keras_latency_ms=keras_latency_ms(loaded.keras_model, sample),
         convert_s=convert_s,
         features=loaded.features,
     )
-    sidecar = {
+    write_json(sidecar_path, {**sidecar, "report": report.to_dict()})
+    if log_to_run:
+        _log_report(client, report)
+    return report
+
+
+#: Inputs that the latency figures are timed on (cycled to 20 calls).
+LATENCY_INPUTS = 8
+
+
+def _sidecar(loaded, mode: str, io_type: str, flat: bytes) -> dict[str, Any]:
+    """What ``metaview predict --model OUT.tflite`` needs beside the file."""
+    from metaimage.io import sha256_hex
+
+    quant = TFLiteModel.from_bytes(flat)
+    return {
         "format": 1,
         "labels": loaded.labels,
         "metaimage": loaded.metaimage,
@@ -565,17 +620,65 @@ def export_model(
         "quantization": {
             "mode": mode,
             "io_type": io_type,
-            "input": _quant_params(tfl.input),
-            "output": _quant_params(tfl.output),
+            "input": _quant_params(quant.input),
+            "output": _quant_params(quant.output),
         },
+        # The sidecar belongs to these bytes: a loader refuses a model beside another's.
+        "tflite_sha256": sha256_hex(flat),
         "run_id": loaded.run_id,
         "source": loaded.source,
-        "report": report.to_dict(),
     }
-    write_json(report.sidecar, sidecar)
-    if log_to_run:
-        _log_report(client, report)
-    return report
+
+
+def write_model(out: Path, flat: bytes, sidecar: dict[str, Any]) -> dict[str, Any]:
+    """Write the ``.tflite`` file and its sidecar together, each atomically.
+
+    Both are written to temporary files beside their targets first; then the sidecar
+    replaces its old copy, then the model does. A reader sees the old pair, the new
+    pair, or (between the two renames) a new sidecar beside an old model, which
+    ``tflite_sha256`` lets it refuse; never a half-written file nor a model without
+    its sidecar. Returns ``sidecar``.
+    """
+    import json
+
+    side = out.with_name(out.name + SIDECAR_SUFFIX)
+    text = json.dumps(sidecar, indent=2, sort_keys=True) + "\n"
+    tmps: list[Path] = []
+    try:
+        for path, data in ((side, text.encode("utf-8")), (out, flat)):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            tmps.append(Path(tmp))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmps[0], side)
+        os.replace(tmps[1], out)
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write the model and its sidecar: {exc}") from None
+    finally:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+    return sidecar
+
+
+def _top_classes(tfl: TFLiteModel, loaded, inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Top class of each input from the TFLite and the Keras model: two (n,) int64 arrays.
+
+    The inputs are walked a few at a time (two 960 px meta-images, or 256 feature rows),
+    so memory stays bounded by pixels whatever the size of the test split.
+    """
+    from train import batching
+
+    per_batch = batching.images_per_batch(loaded.image_size, most=32)
+    tops_tfl, tops_keras = [], []
+    for sl in batching.batch_slices(len(inputs), per_batch):
+        x = np.asarray(inputs[sl], dtype=np.float32)
+        tops_tfl.append(tfl.predict(x).argmax(1))
+        tops_keras.append(loaded.predict(x).argmax(1))
+    if not tops_tfl:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(tops_tfl), np.concatenate(tops_keras)
 
 
 def _quant_params(detail: dict) -> dict:

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from metaview.errors import MetaviewError
+from metaview.progress import progress as progress_bar
 from render.worker import MeshRenderer
 from train.errors import TrainError
 from train.inference.loading import LoadedModel
@@ -47,6 +48,9 @@ from train.labelsets import predicted_sets
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png",)
+#: Meta-image pixels held at once while predicting: 12 meta-images of 960 px (4 files of 3
+#: variants), 33 MB as rendered and 130 MB once resized to float32 for the model.
+CHUNK_PIXELS = 12 * 960 * 960
 # An analysis error shown in a text line is cut to this many characters (JSON has it whole).
 _SHORT_ERROR = 80
 
@@ -211,6 +215,7 @@ def predict_files(
     batch_size: int = 32,
     variants: int | None = None,
     reach: bool = True,
+    progress: bool | None = False,
 ) -> list[Prediction]:
     """Predict the class of each input file.
 
@@ -222,7 +227,9 @@ def predict_files(
     loaded : LoadedModel
         From :func:`train.inference.loading.load_model`.
     batch_size : int
-        Inputs are read, rendered, resized and predicted this many at a time.
+        At most this many inputs are read, rendered, resized and predicted at a time;
+        fewer for an image model, whose chunk is bounded by pixels
+        (:func:`files_per_chunk`).
     variants : int, optional
         Meta-images rendered per mesh (variant 0 and randomly turned ones) whose
         probabilities are averaged; default the training dataset's ``variants``, so a
@@ -230,6 +237,9 @@ def predict_files(
     reach : bool
         Analyse every mesh predicted for the directions that reach all its features
         (``Prediction.reachable``); a PNG has no geometry and is never analysed.
+    progress : bool or None
+        Report progress on stderr (:func:`metaview.progress.progress`; None: as the
+        command's logging). Off by default for library callers.
 
     Returns
     -------
@@ -240,10 +250,17 @@ def predict_files(
     results = [Prediction(file=str(p)) for p in paths]
     if variants is None:
         variants = int(loaded.metaimage.get("variants", 1) or 1)
-    # Chunks of batch_size keep memory bounded for long input lists; one worker renders them all.
-    with MeshRenderer(loaded.metaimage["config"]) as renderer:
-        for start in range(0, len(results), batch_size):
-            _predict_chunk(results[start : start + batch_size], loaded, renderer, variants)
+    per_chunk = files_per_chunk(loaded, variants, batch_size)
+    # Chunks keep memory bounded by pixels for any number of inputs: only one chunk's
+    # meta-images are held at a time; one worker renders them all.
+    with (
+        MeshRenderer(loaded.metaimage["config"]) as renderer,
+        progress_bar(len(results), "predict", "file", enabled=progress) as bar,
+    ):
+        for start in range(0, len(results), per_chunk):
+            chunk = results[start : start + per_chunk]
+            _predict_chunk(chunk, loaded, renderer, variants)
+            bar.update(len(chunk))
     if reach:
         for r in results:
             if r.ok and not _is_image(Path(r.file)):
@@ -254,6 +271,20 @@ def predict_files(
         elif r.reach_error:
             log.debug("%s: reach analysis failed: %s", r.file, r.reach_error)
     return results
+
+
+def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) -> int:
+    """How many input files :func:`predict_files` reads, renders and predicts at a time.
+
+    A feature-vector model takes ``batch_size`` files. An image model takes as many as
+    keep the chunk's meta-images within :data:`CHUNK_PIXELS` (each file brings
+    ``variants`` of them), at least one and at most ``batch_size``.
+    """
+    if loaded.features:
+        return max(1, batch_size)
+    h, w = loaded.meta_image_shape
+    images = max(1, CHUNK_PIXELS // max(1, h * w))
+    return max(1, min(batch_size, images // max(1, variants)))
 
 
 def _add_reach(pred: Prediction) -> None:

@@ -39,18 +39,22 @@ class TFLiteModel:
         D of a feature-vector model; 0 for an image model.
     """
 
-    def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        num_threads: int | None = None,
+        content: bytes | None = None,
+    ):
         self.path = Path(path)
         interpreter_cls = _interpreter_class()
+        source = {"model_content": content} if content is not None else {"model_path": str(path)}
         with warnings.catch_warnings():
             # tf.lite.Interpreter warns that it moves to ai_edge_litert; it still works in TF 2.21.
             warnings.filterwarnings(
                 "ignore", message=r"\s*Warning: tf\.lite\.Interpreter is deprecated"
             )
             try:
-                self.interpreter = interpreter_cls(
-                    model_path=str(self.path), num_threads=num_threads
-                )
+                self.interpreter = interpreter_cls(**source, num_threads=num_threads)
                 self.interpreter.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise TrainError(
@@ -70,6 +74,11 @@ class TFLiteModel:
         self.input_dtype = np.dtype(self.input["dtype"])
         self.output_dtype = np.dtype(self.output["dtype"])
         self.n_classes = int(self.output["shape"][-1])
+
+    @classmethod
+    def from_bytes(cls, content: bytes, name: str = "<converted model>") -> TFLiteModel:
+        """A model from the flatbuffer in memory (``name`` stands for its path in messages)."""
+        return cls(name, content=content)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

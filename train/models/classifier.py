@@ -337,3 +337,56 @@ def input_size(net) -> int:
             f"model {net.name!r}: expected a square fixed-size input, found {tuple(shape)}"
         )
     return int(shape[1])
+
+
+def per_branch_head(net):
+    """An equivalent model whose head never concatenates features of different depths.
+
+    A multi-depth head concatenates the pooled features of several depths ("pool"),
+    standardises them ("norm") and applies one dense layer. Full-integer quantisation
+    gives a concatenation one scale for all its inputs, so the features of shallow
+    depths (small ranges) are crushed into a few int8 steps, which standardisation then
+    amplifies: measured on a Lite0 run at 960 px, the int8 model agreed with Keras on
+    0.57 of the test meta-images. This model computes the same function as a sum of one
+    standardise-then-dense branch per depth (no concatenation), so each depth keeps its
+    own scale; float outputs equal ``net``'s to rounding.
+
+    Returns ``net`` itself when its head has a single depth (nothing to split).
+    """
+    import keras
+    import numpy as np
+
+    names = [layer.name for layer in net.layers]
+    branches = sorted((n for n in names if n.startswith("pool_")), key=lambda n: int(n[5:]))
+    if not branches or "pool" not in names:
+        return net
+    dense = _output_layer(net)
+    kernel, *bias = (np.asarray(w) for w in dense.get_weights())
+    mean = var = None
+    if "norm" in names:
+        norm = net.get_layer("norm")
+        mean = np.asarray(norm.mean, np.float32).reshape(-1)
+        var = np.asarray(norm.variance, np.float32).reshape(-1)
+    logits, start = [], 0
+    for i, name in enumerate(branches):
+        x = net.get_layer(name).output
+        cols = slice(start, start + int(x.shape[-1]))
+        start = cols.stop
+        if mean is not None:
+            x = keras.layers.Normalization(
+                axis=-1, mean=mean[cols], variance=var[cols], name=f"norm_{i}"
+            )(x)
+        first = i == 0
+        layer = keras.layers.Dense(
+            kernel.shape[1], use_bias=bool(bias) and first, name=f"logits_{i}"
+        )
+        logits.append(layer(x))
+        layer.set_weights([kernel[cols], *(bias if first else [])])
+    if start != kernel.shape[0]:
+        raise TrainError(
+            f"model {net.name!r}: its branches give {start} features, its output layer takes "
+            f"{kernel.shape[0]}"
+        )
+    out = keras.layers.Add(name="logits")(logits) if len(logits) > 1 else logits[0]
+    out = keras.layers.Activation(output_activation(net), name="probabilities")(out)
+    return keras.Model(net.inputs, out, name=f"{net.name}_per_branch")

@@ -8,7 +8,7 @@
   artifacts, per-class scores, the model, promotion at the end;
 - :mod:`train.tracking.selection`  which run is best (search, rank, ``find_best_run``);
 - :mod:`train.tracking.champion`   each experiment's registered model ``metaview-<experiment>``
-  and its ``@champion``;
+  and its ``@champion``; any ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS`` -> its run;
 - :mod:`train.tracking.artifacts`  reading a finished run back (JSON, tags, the model)
   and adding to it (export results);
 - :mod:`train.tracking.compare`    the rows and curves of ``metaview runs``; stale runs
@@ -20,7 +20,7 @@ it). MLflow is imported inside the functions, so importing it is cheap.
 """
 
 from train.tracking.artifacts import read_run_json
-from train.tracking.champion import champion_run_id, promote_if_best
+from train.tracking.champion import champion_run_id, model_version_run_id, promote_if_best
 from train.tracking.names import (
     CHAMPION_ALIAS,
     DATASET_TAG,
@@ -72,6 +72,7 @@ __all__ = [
     "key_part",
     "library_versions",
     "make_client",
+    "model_version_run_id",
     "open_store",
     "promote_if_best",
     "rank_runs",

@@ -8,6 +8,10 @@ its model becomes a new version of the experiment's registered model
 and the alias ``champion`` moves to it. ``--model champion`` loads that version's
 run. One registered model per experiment: experiments that train on other classes
 or render configs never take each other's champion.
+
+:func:`model_version_run_id` resolves any ``models:/NAME/VERSION``,
+``models:/NAME/latest`` or ``models:/NAME@ALIAS`` (``--model``) to the run that
+logged that version, and says what exists when it does not.
 """
 
 from __future__ import annotations
@@ -70,6 +74,97 @@ def champion_run_id(
         return client.get_model_version_by_alias(name, alias).run_id
     except MlflowException:
         return None
+
+
+def _versions(client, name: str) -> list:
+    """The versions of registered model ``name``, latest first ([] if they cannot be listed)."""
+    from mlflow.exceptions import MlflowException
+
+    quote = '"' if "'" in name else "'"
+    try:
+        found = client.search_model_versions(f"name = {quote}{name}{quote}")
+    except MlflowException:
+        return []
+    return sorted(found, key=lambda v: int(v.version), reverse=True)
+
+
+def _what_exists(client, registered, versions: list | None = None) -> str:
+    """``"its versions: 3, 2, 1; its aliases: @champion -> 3"`` for a registered model."""
+    if versions is None:
+        versions = _versions(client, registered.name)
+    shown = [str(v.version) for v in versions[:10]]
+    if len(versions) > len(shown):
+        shown.append(f"... ({len(versions)} in all)")
+    have = f"its versions (latest first): {', '.join(shown)}" if shown else "it has no versions"
+    aliases = sorted((registered.aliases or {}).items())
+    named = ", ".join(f"@{a} -> {v}" for a, v in aliases)
+    return f"{have}; {'its aliases: ' + named if aliases else 'it has no aliases'}"
+
+
+def model_version_run_id(
+    client, name: str, version: str | None = None, alias: str | None = None
+) -> str:
+    """Return the run id behind ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+    name : str
+        A registered model name.
+    version : str, optional
+        A version number, or ``"latest"`` (the highest version number).
+    alias : str, optional
+        An alias (instead of ``version``).
+
+    Raises
+    ------
+    TrainError
+        Naming the spec and what exists: no such registered model (and the ones there
+        are), no such version or alias (and the model's versions and aliases), or a
+        version not logged by a run (its labels and layout would be unknown).
+    """
+    from mlflow.exceptions import MlflowException
+
+    if (version is None) == (alias is None):
+        raise ValueError("give a version or an alias")
+    spec = f"models:/{name}@{alias}" if alias is not None else f"models:/{name}/{version}"
+    where = client.tracking_uri
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise TrainError(
+                f"{spec}: could not read registered model {name!r} in {where}: {exc}"
+            ) from exc
+        try:
+            names = [m.name for m in client.search_registered_models(max_results=20)]
+        except MlflowException:
+            names = []
+        there = f"registered models: {', '.join(names)}" if names else "it has no registered models"
+        raise TrainError(f"{spec}: no registered model {name!r} in {where} ({there})") from None
+    try:
+        if alias is not None:
+            found = client.get_model_version_by_alias(name, alias)
+        elif version.lower() == "latest":
+            versions = _versions(client, name)
+            if not versions:
+                raise TrainError(f"{spec}: registered model {name!r} in {where} has no versions")
+            found = versions[0]
+        else:
+            found = client.get_model_version(name, version)
+    except MlflowException as exc:
+        missing = f"alias @{alias}" if alias is not None else f"version {version}"
+        log.debug("%s: %s", spec, exc)
+        raise TrainError(
+            f"{spec}: registered model {name!r} has no {missing} in {where} "
+            f"({_what_exists(client, registered)})"
+        ) from None
+    if not found.run_id:
+        raise TrainError(
+            f"{spec}: version {found.version} of {name!r} was not logged by a run, so its labels "
+            "and meta-image layout are unknown; register a model that metaview train logged"
+        )
+    return found.run_id
 
 
 def promote_if_best(
