@@ -78,8 +78,29 @@ def _rate(n: float, seconds: float, unit: str) -> str:
 
 
 class Progress:
-    """A progress display; make one with :func:`progress`. Use as a context manager or
-    call :meth:`close`.
+    """A progress display (``progress`` is this class): a context manager, or call
+    :meth:`close`.
+
+    Parameters
+    ----------
+    total : int, optional
+        Units expected; None when not known yet (:meth:`Progress.set_total` later).
+    desc : str
+        What is counted, first on each line ("render", "synth").
+    unit : str
+        One unit ("file", "part"); an "s" is added for many.
+    enabled : bool, optional
+        False writes nothing (``--no-progress``); True always reports; None (default)
+        reports unless logging is quieter than INFO (``metaview -q``).
+    file : text stream, optional
+        Where to write; default ``sys.stderr`` (as it is at the call).
+    interval : float
+        Plain lines only: the fewest seconds between two lines (default 5).
+    clock : callable
+        Seconds, monotonic (default :func:`time.monotonic`); tests pass a fake one.
+    tty : bool, optional
+        Force the bar (True) or plain lines (False); default: a bar when ``file`` is a
+        terminal.
 
     Attributes
     ----------
@@ -215,47 +236,5 @@ class Progress:
             pass
 
 
-def progress(
-    total: int | None = None,
-    desc: str = "",
-    unit: str = "it",
-    *,
-    enabled: bool | None = None,
-    file: IO[str] | None = None,
-    interval: float = DEFAULT_INTERVAL,
-    clock: Callable[[], float] = time.monotonic,
-    tty: bool | None = None,
-) -> Progress:
-    """A progress display for ``total`` units of work (a context manager; see the module).
-
-    Parameters
-    ----------
-    total : int, optional
-        Units expected; None when not known yet (:meth:`Progress.set_total` later).
-    desc : str
-        What is counted, first on each line ("render", "synth").
-    unit : str
-        One unit ("file", "part"); an "s" is added for many.
-    enabled : bool, optional
-        False writes nothing (``--no-progress``); True always reports; None (default)
-        reports unless logging is quieter than INFO (``metaview -q``).
-    file : text stream, optional
-        Where to write; default ``sys.stderr`` (as it is at the call).
-    interval : float
-        Plain lines only: the fewest seconds between two lines (default 5).
-    clock : callable
-        Seconds, monotonic (default :func:`time.monotonic`); tests pass a fake one.
-    tty : bool, optional
-        Force the bar (True) or plain lines (False); default: a bar when ``file`` is a
-        terminal.
-    """
-    return Progress(
-        total,
-        desc,
-        unit,
-        enabled=enabled,
-        file=file,
-        interval=interval,
-        clock=clock,
-        tty=tty,
-    )
+#: The entry point, used as a context manager: ``with progress(n, "render", "file") as bar``.
+progress = Progress

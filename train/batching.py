@@ -5,7 +5,7 @@ and checks, evaluation, the benchmarks) goes through here, so none of them holds
 than :data:`BATCH_PIXELS` pixels in one forward pass, whatever the number of inputs.
 
 Two measurements on the project's 2-core CPU, Lite0 classifier, one 960 px meta-image
-(``bench/memory.py`` repeats them):
+(``python -m bench.memory`` repeats them):
 
 - an eager call ``model(x)`` held 2.45 GB peak resident for a batch of 1 and 4.0 GB for a
   batch of 2 (and 32 at once exceed 24 GB); the same model traced once as a
