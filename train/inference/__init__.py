@@ -1,7 +1,8 @@
 """Using a trained model: load it from any spec, predict with it, export it to TFLite.
 
 - :mod:`train.inference.spec`     ``--model SPEC`` parsed by explicit checks in a fixed
-  order: ``best``, ``champion``, a path, a run id;
+  order: ``best``, ``champion``, an explicit prefix (``runs:/``, ``models:/``, ``file:``),
+  a path, a run id;
 - :mod:`train.inference.loading`  :func:`load_model` -> :class:`LoadedModel` (Keras or
   TFLite, with its labels, meta-image layout and input size);
 - :mod:`train.inference.tflite`   :class:`TFLiteModel`, the interpreter with (de)quantisation;

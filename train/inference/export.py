@@ -534,12 +534,14 @@ def export_model(
     loaded = load_model(spec, tracking_uri=tracking_uri, experiment=experiment)
     if loaded.keras_model is None:
         raise ExportError(
-            f"{loaded.source}: already a TFLite model; export from a run (--model best or a run id)"
+            f"{loaded.source}: already a TFLite model; export from a run (--model best, a run "
+            "id, runs:/ID/model or models:/NAME@ALIAS)"
         )
     if loaded.run_id is None:
         raise ExportError(
             f"model without a test split: {loaded.source} is not tied to an MLflow run, "
-            "so there is no split.json to evaluate on; use --model best or a run id"
+            "so there is no split.json to evaluate on; use --model best, a run id, "
+            "runs:/ID/model or models:/NAME@ALIAS"
         )
     meshes = str(meshes or "")
     if meshes and loaded.features != "normals":
