@@ -1,15 +1,19 @@
-"""Peak memory and time of one image-model forward pass at the default size, by call style.
+"""Peak memory and time of the frozen backbone at the default size, by call style and runtime.
 
 Each configuration runs in a fresh Python process (peak resident memory is a per-process
-high-water mark), on the same random 960 px input with an EfficientNet-Lite0 classifier
-(random weights: the same memory and time as ImageNet's):
+high-water mark), on the same random 960 px input through EfficientNet-Lite0's feature
+extractor with ImageNet weights (the backbone and its pooling, what the feature cache runs):
 
 - ``eager``: ``model(x)``, what the feature cache and predict did before
   :mod:`train.batching`;
-- ``traced``: :func:`train.batching.compiled`, a ``tf.function`` traced once.
+- ``traced``: :func:`train.batching.compiled`, a ``tf.function`` traced once (the
+  ``tensorflow`` runtime);
+- ``litert``: :func:`train.runtimes.backbone_runner` with LiteRT (XNNPACK), the
+  conversion cached beforehand (not timed).
 
-Reported: first call (trace included), ms an image over ``--repeats`` calls, peak resident
-memory, and each figure's ratio against ``eager`` at batch 1 measured in the same run.
+Reported: first call (trace included), ms an image over ``--repeats`` calls, its speed-up
+against ``eager`` at batch 1 measured in the same run, peak resident memory and its ratio,
+and the largest difference of the features from ``traced``'s (features lie in 0..6).
 
     python -m bench.memory                   # batches 1 and 2, 3 repeats
     python -m bench.memory --batches 1,2,4 --size 960
@@ -27,17 +31,20 @@ _CHILD = r"""
 import json, os, resource, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
-from train import batching
-from train.models import create_model
+from train import batching, runtimes
+from train.models import classifier, create_model
 
 style, batch, size, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-net = create_model("efficientnet-lite0", 5, size, "none", 0.2)
+net = classifier.feature_extractor(create_model("efficientnet-lite0", 5, size, "imagenet", 0.2))
 x = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype(np.float32)
 if style == "traced":
     call = batching.compiled(net)
+elif style == "litert":
+    call, _ = runtimes.backbone_runner(net, "litert")
 else:
     call = lambda a: np.asarray(net(a, training=False))
-t0 = time.perf_counter(); call(x); first = time.perf_counter() - t0
+t0 = time.perf_counter(); out = call(x); first = time.perf_counter() - t0
+np.save(sys.argv[5], np.asarray(out, np.float32))
 t0 = time.perf_counter()
 for _ in range(repeats):
     call(x)
@@ -47,11 +54,12 @@ print(json.dumps({"first_s": first, "ms_per_image": ms, "peak_bytes": peak}))
 """
 
 
-def measure(style: str, batch: int, size: int, repeats: int) -> dict:
-    """One configuration in a fresh process: {"first_s", "ms_per_image", "peak_bytes"}."""
+def measure(style: str, batch: int, size: int, repeats: int, features: str) -> dict:
+    """One configuration in a fresh process: {"first_s", "ms_per_image", "peak_bytes"};
+    its features go to the ``.npy`` file ``features``."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, style, str(batch), str(size), str(repeats)],
+        [sys.executable, "-c", _CHILD, style, str(batch), str(size), str(repeats), features],
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -63,19 +71,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batches", default="1,2", help="batch sizes (default: 1,2)")
     p.add_argument("--repeats", type=int, default=3, help="timed calls (default: 3)")
     args = p.parse_args(argv)
+    import tempfile
+
+    import numpy as np
+
+    from train import runtimes
+
+    styles = ["eager", "traced"] + (["litert"] if runtimes.available("litert") else [])
     rows = []
-    for batch in [int(b) for b in args.batches.split(",")]:
-        for style in ("eager", "traced"):
-            rows.append((style, batch, measure(style, batch, args.size, args.repeats)))
-    base = next(r for s, b, r in rows if s == "eager" and b == 1)
-    print(f"Lite0 classifier at {args.size} px, {args.repeats} timed calls, one process each")
-    head = ("call", "batch", "first s", "ms/img", "x eager", "peak GB", "x eager")
+    with tempfile.TemporaryDirectory() as tmp:
+        if "litert" in styles:  # convert once beforehand: the cached file is what runs
+            measure("litert", 1, args.size, 1, os.path.join(tmp, "warm-up.npy"))
+        for batch in [int(b) for b in args.batches.split(",")]:
+            feats = {}
+            for style in styles:
+                path = os.path.join(tmp, f"{style}-{batch}.npy")
+                rows.append([style, batch, measure(style, batch, args.size, args.repeats, path)])
+                feats[style] = np.load(path)
+            for row in rows[-len(styles) :]:
+                row.append(float(np.abs(feats[row[0]] - feats["traced"]).max()))
+    base = next(r for s, b, r, _ in rows if s == "eager" and b == 1)
+    print(f"Lite0 features at {args.size} px, {args.repeats} timed calls, one process each")
+    head = ("call", "batch", "first s", "ms/img", "x eager", "peak GB", "x eager", "max diff")
     print(f"{head[0]:8}" + "".join(f"{h:>9}" for h in head[1:]))
-    for style, batch, r in rows:
+    for style, batch, r, diff in rows:
         print(
-            f"{style:8}{batch:>6}{r['first_s']:>9.2f}{r['ms_per_image']:>9.0f}"
+            f"{style:8}{batch:>9}{r['first_s']:>9.2f}{r['ms_per_image']:>9.0f}"
             f"{base['ms_per_image'] / r['ms_per_image']:>9.2f}{r['peak_bytes'] / 1e9:>9.2f}"
-            f"{r['peak_bytes'] / base['peak_bytes']:>9.2f}"
+            f"{r['peak_bytes'] / base['peak_bytes']:>9.2f}{diff:>9.1e}"
         )
     return 0
 

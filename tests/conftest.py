@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -16,6 +17,9 @@ allow_gl_and_tensorflow()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # oneDNN custom ops make float results depend on thread scheduling; off for repeatable tests.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# Backbones converted for LiteRT (train.runtimes) are cached for the session, not in ~/.cache.
+_CACHE = tempfile.TemporaryDirectory(prefix="metaview-test-cache-")
+os.environ["METAVIEW_CACHE"] = _CACHE.name
 
 
 @pytest.fixture(autouse=True)

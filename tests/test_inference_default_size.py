@@ -3,8 +3,8 @@
 Small test images hide what users hit: at 960 px one eager forward pass of Lite0 holds
 gigabytes, and a batch of 32 does not fit in a 24 GB machine. These tests run the real
 commands in a subprocess on 960 px meta-images (a 5x5 grid of 192 px tiles, the default
-render) with an EfficientNet-Lite0 classifier at 960 px (the default model; random
-weights, which cost the same memory as ImageNet's), and read the subprocess's peak
+render) with an EfficientNet-Lite0 classifier at 960 px (the default model and runtime;
+random weights, which cost the same memory as ImageNet's), and read the subprocess's peak
 resident memory from ``getrusage``:
 
 - ``metaview predict`` peaks the same (within a margin) for 2 and for 12 meta-images:
@@ -98,6 +98,7 @@ def default_run(tmp_path_factory):
         metaimage=meta,
         split=toy_split(6, n_test=2, n_val=1) | {"seed": 0},
         dataset=data,
+        params={"runtime": "auto"},  # the default: LiteRT where it is installed
     )
     return data, uri, run_id
 

@@ -72,6 +72,16 @@ class TrainConfig:
     dropout: float = field(
         default=0.2, metadata=option("dropout rate before the softmax layer", group=_MODEL)
     )
+    runtime: str = field(
+        default="auto",
+        metadata=option(
+            "where the frozen backbone computes the cached features: 'litert' (LiteRT, "
+            "XNNPACK; 1.5-1.9x faster on a CPU, the same features), 'tensorflow', or 'auto' "
+            "(litert when its package is installed, else tensorflow)",
+            group=_MODEL,
+            choices=("auto", "tensorflow", "litert"),
+        ),
+    )
     epochs: int = field(
         default=100,
         metadata=option(
@@ -231,6 +241,12 @@ class TrainConfig:
             raise TrainError(
                 f"weights: expected 'imagenet', 'none' or a path to a .h5 / .weights.h5 file, "
                 f"got {self.weights!r}"
+            )
+        from train.runtimes import RUNTIMES
+
+        if self.runtime not in RUNTIMES:
+            raise TrainError(
+                f"runtime: expected one of {', '.join(RUNTIMES)}, got {self.runtime!r}"
             )
         _check_int(self, "epochs", 1)
         _check_int(self, "batch_size", 1)

@@ -135,6 +135,7 @@ def backbone_features(
     image_size: int,
     batch_size: int = 16,
     progress: bool | None = None,
+    runtime: str = "tensorflow",
 ) -> np.ndarray:
     """Pooled backbone features of the meta-images of ``rows``: (N, D) float32.
 
@@ -149,7 +150,14 @@ def backbone_features(
         Go into the cache's identity (another model or weights file starts a new cache).
     image_size : int
         S; meta-images are resized to it with :func:`train.data.prepare_images`.
+    runtime : str
+        Where the backbone runs (:data:`train.runtimes.RUNTIMES`). Each resolved runtime
+        keeps its own cache (``.features-<model>-<size>.npz`` for TensorFlow,
+        ``...-<size>-litert.npz`` for LiteRT), so features of two runtimes never mix.
     """
+    from train import runtimes
+
+    resolved = runtimes.resolve(runtime)
     paths = [dataset.root / r["path"] for r in rows]
     keys = [_content_key(p, r) for p, r in zip(paths, rows, strict=True)]
     ident = {
@@ -158,16 +166,22 @@ def backbone_features(
         "weights": weights if weights in ("imagenet", "none") else _file_id(weights),
         "image_size": image_size,
     }
-    cache = dataset.root / f".features-{model}-{image_size}.npz"
+    suffix = ""
+    if resolved != "tensorflow":  # TensorFlow's caches keep the name and identity they had
+        ident["runtime"] = resolved
+        suffix = f"-{resolved}"
+    cache = dataset.root / f".features-{model}-{image_size}{suffix}.npz"
     known = _read_keyed_cache(cache, ident)
     todo = sorted({k: p for k, p in zip(keys, paths, strict=True) if k not in known}.items())
     if todo:
-        new = _run_backbone(extractor, [p for _, p in todo], image_size, batch_size, progress)
+        call, _ = runtimes.backbone_runner(extractor, resolved)
+        new = _run_backbone(call, [p for _, p in todo], image_size, batch_size, progress)
         known.update({k: v for (k, _), v in zip(todo, new, strict=True)})
         if _cache_path(cache):
             _write_keyed_cache(cache, ident, known)
     log.info(
-        "backbone features: %d meta-images, %d computed, %d from %s",
+        "backbone features on %s: %d meta-images, %d computed, %d from %s",
+        resolved,
         len(keys),
         len(todo),
         len(keys) - len(todo),
@@ -249,8 +263,9 @@ def _read_batch(paths, image_size: int) -> np.ndarray:
     return np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
 
 
-def _run_backbone(extractor, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
-    """Run ``extractor`` over PNG files in batches, with progress (a bar or plain lines).
+def _run_backbone(call, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
+    """Run ``call`` (a backbone on a runtime, :func:`train.runtimes.backbone_runner`, or a
+    Keras model) over PNG files in batches, with progress (a bar or plain lines).
 
     Batches are bounded by pixels (:func:`train.batching.images_per_batch`), and the next
     batch is decoded and resized in a thread while the backbone runs on this one.
@@ -262,7 +277,8 @@ def _run_backbone(extractor, paths, image_size: int, batch_size: int, progress) 
 
     per_batch = batching.images_per_batch(image_size, most=batch_size)
     slices = list(batching.batch_slices(len(paths), per_batch))
-    call = batching.compiled(extractor)
+    if hasattr(call, "input_shape"):  # a Keras model: traced on TensorFlow
+        call = batching.compiled(call)
     out = []
     log.info("computing backbone features of %d meta-images at %d px", len(paths), image_size)
     with (

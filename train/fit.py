@@ -334,6 +334,7 @@ def _split_features(net, spec, cfg: TrainConfig, dataset, rows) -> dict[str, np.
             weights=cfg.weights,
             image_size=cfg.image_size,
             batch_size=cfg.batch_size,
+            runtime=cfg.runtime,
         )
         for s in rows
     }
@@ -710,6 +711,10 @@ def _log_inputs(run, cfg, dataset, split, rows, labels, class_weight) -> None:
     params.update(tracking.flatten(dataset.meta, "dataset."))
     params["dataset.path"] = str(dataset.root)
     params["family"] = get_model_spec(cfg.model).family
+    if get_model_spec(cfg.model).input_kind != "features":
+        from train.runtimes import resolve
+
+        params["runtime.resolved"] = resolve(cfg.runtime)  # what "auto" was on this machine
     params["n_classes"] = len(labels)
     key = tracking.class_keys(labels)  # MLflow-safe and unique ("+X", "_X" -> "_X", "_X_2")
     for s in data_mod.SPLITS:

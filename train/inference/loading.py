@@ -98,7 +98,9 @@ class LoadedModel:
     # the probability that the direction reaches the part (they need not sum to 1).
     multi_label: bool = False
     _fits: dict = field(default_factory=dict, repr=False)  # check_input's per-folder cache
-    _call: Any = field(default=None, repr=False)  # the traced model (train.batching.compiled)
+    # Where the frozen backbone of an image model runs (train.runtimes): the run's --runtime.
+    runtime: str = "tensorflow"
+    _call: Any = field(default=None, repr=False)  # the model on its runtime, built once
 
     @property
     def kind(self) -> str:
@@ -205,11 +207,38 @@ class LoadedModel:
             # A head on feature vectors: a direct call costs less than a trace.
             self._call = lambda v: np.asarray(self.keras_model(v, training=False))
         elif self._call is None:
-            # Traced once per loaded model (about a second): a graph frees activations as
-            # it goes, where an eager call holds twice the memory at half the speed.
-            self._call = batching.compiled(self.keras_model)
+            self._call = _image_call(self.keras_model, self.runtime)
         per_batch = batching.images_per_batch(self.image_size, most=batch_size)
         return batching.run_batched(self._call, x, per_batch)
+
+
+def _image_call(net, runtime: str):
+    """An image classifier as one function (n, S, S, 3) -> (n, classes), on ``runtime``.
+
+    TensorFlow: the whole model traced once (about a second): a graph frees activations
+    as it goes, where an eager call holds twice the memory at half the speed. LiteRT: the
+    backbone and its pooling on LiteRT (converted once and cached, see
+    :mod:`train.runtimes`), the head traced on TensorFlow.
+    """
+    from train import batching, runtimes
+    from train.models import classifier
+
+    names = {layer.name for layer in net.layers}
+    if runtimes.resolve(runtime) == "tensorflow" or "pool" not in names:
+        return batching.compiled(net)
+    backbone, _ = runtimes.backbone_runner(classifier.feature_extractor(net), runtime)
+    head = batching.compiled(classifier.head_model(net))
+    return lambda x: head(backbone(x))
+
+
+def _run_runtime(run_id: str, tracking_uri: str, dst: str) -> str:
+    """The ``runtime`` in the run's ``train_config.json``; ``tensorflow`` for older runs."""
+    try:
+        cfg = artifacts.download_json(run_id, "train_config.json", tracking_uri, dst)
+    except TrainError:
+        return "tensorflow"
+    runtime = cfg.get("runtime") if isinstance(cfg, dict) else None
+    return runtime if isinstance(runtime, str) and runtime else "tensorflow"
 
 
 def is_class_folder_layout(metaimage: Any) -> bool:
@@ -330,6 +359,7 @@ def load_run_model(client, run_id: str) -> LoadedModel:
     with tempfile.TemporaryDirectory(prefix="metaview-") as dst:
         labels = artifacts.download_json(run_id, "labels.json", client.tracking_uri, dst)
         metaimage = artifacts.download_json(run_id, "metaimage.json", client.tracking_uri, dst)
+        runtime = _run_runtime(run_id, client.tracking_uri, dst)
         local = artifacts.download_model(client, run_id, dst)
         model = _load_keras(local)
     uri = f"runs:/{run_id}/{MODEL_ARTIFACT}"
@@ -338,7 +368,15 @@ def load_run_model(client, run_id: str) -> LoadedModel:
     _check_classes(model.output_shape[-1], labels, uri)
     features = _features_of(tuple(model.input_shape))
     return LoadedModel(
-        model, labels, metaimage, size, run_id, uri, features=features, multi_label=_sigmoid(model)
+        model,
+        labels,
+        metaimage,
+        size,
+        run_id,
+        uri,
+        features=features,
+        multi_label=_sigmoid(model),
+        runtime=runtime,
     )
 
 
