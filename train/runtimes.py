@@ -152,8 +152,11 @@ def _convert(model) -> bytes:
 def _litert_runner(source: Path | bytes) -> Callable[[np.ndarray], np.ndarray]:
     from ai_edge_litert.interpreter import Interpreter
 
+    from train.console import native_stderr_to_log
+
     kwargs = {"model_content": source} if isinstance(source, bytes) else {"model_path": str(source)}
-    interpreter = Interpreter(**kwargs, num_threads=os.cpu_count() or 1)
+    with native_stderr_to_log("LiteRT"):  # "INFO: Created TensorFlow Lite XNNPACK delegate"
+        interpreter = Interpreter(**kwargs, num_threads=os.cpu_count() or 1)
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
     batch = [0]  # the batch size the tensors are allocated for
@@ -161,8 +164,9 @@ def _litert_runner(source: Path | bytes) -> Callable[[np.ndarray], np.ndarray]:
     def call(x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
         if len(x) != batch[0]:
-            interpreter.resize_tensor_input(inp["index"], [len(x), *x.shape[1:]])
-            interpreter.allocate_tensors()
+            with native_stderr_to_log("LiteRT"):  # the delegate is applied here
+                interpreter.resize_tensor_input(inp["index"], [len(x), *x.shape[1:]])
+                interpreter.allocate_tensors()
             batch[0] = len(x)
         interpreter.set_tensor(inp["index"], x)
         interpreter.invoke()

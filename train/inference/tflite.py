@@ -53,9 +53,13 @@ class TFLiteModel:
             warnings.filterwarnings(
                 "ignore", message=r"\s*Warning: tf\.lite\.Interpreter is deprecated"
             )
+            from train.console import native_stderr_to_log
+
             try:
-                self.interpreter = interpreter_cls(**source, num_threads=num_threads)
-                self.interpreter.allocate_tensors()
+                # Its C++ side says "INFO: Created TensorFlow Lite XNNPACK delegate": -v only.
+                with native_stderr_to_log("TFLite interpreter"):
+                    self.interpreter = interpreter_cls(**source, num_threads=num_threads)
+                    self.interpreter.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise TrainError(
                     f"{self.path}: expected a TFLite model, could not load it: {exc}"
