@@ -569,10 +569,10 @@ def export_model(
     # The model and its sidecar land together, before anything is measured: a measurement
     # that fails (or a process that is killed) leaves a usable pair, never a bare .tflite.
     sidecar_path = out.with_name(out.name + SIDECAR_SUFFIX)
-    sidecar = write_model(out, flat, _sidecar(loaded, mode, io_type, flat))
+    tfl = TFLiteModel.from_bytes(flat, name=str(out))
+    sidecar = write_model(out, flat, _sidecar(loaded, mode, io_type, flat, tfl))
     log.info("wrote %s (%d bytes, %s, %s I/O) in %.1f s", out, len(flat), mode, io_type, convert_s)
 
-    tfl = TFLiteModel(out)
     top_tfl, top_keras = _top_classes(tfl, loaded, x_test)
     sample = x_test[: min(len(x_test), LATENCY_INPUTS)]
     key = export_key(mode, io_type)
@@ -605,11 +605,11 @@ def export_model(
 LATENCY_INPUTS = 8
 
 
-def _sidecar(loaded, mode: str, io_type: str, flat: bytes) -> dict[str, Any]:
-    """What ``metaview predict --model OUT.tflite`` needs beside the file."""
+def _sidecar(loaded, mode: str, io_type: str, flat: bytes, quant: TFLiteModel) -> dict[str, Any]:
+    """What ``metaview predict --model OUT.tflite`` needs beside the file (``quant``: the
+    converted model, for its quantisation parameters)."""
     from metaimage.io import sha256_hex
 
-    quant = TFLiteModel.from_bytes(flat)
     return {
         "format": 1,
         "labels": loaded.labels,
@@ -633,34 +633,20 @@ def _sidecar(loaded, mode: str, io_type: str, flat: bytes) -> dict[str, Any]:
 
 
 def write_model(out: Path, flat: bytes, sidecar: dict[str, Any]) -> dict[str, Any]:
-    """Write the ``.tflite`` file and its sidecar together, each atomically.
+    """Write the ``.tflite`` file and its sidecar together, each atomically; return ``sidecar``.
 
-    Both are written to temporary files beside their targets first; then the sidecar
-    replaces its old copy, then the model does. A reader sees the old pair, the new
-    pair, or (between the two renames) a new sidecar beside an old model, which
-    ``tflite_sha256`` lets it refuse; never a half-written file nor a model without
-    its sidecar. Returns ``sidecar``.
+    The sidecar goes first, then the model, each through :func:`metaimage.io.
+    atomic_write_bytes`. A reader sees the old pair, the new pair, or (if the process
+    dies between the two) a new sidecar beside an old model, which ``tflite_sha256``
+    lets it refuse; never a half-written file nor a new model without its sidecar.
     """
-    import json
+    from metaimage.io import atomic_write_bytes, write_json
 
-    side = out.with_name(out.name + SIDECAR_SUFFIX)
-    text = json.dumps(sidecar, indent=2, sort_keys=True) + "\n"
-    tmps: list[Path] = []
     try:
-        for path, data in ((side, text.encode("utf-8")), (out, flat)):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            tmps.append(Path(tmp))
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmps[0], side)
-        os.replace(tmps[1], out)
+        write_json(out.with_name(out.name + SIDECAR_SUFFIX), sidecar)
+        atomic_write_bytes(out, flat)
     except OSError as exc:
         raise ExportError(f"{out}: cannot write the model and its sidecar: {exc}") from None
-    finally:
-        for tmp in tmps:
-            tmp.unlink(missing_ok=True)
     return sidecar
 
 
