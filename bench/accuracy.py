@@ -28,6 +28,10 @@ random weights on the training parts' meta-images, as ``metaview train --weights
 does (:func:`train.fit.fit_images`), at the model's default input size. On a CPU that is
 slow and, measured, stays near chance on few parts: it is the curve for a GPU machine.
 
+``NAME@RUNTIME`` (``efficientnet-lite0@openvino-bf16``) computes an image model's features on
+that runtime of ``metaview train --runtime`` (:mod:`train.runtimes`; each has its own cache),
+so that runtimes compare on the same splits and seeds; without it, ``auto``'s.
+
 No MLflow, no model files: this measures the recipe. The end-to-end number (``metaview
 train DATA`` on the full set, with MLflow) is in the README beside these.
 """
@@ -80,14 +84,16 @@ def make_set(work: Path, name: str, per_class: int, render_args: list[str]) -> P
     return data
 
 
-def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
+def features_for(
+    model: str, dataset, meshes: Path, runtime: str = "auto"
+) -> tuple[np.ndarray, float]:
     """(features of every row, seconds per meta-image to compute them).
 
     A family's features are computed afresh (seconds). The backbone's come from the
-    dataset's cache when it has them (``metaview train`` fills it); their cost is timed on a
-    sample of up to 32 meta-images, without the cache.
+    dataset's cache for ``runtime`` when it has them (``metaview train`` fills it); their
+    cost is timed on a sample of up to 32 meta-images, without the cache.
     """
-    from train import featurize
+    from train import featurize, runtimes
     from train.config import TrainConfig
     from train.models import classifier, create_model, get_model_spec
 
@@ -105,13 +111,14 @@ def features_for(model: str, dataset, meshes: Path) -> tuple[np.ndarray, float]:
     net = create_model(model, len(dataset.labels), size, cfg.weights, cfg.dropout)
     extractor = classifier.feature_extractor(net)
     sample = [dataset.root / r["path"] for r in dataset.rows[:32]]
-    featurize._run_backbone(extractor, sample[:2], size, 16, False)  # warm-up (tracing)
+    call, _ = runtimes.backbone_runner(extractor, runtime)
+    featurize._run_backbone(call, sample[:2], size, 16, False)  # warm-up (tracing)
     t = time.perf_counter()
-    featurize._run_backbone(extractor, sample, size, 16, False)
+    featurize._run_backbone(call, sample, size, 16, False)
     per_image = (time.perf_counter() - t) / len(sample)
     feats = featurize.backbone_features(
         extractor, dataset, dataset.rows, model=model, weights=cfg.weights, image_size=size,
-        progress=True,
+        progress=True, runtime=runtime,
     )  # fmt: skip
     return feats, per_image
 
@@ -243,9 +250,11 @@ def _labels_and_parts(dataset):
 
 
 def curve(
-    model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds, tune=None
+    model: str, dataset, feats: np.ndarray, per_image_s: float, ns, seeds, tune=None, label=None
 ) -> list[dict]:
     """One point per (n, seed): test accuracy, macro F1 and time.
+
+    ``label`` names the rows' model (``model@runtime``); by default ``model``.
 
     ``tune = (layers, epochs)`` fine-tunes the top of the backbone after the head (phase 2);
     ``tune = "scratch"`` trains the whole network from random weights on images instead (no
@@ -278,7 +287,7 @@ def curve(
                 head = _train_head(model, labels, feats, y, tr, val, seed)
                 head_s = time.perf_counter() - t
                 s = _score(head, test_rows, feats[test], labels)
-                name, ran = model, None
+                name, ran = label or model, None
             else:
                 head, net, ran = _train_head(
                     model, labels, feats, y, tr, val, seed, tune=(dataset, *tune)
@@ -354,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         "--models",
         default="efficientnet-lite0,normals,colour-stats",
         help="registered models; NAME+ft adds phase-2 fine-tuning, NAME+scratch trains the "
-        "whole network from random weights",
+        "whole network from random weights, NAME@RUNTIME computes an image model's features "
+        "on that --runtime",
     )
     p.add_argument("--per-class", type=int, default=200, help="parts per class in each set")
     p.add_argument("--curve", default="25,50,100,140", help="training parts per class")
@@ -373,10 +383,18 @@ def main(argv: list[str] | None = None) -> int:
         "these sets ('' for none)",
     )
     args = p.parse_args(argv)
-    models = [m.partition("+")[::2] for m in args.models.split(",")]
-    for m, (_, how) in zip(args.models.split(","), models, strict=True):
-        if how not in ("", "ft", "scratch"):
-            p.error(f"--models {m}: expected a model name, NAME+ft or NAME+scratch")
+    from train.runtimes import RUNTIMES
+
+    models = []  # (base, how, runtime, label)
+    for m in args.models.split(","):
+        label, _, runtime = m.partition("@")
+        base, _, how = label.partition("+")
+        if how not in ("", "ft", "scratch") or (runtime and runtime not in RUNTIMES):
+            p.error(
+                f"--models {m}: expected a model name, NAME+ft, NAME+scratch or NAME@RUNTIME "
+                f"(RUNTIME one of {', '.join(RUNTIMES)})"
+            )
+        models.append((base, how, runtime or "auto", m if runtime else None))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from metaview.native import allow_gl_and_tensorflow
 
@@ -388,24 +406,30 @@ def main(argv: list[str] | None = None) -> int:
     ns = [int(v) for v in args.curve.split(",")]
     seeds = [int(v) for v in args.seeds.split(",")]
     rows: list[dict] = []
-    feats_of: dict = {}  # (set, model) -> (dataset, features, seconds a meta-image)
+    feats_of: dict = {}  # (set, model, runtime) -> (dataset, features, seconds a meta-image)
     targets = [t for t in args.transfer.split(",") if t]
     for name in dict.fromkeys([*args.sets.split(","), *(["default", *targets] if targets else [])]):
         dataset = load_dataset(make_set(work, name, args.per_class, args.render_args.split()))
-        for base, how in models:
-            if how != "scratch" and (name, base) not in feats_of:
-                feats, per_image = features_for(base, dataset, work / f"{name}_parts")
-                feats_of[name, base] = (dataset, feats, per_image)
-                print(f"{name}: {base} features {per_image * 1000:.1f} ms a meta-image", flush=True)
-            _, feats, per_image = feats_of.get((name, base), (None, None, 0.0))
+        for base, how, runtime, label in models:
+            key = (name, base, runtime)
+            if how != "scratch" and key not in feats_of:
+                feats, per_image = features_for(base, dataset, work / f"{name}_parts", runtime)
+                feats_of[key] = (dataset, feats, per_image)
+                print(
+                    f"{name}: {label or base} features {per_image * 1000:.1f} ms a meta-image",
+                    flush=True,
+                )
+            _, feats, per_image = feats_of.get(key, (None, None, 0.0))
             if name in args.sets.split(","):
                 tune = {"": None, "ft": (args.ft_layers, args.ft_epochs), "scratch": how}[how]
-                for r in curve(base, dataset, feats, per_image, ns, seeds, tune):
+                for r in curve(base, dataset, feats, per_image, ns, seeds, tune, label):
                     rows.append({"set": name, **r})
     # A model trained from scratch has no features to transfer a head on.
-    for model in dict.fromkeys(base for base, how in models if how != "scratch" and targets):
-        ds, feats, _ = feats_of["default", model]
-        tg = {t: feats_of[t, model][:2] for t in targets}
+    for model, runtime in dict.fromkeys(
+        (base, runtime) for base, how, runtime, _ in models if how != "scratch" and targets
+    ):
+        ds, feats, _ = feats_of["default", model, runtime]
+        tg = {t: feats_of[t, model, runtime][:2] for t in targets}
         rows.extend(transfer(model, ds, feats, tg, seeds))
     (work / "accuracy.json").write_text(json.dumps(rows, indent=1))
     print(summarise(rows))

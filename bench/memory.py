@@ -8,8 +8,8 @@ extractor with ImageNet weights (the backbone and its pooling, what the feature 
   :mod:`train.batching`;
 - ``traced``: :func:`train.batching.compiled`, a ``tf.function`` traced once (the
   ``tensorflow`` runtime);
-- ``litert``: :func:`train.runtimes.backbone_runner` with LiteRT (XNNPACK), the
-  conversion cached beforehand (not timed).
+- ``litert``, ``openvino``, ``openvino-bf16``: :func:`train.runtimes.backbone_runner` on
+  that runtime (those installed), the conversion cached beforehand (not timed).
 
 Reported: first call (trace included), ms an image over ``--repeats`` calls, its speed-up
 against ``eager`` at batch 1 measured in the same run, peak resident memory and its ratio,
@@ -39,8 +39,8 @@ net = classifier.feature_extractor(create_model("efficientnet-lite0", 5, size, "
 x = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype(np.float32)
 if style == "traced":
     call = batching.compiled(net)
-elif style == "litert":
-    call, _ = runtimes.backbone_runner(net, "litert")
+elif style in runtimes.RUNTIMES:
+    call, _ = runtimes.backbone_runner(net, style)
 else:
     call = lambda a: np.asarray(net(a, training=False))
 t0 = time.perf_counter(); out = call(x); first = time.perf_counter() - t0
@@ -77,11 +77,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from train import runtimes
 
-    styles = ["eager", "traced"] + (["litert"] if runtimes.available("litert") else [])
+    others = [
+        r for r in runtimes.RUNTIMES if r not in ("auto", "tensorflow") and runtimes.available(r)
+    ]
+    styles = ["eager", "traced", *others]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        if "litert" in styles:  # convert once beforehand: the cached file is what runs
-            measure("litert", 1, args.size, 1, os.path.join(tmp, "warm-up.npy"))
+        if others:  # convert once beforehand: the cached file is what runs
+            measure(others[0], 1, args.size, 1, os.path.join(tmp, "warm-up.npy"))
         for batch in [int(b) for b in args.batches.split(",")]:
             feats = {}
             for style in styles:
@@ -93,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     base = next(r for s, b, r, _ in rows if s == "eager" and b == 1)
     print(f"Lite0 features at {args.size} px, {args.repeats} timed calls, one process each")
     head = ("call", "batch", "first s", "ms/img", "x eager", "peak GB", "x eager", "max diff")
-    print(f"{head[0]:8}" + "".join(f"{h:>9}" for h in head[1:]))
+    print(f"{head[0]:14}" + "".join(f"{h:>9}" for h in head[1:]))
     for style, batch, r, diff in rows:
         print(
-            f"{style:8}{batch:>9}{r['first_s']:>9.2f}{r['ms_per_image']:>9.0f}"
+            f"{style:14}{batch:>9}{r['first_s']:>9.2f}{r['ms_per_image']:>9.0f}"
             f"{base['ms_per_image'] / r['ms_per_image']:>9.2f}{r['peak_bytes'] / 1e9:>9.2f}"
             f"{r['peak_bytes'] / base['peak_bytes']:>9.2f}{diff:>9.1e}"
         )

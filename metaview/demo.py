@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     from train.inference import format_prediction, load_model, predict_files
     from train.tracking import make_client, read_run_json
 
-    loaded = load_model("best", tracking_uri=res.tracking_uri)
+    loaded = load_model("best", tracking_uri=res.tracking_uri, need_keras=False)
     if loaded.run_id != res.run_id:
         _say(f"an earlier run of this experiment is still the best: {loaded.run_id}")
     _say(f"model: {loaded.source}")

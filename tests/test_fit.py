@@ -199,6 +199,11 @@ def test_run_records_the_promised_params_metrics_and_artifacts(learned, tmp_path
         "plots/valid_sets.png",
     ):
         assert (dst / name).is_file(), name
+    from train import runtimes
+
+    # A run whose features came from a converted backbone can predict without TensorFlow.
+    assert p["runtime"] == "auto" and p["runtime.resolved"] == runtimes.resolve("auto")
+    assert (dst / "head.npz").is_file() == (p["runtime.resolved"] != "tensorflow")
     assert json.loads((dst / "labels.json").read_text()) == labels
     cfg = TrainConfig.from_dict(json.loads((dst / "train_config.json").read_text()))
     assert cfg == result.config and cfg.image_size == 32
@@ -261,6 +266,58 @@ def test_best_model_loads_by_spec(learned, monkeypatch):
     loaded = load_model("best")
     assert loaded.run_id == result.run_id
     assert loaded.labels == ["x_plus", "y_plus"] and loaded.image_size == 32
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_the_run_predicts_the_same_without_tensorflow(learned, tmp_path):
+    """What ``metaview predict`` loads (need_keras=False): the cached backbone and a NumPy
+    head, in a process that never imports TensorFlow, with the Keras model's answers."""
+    import os
+    import subprocess
+    import sys
+
+    from metaimage.io import read_png
+    from train import data, runtimes
+    from train.inference import load_model
+
+    result, root, uri = learned
+    if runtimes.resolve("auto") == "tensorflow":
+        pytest.skip("no converted-backbone runtime installed")
+    paths = sorted(root.glob("*/*.png"))[:6]
+    x = data.prepare_images(np.stack([read_png(p) for p in paths]), 32)
+    np.save(tmp_path / "x.npy", x)
+    keras_probs = load_model(result.run_id, tracking_uri=uri).keras_model.predict(x, verbose=0)
+    code = (
+        "import json, sys, numpy as np\n"
+        "from train.inference import load_model\n"
+        f"m = load_model({result.run_id!r}, need_keras=False)\n"
+        f"p = m.predict(np.load({str(tmp_path / 'x.npy')!r}))\n"
+        "heavy = sorted(k for k in ('tensorflow', 'keras') if k in sys.modules)\n"
+        "print(json.dumps([m.kind, m.runtime, heavy, p.tolist()]))\n"
+    )
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "METAVIEW_CACHE": str(root.parent / "cache"),  # where training converted it
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    kind, runtime, heavy, probs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (kind, runtime, heavy) == ("compact", runtimes.resolve("auto"), [])
+    np.testing.assert_allclose(np.asarray(probs), keras_probs, atol=1e-4)
+    # Without the converted file (another machine), the Keras model predicts and converts it.
+    env["METAVIEW_CACHE"] = str(tmp_path / "empty-cache")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    kind, _, heavy, probs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert kind == "keras" and "tensorflow" in heavy
+    np.testing.assert_allclose(np.asarray(probs), keras_probs, atol=1e-4)
+    assert list((tmp_path / "empty-cache" / "backbones").glob("*.tflite"))
 
 
 @pytest.mark.tf

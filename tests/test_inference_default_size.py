@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from _toy_fixtures import log_fake_run, metaimage_dict, toy_image, toy_split
 
-from metaimage.io import write_json, write_manifest, write_png
+from metaimage.io import read_png, write_json, write_manifest, write_png
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -125,9 +125,42 @@ def test_predict_memory_is_bounded_by_pixels_not_inputs(default_run, tmp_path, m
     assert peaks[12] < 3 * GB, peaks
 
 
-def test_export_int8_memory_is_bounded_and_writes_a_usable_pair(
+def test_a_run_with_a_compact_head_predicts_the_same_without_tensorflow(
     default_run, tmp_path, monkeypatch
 ):
+    """The same model logged with ``head.npz`` (as ``metaview train`` logs a LiteRT run):
+    predict loads no Keras model, answers as the Keras model does, and peaks far lower."""
+    import mlflow
+
+    from train import runtimes
+    from train.inference import compact
+    from train.inference.loading import load_model
+    from train.models import classifier
+
+    if not runtimes.available("litert"):
+        pytest.skip("ai-edge-litert is not installed")
+    data, uri, run_id = default_run
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    net = load_model(run_id).keras_model
+    runtimes.backbone_runner(classifier.feature_extractor(net), "litert")  # as training does
+    head = tmp_path / compact.HEAD_ARTIFACT
+    assert compact.write_head(net, "litert", head)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_artifact(str(head))
+    pngs = _pngs(data, 2)
+    want = load_model(run_id).predict(np.stack([np.asarray(read_png(p), np.float32) for p in pngs]))
+    code, peak, out, err = _run_with_peak(
+        ["-v", "predict", "--model", run_id, "--json", *pngs], tmp_path
+    )
+    assert code == 0, err
+    assert "loaded compact model" in err
+    results = json.loads(out)
+    got = np.asarray([[r["probabilities"][lab] for lab in LABELS] for r in results])
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert peak < 1.5 * GB, peak  # measured 0.6 GB; the Keras path about 1.2 GB
+
+
+def test_export_int8_memory_is_bounded_and_writes_a_usable_pair(default_run, tmp_path, monkeypatch):
     data, uri, run_id = default_run
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     out = tmp_path / "int8.tflite"

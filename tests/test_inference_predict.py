@@ -179,6 +179,18 @@ def test_predict_stl_renders_with_the_runs_config(toy, gl_ok, tmp_path, capsys):
         pytest.approx(from_stl[i].probabilities, abs=1e-6) for i in range(3)
     ]
     assert read_png(pngs[0]).shape == (16, 16, 3)
+    # A renderer kept open by the caller (a service): one worker serves every call, and
+    # stays open after them.
+    from render.worker import MeshRenderer
+
+    with MeshRenderer(loaded.metaimage["config"]) as renderer:
+        first = predict_files([stls[1]], loaded, renderer=renderer, reach=False)
+        worker = renderer._pool
+        again = predict_files([stls[2]], loaded, renderer=renderer, reach=False)
+        assert worker is not None and renderer._pool is worker
+    assert renderer._pool is None
+    assert first[0].probabilities == pytest.approx(from_stl[1].probabilities, abs=1e-6)
+    assert again[0].probabilities == pytest.approx(from_stl[2].probabilities, abs=1e-6)
 
     assert cli(["predict", str(stls[0]), str(pngs[1]), "--json"]) == 0
     out = _json_out(capsys)

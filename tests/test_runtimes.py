@@ -1,4 +1,4 @@
-"""train.runtimes: the frozen backbone on TensorFlow or LiteRT, the same features."""
+"""train.runtimes: the frozen backbone on TensorFlow, LiteRT or OpenVINO, the same features."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ pytestmark = pytest.mark.tf
 needs_litert = pytest.mark.skipif(
     not runtimes.available("litert"), reason="ai-edge-litert is not installed"
 )
+needs_openvino = pytest.mark.skipif(
+    not runtimes.available("openvino"), reason="openvino is not installed"
+)
 
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("METAVIEW_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(runtimes, "_warned", set())  # each test sees its own first warning
 
 
 def _extractor(seed: int = 0, size: int = 24):
@@ -37,9 +41,19 @@ def _extractor(seed: int = 0, size: int = 24):
 
 def test_resolve_names_the_runtime_that_runs():
     assert runtimes.resolve("tensorflow") == "tensorflow"
-    assert runtimes.resolve("auto") == ("litert" if runtimes.available("litert") else "tensorflow")
-    with pytest.raises(TrainError, match="expected one of auto, tensorflow, litert"):
+    first = next(r for r in runtimes.AUTO_ORDER if runtimes.available(r))
+    assert runtimes.resolve("auto") == first
+    with pytest.raises(TrainError, match="expected one of auto, tensorflow, litert, openvino"):
         runtimes.resolve("onnx")
+
+
+def test_the_cli_offers_every_runtime():
+    import dataclasses
+
+    from train.config import TrainConfig
+
+    field = next(f for f in dataclasses.fields(TrainConfig) if f.name == "runtime")
+    assert field.metadata["choices"] == runtimes.RUNTIMES
 
 
 def test_a_missing_litert_package_falls_back_to_tensorflow_with_one_line(monkeypatch, caplog):
@@ -49,7 +63,23 @@ def test_a_missing_litert_package_falls_back_to_tensorflow_with_one_line(monkeyp
         assert runtimes.resolve("auto") == "tensorflow"  # auto says nothing
         assert caplog.records == []
         assert runtimes.resolve("litert") == "tensorflow"
+        assert runtimes.resolve("litert") == "tensorflow"  # once a process: featurize, log
     assert len(caplog.records) == 1 and "ai-edge-litert is not installed" in caplog.text
+
+
+def test_a_missing_openvino_package_falls_back_to_tensorflow_with_one_line(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    with caplog.at_level(logging.WARNING, logger="train.runtimes"):
+        assert runtimes.resolve("openvino-bf16") == "tensorflow"
+    assert len(caplog.records) == 1 and "package openvino is not installed" in caplog.text
+
+
+@needs_openvino
+def test_bf16_on_a_cpu_without_it_runs_openvino_in_float32(monkeypatch, caplog):
+    monkeypatch.setattr(runtimes, "_openvino_capabilities", lambda: ("FP32", "INT8"))
+    with caplog.at_level(logging.WARNING, logger="train.runtimes"):
+        assert runtimes.resolve("openvino-bf16") == "openvino"
+    assert len(caplog.records) == 1 and "bfloat16" in caplog.text
 
 
 @needs_litert
@@ -64,6 +94,52 @@ def test_litert_gives_tensorflows_features_for_any_batch():
         got = np.concatenate([lr_call(x[i : i + batch]) for i in range(0, 5, batch)])
         assert got.shape == want.shape == (5, 8) and got.dtype == np.float32
         np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+@needs_openvino
+def test_openvino_gives_tensorflows_features_in_float32_and_close_ones_in_bf16():
+    model = _extractor()
+    x = np.random.default_rng(0).uniform(0, 255, (5, 24, 24, 3)).astype(np.float32)
+    want = runtimes.backbone_runner(model, "tensorflow")[0](x)
+    call, name = runtimes.backbone_runner(model, "openvino")
+    assert name == "openvino"
+    for batch in (1, 3, 5, 2):  # one compiled model serves every batch size
+        got = np.concatenate([call(x[i : i + batch]) for i in range(0, 5, batch)])
+        assert got.shape == want.shape == (5, 8) and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    call, name = runtimes.backbone_runner(model, "openvino-bf16")
+    assert name == runtimes.resolve("openvino-bf16")
+    got = call(x)
+    assert got.shape == (5, 8) and got.dtype == np.float32
+    # bfloat16 keeps 8 bits of mantissa: within a few per cent of the features' scale.
+    np.testing.assert_allclose(got, want, atol=0.05 * float(np.abs(want).max()))
+
+
+@needs_openvino
+def test_openvino_never_starts_its_telemetry(tmp_path):
+    """Importing OpenVINO sends a usage event online unless the user opted out; metaview's
+    import makes no telemetry object and sends nothing (counted in a fresh process)."""
+    import subprocess
+    from pathlib import Path
+
+    code = (
+        "import sys, numpy as np, openvino_telemetry\n"
+        "from openvino_telemetry.utils.sender import TelemetrySender\n"
+        "made = []\n"
+        "openvino_telemetry.Telemetry.__init__ = lambda *a, **k: made.append('made')\n"
+        "TelemetrySender.send = lambda *a, **k: made.append('sent')\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_runtimes import _extractor\n"
+        "from train import runtimes\n"
+        "call, name = runtimes.backbone_runner(_extractor(), 'openvino')\n"
+        "call(np.zeros((1, 24, 24, 3), 'f4'))\n"
+        "print(name, len(made), 'openvino' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["openvino", "0", "True"]
 
 
 @needs_litert
@@ -112,17 +188,19 @@ def _classifier(size: int = 24):
 
 
 @needs_litert
+@needs_openvino
 def test_a_model_predicts_the_same_on_either_runtime():
     from train.inference.loading import LoadedModel
 
     net = _classifier()
     x = np.random.default_rng(1).uniform(0, 255, (5, 24, 24, 3)).astype(np.float32)
     probs = {}
-    for runtime in ("tensorflow", "litert"):
+    for runtime in ("tensorflow", "litert", "openvino"):
         loaded = LoadedModel(net, ["a", "b", "c"], {}, 24, None, "test", runtime=runtime)
         probs[runtime] = loaded.predict(x, batch_size=2)
     assert probs["litert"].shape == (5, 3)
     np.testing.assert_allclose(probs["litert"], probs["tensorflow"], atol=1e-5)
+    np.testing.assert_allclose(probs["openvino"], probs["tensorflow"], atol=1e-5)
     np.testing.assert_allclose(probs["tensorflow"], np.asarray(net(x)), atol=1e-5)
 
 

@@ -82,7 +82,10 @@ def _register_predict(sub) -> None:
 def run_predict(args) -> int:
     from train.inference import format_prediction, load_model, predict_files
 
-    loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
+    # need_keras=False: a run with a compact head predicts without importing TensorFlow.
+    loaded = load_model(
+        args.model, tracking_uri=args.tracking_uri, experiment=args.experiment, need_keras=False
+    )
     # Progress only for batches worth waiting on: one part answers in seconds.
     show = None if len(args.inputs) > 3 else False
     results = predict_files(args.inputs, loaded, reach=not args.no_reach, progress=show)

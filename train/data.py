@@ -553,6 +553,8 @@ def prepare_images(images, size: int):
         small tiles survive downscaling. The EfficientNet model rescales 0..255
         itself.
     """
+    if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[1:] == (size, size, 3):
+        return images.astype(np.float32)  # nothing to resize: no TensorFlow to import
     import tensorflow as tf
 
     is_numpy = isinstance(images, np.ndarray)

@@ -153,7 +153,8 @@ def backbone_features(
     runtime : str
         Where the backbone runs (:data:`train.runtimes.RUNTIMES`). Each resolved runtime
         keeps its own cache (``.features-<model>-<size>.npz`` for TensorFlow,
-        ``...-<size>-litert.npz`` for LiteRT), so features of two runtimes never mix.
+        ``...-<size>-<runtime>.npz`` for the others, e.g. ``-openvino-bf16``), so features
+        of two runtimes or precisions never mix.
     """
     from train import runtimes
 
@@ -263,13 +264,19 @@ def _read_batch(paths, image_size: int) -> np.ndarray:
     return np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
 
 
-def _run_backbone(call, paths, image_size: int, batch_size: int, progress) -> np.ndarray:
+def _run_backbone(
+    call, paths, image_size: int, batch_size: int, progress, stats: dict | None = None
+) -> np.ndarray:
     """Run ``call`` (a backbone on a runtime, :func:`train.runtimes.backbone_runner`, or a
     Keras model) over PNG files in batches, with progress (a bar or plain lines).
 
     Batches are bounded by pixels (:func:`train.batching.images_per_batch`), and the next
-    batch is decoded and resized in a thread while the backbone runs on this one.
+    batch is decoded and resized in a thread while the backbone runs on this one. ``stats``
+    (a dict) receives ``images``, ``wall_s`` and ``busy_s``, the seconds spent inside
+    ``call``: their ratio is the share of time the backbone was busy (the rest, waiting
+    for PNGs).
     """
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     from metaview.progress import progress as progress_bar
@@ -281,6 +288,7 @@ def _run_backbone(call, paths, image_size: int, batch_size: int, progress) -> np
         call = batching.compiled(call)
     out = []
     log.info("computing backbone features of %d meta-images at %d px", len(paths), image_size)
+    busy, start = 0.0, time.perf_counter()
     with (
         progress_bar(len(paths), "backbone features", "img", enabled=progress) as bar,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="png-reader") as reader,
@@ -290,6 +298,18 @@ def _run_backbone(call, paths, image_size: int, batch_size: int, progress) -> np
             x = ahead.result()
             if k + 1 < len(slices):
                 ahead = reader.submit(_read_batch, paths[slices[k + 1]], image_size)
+            t = time.perf_counter()
             out.append(np.asarray(call(x), dtype=np.float32))
+            busy += time.perf_counter() - t
             bar.update(sl.stop - sl.start)
+    wall = time.perf_counter() - start
+    if paths:
+        log.info(
+            "backbone busy %.0f%% of %.1f s (%.0f ms a meta-image; PNG decoding overlaps it)",
+            100 * busy / max(wall, 1e-9),
+            wall,
+            1000 * wall / len(paths),
+        )
+    if stats is not None:
+        stats.update(images=len(paths), wall_s=wall, busy_s=busy)
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

@@ -251,6 +251,8 @@ def train(
         metrics["test_image_accuracy"] = float(np.mean(probs.argmax(axis=1) == ys["test"]))
         metrics["train_seconds"] = time.perf_counter() - t_start
         _log_outputs(run, net, example, dataset, part_rows, labels, history, cm, part_probs)
+        if spec.input_kind != "features":
+            _log_compact_head(run, net, cfg.runtime)
         _log_set_plot(run, set_scores, set_metrics["top_valid"], cfg.objective)
         run.log_metrics(metrics)
         run.log_class_scores(class_scores)
@@ -741,6 +743,17 @@ def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
         path = Path(tmp) / "valid_sets.png"
         title = f"--objective {objective}: predicted sets against valid sets (test parts)"
         run.log_files([plots.plot_set_scores(per_direction, top_valid, path, title)], "plots")
+
+
+def _log_compact_head(run, net, runtime: str) -> None:
+    """Log ``head.npz``, with which prediction skips TensorFlow (:mod:`train.inference.compact`)."""
+    from train.inference import compact
+    from train.runtimes import resolve
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / compact.HEAD_ARTIFACT
+        if compact.write_head(net, resolve(runtime), path):
+            run.log_files([path])
 
 
 def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, probs) -> None:

@@ -104,8 +104,11 @@ class LoadedModel:
 
     @property
     def kind(self) -> str:
-        """``"keras"`` or ``"tflite"``."""
-        return "tflite" if self.tflite is not None else "keras"
+        """``"keras"``, ``"tflite"``, or ``"compact"`` (no Keras model: a converted backbone
+        and a NumPy head, :mod:`train.inference.compact`)."""
+        if self.tflite is not None:
+            return "tflite"
+        return "keras" if self.keras_model is not None else "compact"
 
     @property
     def meta_image_shape(self) -> tuple[int, int]:
@@ -231,10 +234,19 @@ def _image_call(net, runtime: str):
     return lambda x: head(backbone(x))
 
 
-def _run_runtime(run_id: str, tracking_uri: str, dst: str) -> str:
-    """The ``runtime`` in the run's ``train_config.json``; ``tensorflow`` for older runs."""
+def _run_runtime(client, run_id: str, dst: str) -> str:
+    """Where run ``run_id`` computed its features: its ``runtime.resolved`` parameter (what
+    ``auto`` was on the training machine), else the ``runtime`` of its
+    ``train_config.json``, else ``tensorflow`` (runs from before ``--runtime``).
+
+    A head trained on one runtime's features predicts best on the same runtime's; where
+    that runtime cannot run, :func:`train.runtimes.resolve` falls back with a warning.
+    """
+    params = client.get_run(run_id).data.params
+    if params.get("runtime.resolved"):
+        return str(params["runtime.resolved"])
     try:
-        cfg = artifacts.download_json(run_id, "train_config.json", tracking_uri, dst)
+        cfg = artifacts.download_json(run_id, "train_config.json", client.tracking_uri, dst)
     except TrainError:
         return "tensorflow"
     runtime = cfg.get("runtime") if isinstance(cfg, dict) else None
@@ -347,8 +359,12 @@ def _load_keras(path: Path):
         raise TrainError(f"{path}: could not load the Keras model: {exc}") from exc
 
 
-def load_run_model(client, run_id: str) -> LoadedModel:
+def load_run_model(client, run_id: str, *, need_keras: bool = True) -> LoadedModel:
     """Load the Keras model, labels and meta-image layout that run ``run_id`` logged.
+
+    ``need_keras=False`` (prediction) loads the run's compact form instead when this
+    machine can run it (:mod:`train.inference.compact`: no TensorFlow, no Keras model;
+    ``keras_model`` is then None).
 
     Raises
     ------
@@ -359,7 +375,11 @@ def load_run_model(client, run_id: str) -> LoadedModel:
     with tempfile.TemporaryDirectory(prefix="metaview-") as dst:
         labels = artifacts.download_json(run_id, "labels.json", client.tracking_uri, dst)
         metaimage = artifacts.download_json(run_id, "metaimage.json", client.tracking_uri, dst)
-        runtime = _run_runtime(run_id, client.tracking_uri, dst)
+        runtime = _run_runtime(client, run_id, dst)
+        if not need_keras:
+            compact = _compact_run_model(client, run_id, dst, labels, metaimage)
+            if compact is not None:
+                return compact
         local = artifacts.download_model(client, run_id, dst)
         model = _load_keras(local)
     uri = f"runs:/{run_id}/{MODEL_ARTIFACT}"
@@ -377,6 +397,38 @@ def load_run_model(client, run_id: str) -> LoadedModel:
         features=features,
         multi_label=_sigmoid(model),
         runtime=runtime,
+    )
+
+
+def _compact_run_model(client, run_id: str, dst: str, labels, metaimage) -> LoadedModel | None:
+    """The run's model as a cached backbone and a NumPy head, or None where it has no
+    ``head.npz`` or this machine cannot run it that way."""
+    from train.inference import compact
+
+    path = artifacts.download_optional(run_id, compact.HEAD_ARTIFACT, client.tracking_uri, dst)
+    if path is None:
+        return None
+    try:
+        found = compact.compact_call(path)
+    except TrainError as exc:
+        log.warning("run %s: %s; loading its Keras model instead", run_id, exc)
+        return None
+    if found is None:
+        return None
+    meta, call = found
+    uri = f"runs:/{run_id}/{compact.HEAD_ARTIFACT}"
+    labels, metaimage = _check_metadata(labels, metaimage, f"run {run_id}")
+    _check_classes(int(meta.get("classes", -1)), labels, uri)
+    return LoadedModel(
+        None,
+        labels,
+        metaimage,
+        int(meta["image_size"]),
+        run_id,
+        uri,
+        multi_label=meta["steps"][-1].get("activation") == "sigmoid",
+        runtime=str(meta["runtime"]),
+        _call=call,
     )
 
 
@@ -565,7 +617,11 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
 
 
 def load_model(
-    spec: str = "best", tracking_uri: str | None = None, experiment: str | None = None
+    spec: str = "best",
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    *,
+    need_keras: bool = True,
 ) -> LoadedModel:
     """Load a classifier by spec: ``"best"``, ``"champion"``, a run id, ``runs:/RUN_ID/model``,
     ``models:/NAME/VERSION``, ``models:/NAME/latest``, ``models:/NAME@ALIAS``, ``file:PATH``
@@ -582,6 +638,10 @@ def load_model(
     experiment : str or None
         Experiment whose best run (``"best"``) or champion (``"champion"``) is loaded
         (None: ``MLFLOW_EXPERIMENT_NAME`` or ``"metaview"``).
+    need_keras : bool
+        False for prediction only: a run's image model then loads without TensorFlow
+        where it can (:mod:`train.inference.compact`; ``keras_model`` is None), several
+        seconds sooner.
 
     Returns
     -------
@@ -599,7 +659,8 @@ def load_model(
         loaded = load_path_model(ref.value)
     else:
         client = tracking.make_client(tracking_uri)
-        loaded = load_run_model(client, resolve_run_id(spec, client, experiment))
+        run_id = resolve_run_id(spec, client, experiment)
+        loaded = load_run_model(client, run_id, need_keras=need_keras)
     what = f"{loaded.features} features" if loaded.features else f"{loaded.image_size} px"
     log.info(
         "loaded %s model from %s (%d classes, input %s)",

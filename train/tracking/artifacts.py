@@ -80,6 +80,22 @@ def download_json(run_id: str, name: str, tracking_uri: str, dst: str | Path) ->
         raise TrainError(f"run {run_id}: artifact {name} is not valid JSON: {exc}") from None
 
 
+def download_optional(run_id: str, name: str, tracking_uri: str, dst: str | Path) -> Path | None:
+    """Download the artifact ``name`` of a run into ``dst``; None when the run has none."""
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=name, dst_path=str(dst), tracking_uri=tracking_uri
+            )
+        )
+    except (MlflowException, OSError) as exc:
+        log.debug("run %s: no artifact %s (%s)", run_id, name, exc)
+        return None
+
+
 def read_run_json(client, run_id: str, name: str) -> Any:
     """Download and parse the JSON artifact ``name`` of a run.
 
