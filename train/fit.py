@@ -747,12 +747,12 @@ def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
 
 def _log_compact_head(run, net, runtime: str) -> None:
     """Log ``head.npz``, with which prediction skips TensorFlow (:mod:`train.inference.compact`)."""
-    from train.inference import compact
+    from train.inference.compact import HEAD_ARTIFACT, write_head
     from train.runtimes import resolve
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / compact.HEAD_ARTIFACT
-        if compact.write_head(net, resolve(runtime), path):
+        path = Path(tmp) / HEAD_ARTIFACT
+        if write_head(net, resolve(runtime), path):
             run.log_files([path])
 
 

@@ -403,20 +403,20 @@ def load_run_model(client, run_id: str, *, need_keras: bool = True) -> LoadedMod
 def _compact_run_model(client, run_id: str, dst: str, labels, metaimage) -> LoadedModel | None:
     """The run's model as a cached backbone and a NumPy head, or None where it has no
     ``head.npz`` or this machine cannot run it that way."""
-    from train.inference import compact
+    from train.inference.compact import HEAD_ARTIFACT, compact_call
 
-    path = artifacts.download_optional(run_id, compact.HEAD_ARTIFACT, client.tracking_uri, dst)
+    path = artifacts.download_optional(run_id, HEAD_ARTIFACT, client.tracking_uri, dst)
     if path is None:
         return None
     try:
-        found = compact.compact_call(path)
+        found = compact_call(path)
     except TrainError as exc:
         log.warning("run %s: %s; loading its Keras model instead", run_id, exc)
         return None
     if found is None:
         return None
     meta, call = found
-    uri = f"runs:/{run_id}/{compact.HEAD_ARTIFACT}"
+    uri = f"runs:/{run_id}/{HEAD_ARTIFACT}"
     labels, metaimage = _check_metadata(labels, metaimage, f"run {run_id}")
     _check_classes(int(meta.get("classes", -1)), labels, uri)
     return LoadedModel(
