@@ -73,6 +73,11 @@ def allow_gl_and_tensorflow() -> bool:
     return True
 
 
+def applied() -> bool:
+    """Whether :func:`allow_gl_and_tensorflow` has prepared this process."""
+    return _done
+
+
 #: Modules whose native threads make a forked child deadlock (a lock held by a thread that
 #: does not exist in the child): TensorFlow's thread pools, a GL driver's threads.
 _THREADED_NATIVE = ("tensorflow", "OpenGL", "pyrender", "ray")

@@ -34,6 +34,7 @@ share GL state that must not leak between modules.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
 import os
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 _PROBE_TIMEOUT_S = 120
 _auto_backend: str | None = None
+_probes: dict[str, subprocess.Popen] = {}  # backend -> a probe started ahead (start_probe)
 _renderer: GridRenderer | None = None
 _lock = threading.Lock()
 
@@ -92,28 +94,63 @@ def _imported_platform() -> str | None:
     return os.environ.get("PYOPENGL_PLATFORM", "").lower() or "default"
 
 
+def _spawn_probe(backend: str) -> subprocess.Popen:
+    env = dict(os.environ, PYOPENGL_PLATFORM=backend)
+    return subprocess.Popen(
+        [sys.executable, "-c", _PROBE_CODE, backend],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def start_probe() -> None:
+    """Start probing the first ``auto`` backend (EGL) in the background, if it will be asked.
+
+    The probe's child takes about a second (Python, pyrender and a GL context): a caller
+    that knows it will render, and has other work first (``metaview predict`` loading its
+    model), starts it here so :func:`resolve_backend` finds the answer ready. Does nothing
+    where the backend is already known (resolved, or named by ``PYOPENGL_PLATFORM``).
+    """
+    env_choice = os.environ.get("PYOPENGL_PLATFORM", "").lower()
+    if _auto_backend is None and env_choice not in ("egl", "osmesa") and not _probes:
+        _probes["egl"] = _spawn_probe("egl")
+        atexit.register(_stop_probes)  # a caller that fails before rendering leaves none
+
+
+def probe_started() -> bool:
+    """Whether :func:`start_probe` left a probe for :func:`resolve_backend` to collect."""
+    return bool(_probes)
+
+
+def _stop_probes() -> None:
+    while _probes:
+        proc = _probes.popitem()[1]
+        proc.kill()
+        proc.communicate()
+
+
 def probe_backend(backend: str, timeout: float = _PROBE_TIMEOUT_S) -> str | None:
     """Try to make a context and draw one frame with ``backend`` in a child process.
+
+    Uses the child :func:`start_probe` started for ``backend``, if there is one.
 
     Returns
     -------
     None if it worked, else the last line of the child's error output.
     """
-    env = dict(os.environ, PYOPENGL_PLATFORM=backend)
+    proc = _probes.pop(backend, None) or _spawn_probe(backend)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _PROBE_CODE, backend],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         return f"no frame within {timeout:.0f} s"
     if proc.returncode == 0:
         return None
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else f"exit code {proc.returncode}"
 
 

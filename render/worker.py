@@ -4,7 +4,9 @@ Headless GL (Mesa llvmpipe, EGL or OSMesa) and TensorFlow crash when they share 
 process unless :mod:`metaview.native` keeps their LLVM copies apart; a process that
 has TensorFlow loaded (``metaview predict``, ``metaview demo``) renders meshes here
 instead, in one spawned worker that keeps one renderer for every mesh. Start-up
-costs about a second, once per :class:`MeshRenderer`.
+costs about two seconds, once per :class:`MeshRenderer`. A process that never loads
+TensorFlow (``metaview predict`` of a run with a compact head) may render in itself
+(``in_process=True``) and skip that start.
 """
 
 from __future__ import annotations
@@ -61,10 +63,17 @@ class MeshRenderer:
     ----------
     config : dict
         ``RenderConfig.to_dict()`` of the model's dataset (``metaimage["config"]``).
+    in_process : bool
+        Render in this process instead, with its cached GL renderer: for a process
+        that has not imported TensorFlow and never will (the caller's promise; a
+        :class:`~metaview.errors.MetaviewError` if TensorFlow is already loaded). It
+        saves the worker's start, about 2 s; a crash of the GL driver then ends the
+        caller too.
     """
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, in_process: bool = False):
         self.config = dict(config)
+        self.in_process = bool(in_process)
         self._pool = None
 
     def render(
@@ -80,7 +89,22 @@ class MeshRenderer:
 
         if not paths:
             return []
+        if self.in_process:
+            import sys
+
+            if "tensorflow" in sys.modules:  # GL beside TensorFlow's LLVM: a segfault
+                raise MetaviewError(
+                    "MeshRenderer(in_process=True) in a process that has imported "
+                    "TensorFlow: expected a process without it; render in the worker instead"
+                )
+            return _render_files([str(p) for p in paths], self.config, variants)
         if self._pool is None:
+            from render import gl
+
+            if self.config.get("backend", "auto") == "auto" and gl.probe_started():
+                # The caller started the backend probe ahead (gl.start_probe): its answer
+                # goes to the worker, which would otherwise probe again, after its start.
+                self.config["backend"] = gl.resolve_backend("auto")
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from metaview.options import EXIT_OK, EXIT_PARTIAL, add_tracking_options, positive_int
 
@@ -80,8 +81,11 @@ def _register_predict(sub) -> None:
 
 
 def run_predict(args) -> int:
+    from render.gl import start_probe
     from train.inference import format_prediction, load_model, predict_files
 
+    if any(Path(p).suffix.lower() != ".png" for p in args.inputs):
+        start_probe()  # which GL backend renders: found while the model loads, not after
     # need_keras=False: a run with a compact head predicts without importing TensorFlow.
     loaded = load_model(
         args.model, tracking_uri=args.tracking_uri, experiment=args.experiment, need_keras=False

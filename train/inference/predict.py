@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from metaview import native
 from metaview.errors import MetaviewError
 from metaview.progress import progress as progress_bar
 from render.worker import MeshRenderer
@@ -261,7 +263,12 @@ def predict_files(
     # meta-images are held at a time; one worker renders them all.
     own = renderer is None
     if own:
-        renderer = MeshRenderer(loaded.metaimage.get("config", {}))
+        # A compact model runs without TensorFlow, so GL may share this process and the
+        # worker's start (about 2 s, most of a cold one-part predict) is saved. Only where
+        # metaview.native has prepared the process (the metaview command does): a caller
+        # that imports TensorFlow later then still does not crash.
+        alone = loaded.kind == "compact" and "tensorflow" not in sys.modules and native.applied()
+        renderer = MeshRenderer(loaded.metaimage.get("config", {}), in_process=alone)
     with (
         contextlib.nullcontext() if not own else renderer,
         progress_bar(len(results), "predict", "file", enabled=progress) as bar,
