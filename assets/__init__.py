@@ -18,7 +18,7 @@ from pathlib import Path
 
 #: The exact command that regenerates ``assets/parts/`` from the repository root. The test
 #: suite runs it into a temporary folder and checks that every file matches byte for byte.
-BUNDLED_COMMAND = "metaview synth assets/parts --per-class 4 --seed 0 --overwrite"
+BUNDLED_COMMAND = "metaview synth assets/parts --per-class 4 --seed 0 --force"
 
 
 def bundled_parts_dir() -> Path:

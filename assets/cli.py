@@ -12,6 +12,8 @@ import os
 import sys
 import time
 
+from base.options import add_batch_options, renamed, workers_of
+
 # Kept in step with assets.synth (CLASSES, FEATURE_KINDS and SynthConfig's defaults); a test
 # checks that they agree, so the help text needs no heavy import.
 _CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
@@ -53,7 +55,7 @@ share of the labelled face the features cover: small is hard.
 examples:
   metaview synth parts/ --per-class 200 --seed 7
   metaview synth hard/ --per-class 100 --tilt-deg 5 --distractors 2 --max-features 2
-  metaview synth assets/parts --per-class 4 --seed 0 --overwrite   (the bundled set)
+  metaview synth assets/parts --per-class 4 --seed 0 --force   (the bundled set)
 """
 
 
@@ -153,18 +155,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="line segments per circle of round features (default: %(default)s)",
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="processes to use; output is identical for any N (default: %(default)s)",
+    add_batch_options(
+        p,
+        workers="processes; the files are byte-identical for any N",
+        force="replace the STL files, parts.csv and synth.json of an earlier run in OUT",
     )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the STL files, parts.csv and synth.json of an earlier run in OUT",
-    )
+    renamed(p, "--overwrite", "--force", action="store_true")
     p.set_defaults(func=run)
 
 
@@ -191,17 +187,17 @@ def config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     """Run ``metaview synth``; return the exit code (errors raise SynthError)."""
     from assets.synth import synth_parts
-    from metaview.progress import progress
+    from base.progress import progress
 
     cfg = config_from_args(args)
     total = cfg.per_class * len(cfg.classes)
     start = time.perf_counter()
-    with progress(total, "synth", "part") as bar:
+    with progress(total, "synth", "part", enabled=False if args.no_progress else None) as bar:
         rows = synth_parts(
             args.out,
             cfg,
-            workers=args.workers,
-            overwrite=args.overwrite,
+            workers=workers_of(args),
+            overwrite=args.force,
             progress=lambda _row: bar.update(1),
         )
     seconds = time.perf_counter() - start
@@ -258,14 +254,10 @@ metaview train DATA --objective sets.
 REACH_EPILOG = """\
 examples:
   metaview reach parts/                       # parts/reach.csv, one row per mesh
-  metaview reach part.stl --out part_reach.csv
-  metaview reach parts/ --workers 2 --out /tmp/reach.csv
+  metaview reach part.stl part_reach.csv
+  metaview reach parts/ /tmp/reach.csv --workers 2
   metaview reach meshes/ && metaview render meshes/ data/ && metaview train data/ --objective sets
 """
-
-
-def _default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def register_reach(subparsers: argparse._SubParsersAction) -> None:
@@ -279,18 +271,15 @@ def register_reach(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", metavar="IN", help="a folder of meshes (searched recursively) or one")
     p.add_argument(
-        "--out",
-        metavar="CSV",
+        "out",
+        metavar="OUT",
+        nargs="?",
         default=None,
         help="the CSV to write (default: IN/reach.csv, or reach.csv beside a single file)",
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=_default_workers(),
-        metavar="N",
-        help="processes to use; the rows are the same for any N (default: %(default)s)",
-    )
+    # The earlier spelling; a positional with nargs="?" would overwrite a shared dest.
+    p.add_argument("--out", dest="out_option", metavar="CSV", help=argparse.SUPPRESS)
+    add_batch_options(p, workers="processes; the rows are the same for any N")
     p.add_argument(
         "--area-tol",
         type=float,
@@ -304,17 +293,19 @@ def register_reach(subparsers: argparse._SubParsersAction) -> None:
 def run_reach(args: argparse.Namespace) -> int:
     """Run ``metaview reach``; return the exit code (0, or 2 when some files failed)."""
     from assets.reach import ReachConfig, ray_backend, reach_folder
-    from metaview.options import EXIT_OK, EXIT_PARTIAL
-    from metaview.progress import progress
+    from base.options import EXIT_OK, EXIT_PARTIAL
+    from base.progress import progress
 
     cfg = ReachConfig(area_tol=args.area_tol)
+    args.out = args.out or args.out_option
     start = time.perf_counter()
-    with progress(None, "reach", "part") as bar:
+    workers = workers_of(args)
+    with progress(None, "reach", "part", enabled=False if args.no_progress else None) as bar:
         rows = reach_folder(
             args.input,
             args.out,
             cfg,
-            workers=args.workers,
+            workers=workers,
             progress=lambda _row: bar.update(1),
             on_start=bar.set_total,
         )
@@ -327,7 +318,7 @@ def run_reach(args: argparse.Namespace) -> int:
         sets[key] = sets.get(key, 0) + 1
     print(
         f"analysed {len(done)} of {len(rows)} meshes in {seconds:.1f} s "
-        f"({len(done) / max(seconds, 1e-9):.0f} parts/s, {args.workers} workers, "
+        f"({len(done) / max(seconds, 1e-9):.0f} parts/s, {workers} workers, "
         f"rays by {ray_backend(cfg.rays)})"
     )
     no_features = sum(r["status"] == "no_features" for r in done)

@@ -1,6 +1,6 @@
 """The error type of the :mod:`assets` stage (``metaview synth``)."""
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 
 
 class SynthError(MetaviewError, ValueError):

@@ -9,7 +9,7 @@ Method (all lengths relative to ``L``, the longest side of the straightened boun
 the answer does not depend on the part's scale):
 
 1. *Straighten.* A slightly tilted part is turned back onto the axes with
-   :func:`train.features.straighten.straighten` (tilts below 45 degrees are undone exactly;
+   :func:`geometry.straighten.straighten` (tilts below 45 degrees are undone exactly;
    axes are never swapped).
 2. *Feature faces.* A face whose three corners lie within ``box_tol * L`` of one side plane of
    the bounding box is stock surface; every other face was cut (walls, floors, chamfers,
@@ -53,7 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
+from geometry.errors import MeshError
+from geometry.straighten import check_mesh, face_normals_areas, straighten, turn_angle_deg
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,7 @@ STATUS_OK = "ok"  # the part has feature faces; ``valid`` says which directions 
 STATUS_NO_FEATURES = "no_features"  # nothing cut (a plain box): every direction, vacuously
 STATUS_ERROR = "error"  # the file could not be read or measured (CSV rows only)
 
-#: Columns of ``reach.csv``, documented in :func:`result_row` and the README.
+#: Columns of ``reach.csv``, documented in :func:`result_row` and docs/parts.md.
 CSV_COLUMNS = (
     "file",
     "label",
@@ -276,12 +278,9 @@ def _as_arrays(mesh, faces) -> tuple[np.ndarray, np.ndarray]:
                 f"got {type(mesh).__name__}"
             )
         mesh, faces = mesh.vertices, mesh.faces
-    from train.errors import TrainError
-    from train.features.straighten import check_mesh
-
     try:
         return check_mesh(np.asarray(mesh), np.asarray(faces))
-    except TrainError as exc:
+    except MeshError as exc:
         raise ReachError(str(exc)) from None
 
 
@@ -309,9 +308,6 @@ def reachable_directions(
     ReachError
         A malformed mesh: wrong shapes, non-finite vertices, indices out of range, no area.
     """
-    from train.errors import TrainError
-    from train.features.straighten import face_normals_areas, straighten, turn_angle_deg
-
     cfg = cfg or ReachConfig()
     backend = ray_backend(cfg.rays)
     vertices, faces = _as_arrays(mesh, faces)
@@ -319,7 +315,7 @@ def reachable_directions(
     vertices = vertices - vertices[faces[0, 0]]
     try:
         rot = straighten(vertices, faces)
-    except TrainError as exc:  # the straightening stage's error type; ours here
+    except MeshError as exc:  # the geometry layer's error type; ours here
         raise ReachError(str(exc)) from None
     tilt = turn_angle_deg(rot)
     vertices = vertices @ rot.T
@@ -419,7 +415,7 @@ def reach_file(path: str | os.PathLike, cfg: ReachConfig | None = None) -> Reach
     ReachError
         The mesh cannot be measured, naming the file.
     """
-    from render.mesh import load_mesh
+    from geometry.mesh import load_mesh
 
     # merge=False: rays and per-face normals need no shared vertices.
     mesh = load_mesh(path, merge=False)
@@ -495,8 +491,7 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
     # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
     import trimesh  # noqa: F401  (imported once here, not in every child)
 
-    import train.features.straighten  # noqa: F401
-    from metaview.native import process_pool_context
+    from base.native import process_pool_context
 
     chunk = max(1, min(16, len(jobs) // (4 * workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:

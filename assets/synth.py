@@ -58,9 +58,9 @@ import numpy as np
 
 from assets import features as feat
 from assets.errors import SynthError
+from base import files, versions
+from geometry.stl import encode_stl
 from metaimage import io as mio
-from metaview import versions
-from render.stl import encode_stl
 
 log = logging.getLogger(__name__)
 
@@ -549,7 +549,7 @@ def stl_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
     -------
     bytes
         ``84 + 50 * m`` bytes: :data:`STL_HEADER`, count, then normal, three vertices and
-        a zero attribute per triangle, little-endian float32 (:func:`render.stl.encode_stl`,
+        a zero attribute per triangle, little-endian float32 (:func:`geometry.stl.encode_stl`,
         the codec the renderer reads with).
     """
     return encode_stl(vertices, faces, header=STL_HEADER)
@@ -582,7 +582,7 @@ def _make_and_write(job: tuple[str, SynthConfig, str, int]) -> dict:
     out_dir, cfg, label, index = job
     part = generate_part(label, part_seed(cfg.seed, label, index), cfg)
     file = f"{label}/{index:04d}.stl"
-    mio.atomic_write_bytes(Path(out_dir) / file, part.stl_bytes())
+    files.atomic_write_bytes(Path(out_dir) / file, part.stl_bytes())
     return part_row(part, file)
 
 
@@ -595,7 +595,7 @@ def _clear(out_dir: Path, overwrite: bool) -> None:
     if not overwrite:
         raise SynthError(
             f"output folder {out_dir} already holds parts ({found[0].name}); "
-            "pass --overwrite to replace them"
+            "pass --force to replace them"
         )
     # Remove only what an earlier `metaview synth` wrote (the files its parts.csv lists):
     # a class folder may also hold a user's own meshes, which are never deleted.
@@ -613,7 +613,7 @@ def _clear(out_dir: Path, overwrite: bool) -> None:
     if foreign:
         raise SynthError(
             f"output folder {out_dir} holds STL files that metaview synth did not write there "
-            f"(not in its parts.csv), e.g. {foreign[0]}; --overwrite never deletes those: "
+            f"(not in its parts.csv), e.g. {foreign[0]}; --force never deletes those: "
             "choose another output folder"
         )
     for stl in listed:
@@ -712,7 +712,7 @@ def _run(jobs: list, workers: int) -> Iterator[dict]:
     # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
     import trimesh  # noqa: F401  (imported once here, not in every child)
 
-    from metaview.native import process_pool_context
+    from base.native import process_pool_context
 
     chunk = max(1, min(16, len(jobs) // (4 * workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:

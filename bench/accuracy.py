@@ -33,7 +33,7 @@ that runtime of ``metaview train --runtime`` (:mod:`train.runtimes`; each has it
 so that runtimes compare on the same splits and seeds; without it, ``auto``'s.
 
 No MLflow, no model files: this measures the recipe. The end-to-end number (``metaview
-train DATA`` on the full set, with MLflow) is in the README beside these.
+train DATA`` on the full set, with MLflow) is in docs/accuracy.md beside these.
 """
 
 from __future__ import annotations
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         models.append((base, how, runtime or "auto", m if runtime else None))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from metaview.native import allow_gl_and_tensorflow
+    from base.native import allow_gl_and_tensorflow
 
     allow_gl_and_tensorflow()
     from train.data import load_dataset

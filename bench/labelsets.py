@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from metaview.native import allow_gl_and_tensorflow
+    from base.native import allow_gl_and_tensorflow
 
     allow_gl_and_tensorflow()
     from train.data import load_dataset

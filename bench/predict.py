@@ -28,7 +28,7 @@ from pathlib import Path
 
 _WARM = r"""
 import json, sys, time
-from metaview.native import allow_gl_and_tensorflow
+from base.native import allow_gl_and_tensorflow
 allow_gl_and_tensorflow()
 from render.worker import MeshRenderer
 from train.inference import load_model, predict_files

@@ -11,7 +11,7 @@ exactly (10k and 200k faces). Then a folder of parts rendered with all cores; wi
 ``--executors``, the same folder by the process pool and by Ray actors, in one run.
 
 Each figure is the best of several rounds (the machine this was written on is shared, and
-the best round is the one least disturbed). Run it on one core, as the README reports it:
+the best round is the one least disturbed). Run it on one core, as docs/render.md reports it:
 
     LP_NUM_THREADS=0 taskset -c 0 .venv/bin/python bench/render.py
     .venv/bin/python bench/render.py --only-batch          # all cores

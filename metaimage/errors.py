@@ -1,6 +1,6 @@
 """The metaimage stage's exception type."""
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 
 
 class DatasetError(MetaviewError, ValueError):

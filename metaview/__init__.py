@@ -1,18 +1,21 @@
-"""metaview: STL workpieces -> normal-map meta-images -> EfficientNet classifier.
+"""metaview: the command on top of the pipeline (``metaview SUB-COMMAND``), and only that.
 
-The pipeline stages live in their own top-level packages:
+Floors, bottom up; a package imports only from its own floor or below (lazy imports
+included; ``tests/test_layers.py`` checks it):
 
-- :mod:`assets`    labelled synthetic workpieces (``metaview synth``) and the bundled set;
-- :mod:`render`    mesh -> 100 normal-map views, headless (``metaview render``);
-- :mod:`metaimage` views -> 10x10 meta-image, tile shuffle, dataset files;
-- :mod:`train`     meta-images -> EfficientNet in MLflow, prediction, export.
-
-This package only holds what they share: the version, the error base class,
-package versions, the native-library set-up and the command-line dispatcher.
+- :mod:`base`       errors, atomic files, progress, options, versions, native set-up;
+- :mod:`geometry`   mesh files, STL codec, mesh checks, straightening;
+- :mod:`metaimage`  views -> meta-image grid, tile shuffle, dataset files;
+- :mod:`render`     meshes -> normal-coloured views, headless (``metaview render``);
+  :mod:`assets`     labelled synthetic workpieces and reachability (``metaview synth``,
+  ``metaview reach``);
+- :mod:`train`      classifiers in MLflow, prediction, export (``metaview train``,
+  ``predict``, ``export``, ``runs``); it may use :mod:`render` to draw what it predicts;
+- :mod:`metaview`   the command-line dispatcher and the demo.
 
 Importing it (or any stage) has no side effect. A process that loads both Mesa GL
 and TensorFlow (the ``metaview`` command, the test suite) calls
-:func:`metaview.native.allow_gl_and_tensorflow` itself, first.
+:func:`base.native.allow_gl_and_tensorflow` itself, first.
 """
 
 __version__ = "0.1.0"

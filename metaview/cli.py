@@ -13,10 +13,10 @@ import os
 import signal
 import sys
 
+from base.errors import MetaviewError
+from base.native import allow_gl_and_tensorflow
+from base.options import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from metaview import __version__
-from metaview.errors import MetaviewError
-from metaview.native import allow_gl_and_tensorflow
-from metaview.options import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "build_parser", "main"]
 

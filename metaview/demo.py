@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
-from metaview.options import EXIT_OK
+from base.options import EXIT_OK, add_batch_options, workers_of
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,11 @@ def register(sub) -> None:
             "MLflow's own UI (run it in this folder), and OUT/ holds the parts and images."
         ),
     )
-    p.add_argument("--out", default="demo", metavar="DIR", help="working folder (default: ./demo)")
+    p.add_argument(
+        "out", nargs="?", default=None, metavar="OUT", help="working folder (default: ./demo)"
+    )
+    # The earlier spelling; a positional with nargs="?" would overwrite a shared dest.
+    p.add_argument("--out", dest="out_option", metavar="DIR", help=argparse.SUPPRESS)
     source = p.add_mutually_exclusive_group()
     source.add_argument(
         "--per-class",
@@ -77,9 +80,7 @@ def register(sub) -> None:
         help=f"models to train, one MLflow run each (default: {','.join(DEFAULT_MODELS)})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of every step (default: 0)")
-    p.add_argument(
-        "--workers", type=int, default=None, help="render processes (default: all cores)"
-    )
+    add_batch_options(p, workers="render processes (at least 2)")
     p.set_defaults(func=run)
 
 
@@ -99,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from render.batch import render_folder
     from render.config import RenderConfig
 
-    out = Path(args.out)
+    out = Path(args.out or args.out_option or "demo")
+    show = False if args.no_progress else None
     t_all = time.perf_counter()
 
     # 1. Parts with known labels.
@@ -121,8 +123,7 @@ def run(args: argparse.Namespace) -> int:
     rcfg = RenderConfig(seed=args.seed, variants=DEMO_VARIANTS)
     if args.tile:
         rcfg = RenderConfig(seed=args.seed, variants=DEMO_VARIANTS, tile=args.tile)
-    workers = args.workers or os.cpu_count() or 1
-    result = render_folder(parts, data, rcfg, workers=max(2, workers), progress=True)
+    result = render_folder(parts, data, rcfg, workers=max(2, workers_of(args)), progress=show)
     _say(
         f"{result.rendered} rendered, {result.skipped} up to date, {len(result.failed)} failed "
         f"into {data} ({time.perf_counter() - t:.1f} s; {rcfg.rows}x{rcfg.cols} views of "

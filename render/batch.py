@@ -22,7 +22,7 @@ else (other suffixes, hidden entries, links to folders) is listed in
 
 Names: everything written under ``OUT`` is named in UTF-8. A part whose file name is not
 valid UTF-8 gets its image, and its manifest and error rows, under the name
-:func:`metaimage.io.printable` gives (each undecodable byte as ``\\xNN``).
+:func:`base.files.printable` gives (each undecodable byte as ``\\xNN``).
 
 Why one module of this size: planning, resume checks, the progress bar and writing the three
 dataset files are one transaction over the folder; the worker side is render/jobs.py, the
@@ -40,15 +40,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from base import files, versions
+from base.progress import progress as make_progress
+from base.progress import progress_enabled
+from geometry.mesh import MESH_SUFFIXES
 from metaimage import io as mio
 from metaimage.meta import VIEW_CONVENTION, MetaImageInfo
-from metaview import versions
-from metaview.progress import progress as make_progress
-from metaview.progress import progress_enabled
 from render.config import RenderConfig
 from render.errors import MeshError, RenderError
 from render.jobs import _VERSION_PACKAGES, Job, image_path
-from render.mesh import MESH_SUFFIXES
 
 if TYPE_CHECKING:
     from render.executors import Executor
@@ -316,7 +316,7 @@ def _plan(in_dir: Path, out_dir: Path, cfg: RenderConfig, force: bool) -> _Plan:
     old_rows = _read_old_rows(out_dir, force)
     config_hash = cfg.config_hash()
     scan = scan_input(in_dir)
-    printable = mio.printable
+    printable = files.printable
     failed = [
         {"source": printable(f["source"]), "error": printable(f["error"])} for f in scan.failed
     ]
@@ -398,7 +398,7 @@ def _store_pngs(out_dir: Path, pngs: dict[str, bytes]) -> str | None:
     """Write the PNGs a worker sent back, each atomically; why one could not be, or None."""
     for rel, png in pngs.items():
         try:
-            mio.atomic_write_bytes(out_dir / rel, png)
+            files.atomic_write_bytes(out_dir / rel, png)
         except OSError as exc:
             return f"{out_dir / rel}: could not write it: {exc.strerror or exc}"
     return None
@@ -455,7 +455,7 @@ def render_folder(
     force : bool
         Re-render images that are already up to date.
     progress : bool or None
-        Report progress on stderr (:mod:`metaview.progress`): a bar (files/s, ETA) on a
+        Report progress on stderr (:mod:`base.progress`): a bar (files/s, ETA) on a
         terminal, a plain line every few seconds and a final one otherwise. False: none;
         None: unless logging is quieter than INFO.
     executor : {"pool", "ray"} or Executor
@@ -531,7 +531,7 @@ def render_folder(
             if problem is not None:
                 res = {"source": res["source"], "error": problem}
         if "error" in res:
-            row = {"source": mio.printable(res["source"]), "error": mio.printable(res["error"])}
+            row = {"source": files.printable(res["source"]), "error": files.printable(res["error"])}
             result.failed.append(row)
             logger.debug("failed: %s", row["error"])
             return
@@ -553,7 +553,7 @@ def render_folder(
         busy = sum(r["render_s"] for r in res["rows"])
         result.worker_seconds[worker] = result.worker_seconds.get(worker, 0.0) + busy
 
-    bar: Any = None  # a metaview.progress.Progress once the workers are up
+    bar: Any = None  # a base.progress.Progress once the workers are up
 
     def take(res: dict[str, Any]) -> None:
         collect(res)
@@ -618,11 +618,11 @@ def _log_ignored(in_dir: Path, ignored: list[dict[str, str]]) -> None:
     if not ignored:
         return
     shown = 5
-    listed = "; ".join(f"{mio.printable(i['source'])} ({i['reason']})" for i in ignored[:shown])
+    listed = "; ".join(f"{files.printable(i['source'])} ({i['reason']})" for i in ignored[:shown])
     more = f"; and {len(ignored) - shown} more (-v lists them)" if len(ignored) > shown else ""
     what = (
         "entry that is not a mesh file" if len(ignored) == 1 else "entries that are not mesh files"
     )
     logger.info("%s: skipped %d %s: %s%s", in_dir, len(ignored), what, listed, more)
     for entry in ignored[shown:]:
-        logger.debug("skipped %s (%s)", mio.printable(entry["source"]), entry["reason"])
+        logger.debug("skipped %s (%s)", files.printable(entry["source"]), entry["reason"])

@@ -1,7 +1,7 @@
 """``metaview render IN OUT``: the render stage's sub-command (no heavy imports here).
 
 The options are :class:`render.config.RenderConfig`'s fields (help, type and default
-from the dataclass, see :mod:`metaview.options`), with ``rows`` and ``cols`` as one
+from the dataclass, see :mod:`base.options`), with ``rows`` and ``cols`` as one
 ``--grid ROWSxCOLS``, plus the batch options (``--workers``, ``--executor``,
 ``--address``, ``--force``, ``--no-progress``).
 """
@@ -9,9 +9,14 @@ from the dataclass, see :mod:`metaview.options`), with ``rows`` and ``cols`` as 
 from __future__ import annotations
 
 import argparse
-import os
 
-from metaview.options import add_config_options, config_kwargs
+from base.options import (
+    add_batch_options,
+    add_config_options,
+    config_kwargs,
+    default_workers,
+    positive_int,
+)
 from render.config import RenderConfig
 
 _GRID_FIELDS = ("rows", "cols")  # one option: --grid ROWSxCOLS
@@ -57,10 +62,10 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
-        help=f"workers, one GL context each (default: all {os.cpu_count()} cores; with "
+        help=f"workers, one GL context each (default: all {default_workers()} cores; with "
         "--executor ray, one per CPU of the cluster)",
     )
     p.add_argument(
@@ -78,8 +83,7 @@ def register(sub) -> None:
         help="with --executor ray: the cluster to use (auto, HOST:6379 or ray://HOST:10001; "
         "default: $RAY_ADDRESS, else a local Ray instance for this run)",
     )
-    p.add_argument("--force", action="store_true", help="re-render images that are up to date")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_batch_options(p, force="re-render images that are up to date")
     p.set_defaults(func=run)
 
 
@@ -90,8 +94,6 @@ def run(args: argparse.Namespace) -> int:
     from render.batch import render_folder
     from render.errors import RenderError
 
-    if args.workers is not None and args.workers < 1:
-        raise RenderError(f"--workers: expected a positive integer, got {args.workers}")
     if args.address is not None and args.executor != "ray":
         raise RenderError(f"--address {args.address}: a Ray cluster address, needs --executor ray")
     rows, cols = args.grid

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from metaview.options import option
+from base.options import option
 from render.errors import RenderError
 from render.views import FRAMINGS
 
@@ -34,7 +34,7 @@ class RenderConfig:
     from it (rows and cols as one ``--grid ROWSxCOLS``).
 
     The defaults (a 5x5 grid of 192 px views, 3 variants a part) are what classified
-    held-out synthetic parts best for the cost (README, "Choosing the representation"):
+    held-out synthetic parts best for the cost (docs/accuracy.md, "Choosing the representation"):
     pixels per view decide, more than the number of views; at the same 960x960 pixels a
     10x10 grid of 96 px views scored 0.93/0.90 (default/hard set) against 0.96/0.95, and
     averaging a part's variants at test time adds about 2 points.
@@ -147,7 +147,7 @@ class RenderConfig:
         A tile of ``t`` pixels shows a part within a disc of about ``0.7 t**2`` pixels, and
         only the half of the surface that faces the camera, so ``t**2 / 2`` faces (2,048 at
         64 px) leaves about one visible face per 1-2 covered pixels. Rendering time grows
-        with the face count; the README's measurements show what each cap costs and changes.
+        with the face count; the measurements in docs/render.md show what each cap costs and changes.
         """
         if self.max_faces is not None:
             return self.max_faces

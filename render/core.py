@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.mesh import load_mesh
 from render.config import RenderConfig
 from render.gl import get_renderer
-from render.mesh import PreparedMesh, load_mesh, prepare_mesh
+from render.mesh import PreparedMesh, prepare_mesh
 from render.views import grid_rotations, variant_rotation
 
 logger = logging.getLogger(__name__)

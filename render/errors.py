@@ -1,14 +1,10 @@
 """The render stage's exception types."""
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
+from geometry.errors import MeshError
 
-
-class MeshError(MetaviewError, ValueError):
-    """A mesh file cannot be turned into a meta-image.
-
-    The message names the file, what was expected and what was found
-    ("x.stl: truncated binary STL: header claims 12 triangles (684 bytes), file has 300 bytes").
-    """
+# A mesh that cannot be used is the geometry layer's error; the render stage raises it as is.
+__all__ = ["MeshError", "RenderError"]
 
 
 class RenderError(MetaviewError, RuntimeError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from base import files
 from metaimage import io as mio
 from render.config import RenderConfig
 from render.errors import MeshError, RenderError
@@ -98,9 +99,9 @@ def render_job(
         "host:pid"}`` on success, plus ``"pngs": {path: bytes}`` when ``out_dir`` is None;
         or ``{"source": ..., "error": message}``. Never raises for a bad mesh or a GL error.
     """
+    from geometry.mesh import load_mesh, mesh_from_bytes
     from render.core import prepare, render_prepared
     from render.gl import get_renderer
-    from render.mesh import load_mesh, mesh_from_bytes
 
     try:
         t0 = time.perf_counter()
@@ -119,7 +120,7 @@ def render_job(
             if out_dir is None:
                 pngs[rel] = png
             else:
-                mio.atomic_write_bytes(Path(out_dir) / rel, png)
+                files.atomic_write_bytes(Path(out_dir) / rel, png)
             # Loading and simplifying is shared by the variants; the first one carries it.
             seconds = time.perf_counter() - t1 + (prep_s if i == 0 else 0.0)
             rows.append(
@@ -149,11 +150,11 @@ def render_job(
     # Messages name job.path, which may hold surrogate escapes: made printable here, so
     # that errors.csv and the summary on a UTF-8 terminal never fail on them.
     except (MeshError, RenderError) as exc:
-        return {"source": job.source, "error": mio.printable(str(exc))}
+        return {"source": job.source, "error": files.printable(str(exc))}
     except (MemoryError, RecursionError) as exc:
         error = f"{job.path}: {type(exc).__name__}: {exc}"
-        return {"source": job.source, "error": mio.printable(error)}
+        return {"source": job.source, "error": files.printable(error)}
     except Exception as exc:
-        logger.debug("unexpected error on %s", mio.printable(job.path), exc_info=True)
+        logger.debug("unexpected error on %s", files.printable(job.path), exc_info=True)
         error = f"{job.path}: unexpected {type(exc).__name__}: {exc}"
-        return {"source": job.source, "error": mio.printable(error)}
+        return {"source": job.source, "error": files.printable(error)}

@@ -5,20 +5,16 @@ Everything here is plain numpy + trimesh; nothing touches OpenGL.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from render.errors import MeshError
-from render.stl import parse_stl
+from geometry.errors import MeshError
+from geometry.mesh import bounds
+from geometry.straighten import straighten_vertices
 
 logger = logging.getLogger(__name__)
-
-MESH_SUFFIXES = (".stl", ".obj", ".ply", ".off", ".glb")
 
 
 @dataclass(frozen=True)
@@ -72,129 +68,7 @@ def normal_colours(normals: np.ndarray) -> np.ndarray:
     return np.clip(c, 0, 255).astype(np.uint8)
 
 
-def bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-axis minimum and maximum of (n, 3) points: two (3,) float64 arrays.
-
-    Reducing a C-ordered (n, 3) array along axis 0 strides through memory; one
-    column-major copy first is about 10x faster for large n.
-    """
-    cols = np.asfortranarray(points, dtype=np.float64)
-    return cols.min(axis=0), cols.max(axis=0)
-
-
 # --------------------------------------------------------------------------- loading
-
-
-def _load_with_trimesh(data: bytes, suffix: str, name: str):
-    """Load OBJ/PLY/OFF/GLB through trimesh and merge every body into one array pair."""
-    import trimesh
-
-    try:
-        loaded = trimesh.load(io.BytesIO(data), file_type=suffix.lstrip("."), process=False)
-    except MeshError:
-        raise
-    except Exception as exc:
-        raise MeshError(f"{name}: expected a {suffix} mesh, could not parse it: {exc}") from None
-    if isinstance(loaded, trimesh.Scene):
-        geoms = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
-        others = [type(g).__name__ for g in loaded.dump() if not isinstance(g, trimesh.Trimesh)]
-        if not geoms:
-            found = f"only {sorted(set(others))}" if others else "nothing"
-            raise MeshError(f"{name}: expected a triangle mesh, found {found}")
-    elif isinstance(loaded, trimesh.Trimesh):
-        geoms = [loaded]
-    else:
-        raise MeshError(f"{name}: expected a triangle mesh, found a {type(loaded).__name__}")
-    vertices, faces, offset = [], [], 0
-    for g in geoms:
-        v = np.asarray(g.vertices, dtype=np.float64).reshape(-1, 3)
-        f = np.asarray(g.faces, dtype=np.int64).reshape(-1, 3)
-        vertices.append(v)
-        faces.append(f + offset)
-        offset += len(v)
-    return np.concatenate(vertices), np.concatenate(faces)
-
-
-def load_mesh(path: str | os.PathLike, merge: bool = True):
-    """Load a mesh file as one ``trimesh.Trimesh``, every body merged, checked.
-
-    STL (binary and ASCII) is parsed here, with the file length checked against the
-    triangle count before any allocation; OBJ, PLY, OFF and GLB go through trimesh.
-    Multi-body files (several solids, a scene of meshes) become one mesh. Stored
-    normals are never read: normals come from the triangles' winding. Zero-area faces
-    are dropped.
-
-    Parameters
-    ----------
-    path : path-like
-    merge : bool
-        Merge coincident vertices (STL repeats them per triangle). The renderer passes
-        False: :func:`prepare_mesh` merges them itself, more cheaply for big meshes.
-
-    Raises
-    ------
-    MeshError
-        Naming the file: missing or empty file, truncated binary STL, bytes that are
-        not a mesh, NaN or inf vertices, no faces (with non-zero area), zero extent.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MeshError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise MeshError(f"{path}: expected a mesh file, found a directory") from None
-    except OSError as exc:  # permissions, special files, I/O errors
-        raise MeshError(f"{path}: could not read the file: {exc.strerror or exc}") from None
-    return mesh_from_bytes(data, path.suffix.lower(), str(path), merge=merge)
-
-
-def mesh_from_bytes(data: bytes, suffix: str, name: str = "<bytes>", merge: bool = True):
-    """Like :func:`load_mesh`, from the file's bytes and its suffix (``".stl"``)."""
-    import trimesh
-
-    if len(data) == 0:
-        raise MeshError(f"{name}: empty file (0 bytes), expected a {suffix or 'mesh'} file")
-    suffix = suffix.lower()
-    if suffix == ".stl":
-        vertices, faces = parse_stl(data, name)
-    elif suffix in MESH_SUFFIXES:
-        vertices, faces = _load_with_trimesh(data, suffix, name)
-    else:
-        raise MeshError(
-            f"{name}: expected a mesh file ({', '.join(MESH_SUFFIXES)}), found {suffix!r}"
-        )
-
-    if len(faces) == 0:
-        raise MeshError(f"{name}: expected triangles, found a mesh with no faces")
-    if not np.isfinite(vertices).all():
-        bad = ~np.isfinite(vertices).all(axis=1)
-        raise MeshError(
-            f"{name}: expected finite vertex coordinates, found NaN or inf in "
-            f"{int(bad.sum())} of {len(vertices)} vertices"
-        )
-    if faces.min() < 0 or faces.max() >= len(vertices):
-        raise MeshError(f"{name}: faces index vertices outside 0..{len(vertices) - 1}")
-    tri = vertices[faces]  # (f, 3, 3)
-    lo, hi = bounds(tri.reshape(-1, 3))
-    if not float((hi - lo).max()) > 0.0:
-        raise MeshError(
-            f"{name}: expected a mesh with non-zero extent, found all vertices at one point"
-        )
-    # Zero-area faces have no normal: drop them.
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    faces = faces[np.einsum("ij,ij->i", cross, cross) > 0]
-    if len(faces) == 0:
-        raise MeshError(
-            f"{name}: expected triangles with non-zero area, found only degenerate faces"
-        )
-    mesh = trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
-    # Stray vertices no face uses must not widen the bounds the part is scaled by.
-    mesh.remove_unreferenced_vertices()
-    if merge:
-        # STL stores every triangle's corners separately: merge them into one surface.
-        mesh.merge_vertices()
-    return mesh
 
 
 # --------------------------------------------------------------------------- preparing
@@ -297,45 +171,6 @@ def simplify(mesh, max_faces: int):
         logger.debug("quadric decimation left only degenerate faces; keeping the input")
         return mesh
     return simple
-
-
-#: Largest turn :func:`straighten_vertices` makes (degrees). A fixture that is not square
-#: is off by a few degrees; a bigger turn means the largest flat faces were never meant to
-#: be square (a wedge whose slope outweighs its stock faces), and the part is left as is.
-MAX_STRAIGHTEN_DEG = 15.0
-
-
-def straighten_vertices(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Turn a slightly tilted part so its largest flat-face groups lie on the axes.
-
-    The rotation is :func:`train.features.straighten.straighten`'s (the one the ``normals``
-    family and ``metaview reach`` use): closest to the identity, so no face is renamed;
-    a part without large flat faces, or one that would turn by more than
-    :data:`MAX_STRAIGHTEN_DEG`, is left as it is.
-
-    Parameters
-    ----------
-    vertices : (v, 3) float
-    faces : (f, 3) int
-
-    Returns
-    -------
-    (v, 3) float64
-        The turned vertices (about the origin).
-    """
-    from train.errors import TrainError
-    from train.features.straighten import straighten, turn_angle_deg
-
-    vertices = np.asarray(vertices, dtype=np.float64)
-    try:
-        rot = straighten(vertices, faces)
-    except TrainError as exc:
-        raise MeshError(f"cannot straighten the part: {exc}") from exc
-    angle = turn_angle_deg(rot)
-    if angle > MAX_STRAIGHTEN_DEG:
-        logger.debug("straightening would turn the part by %.1f deg: left as it is", angle)
-        return vertices
-    return vertices @ rot.T
 
 
 def prepare_mesh(

@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metaimage import io as mio
-from metaview import versions
+from base import files, versions
 from render.config import RenderConfig
 from render.errors import RenderError
 from render.executors import Executor
@@ -294,14 +293,14 @@ class RayExecutor(Executor):
             self._retried.add(job)
             logger.warning(
                 "%s: its Ray worker died (%s); rendering it again on a fresh worker",
-                mio.printable(job.source),
+                files.printable(job.source),
                 _first_line(exc),
             )
             self._spawn(retry=job)
             return None
         return {
             "source": job.source,
-            "error": mio.printable(
+            "error": files.printable(
                 f"{job.path}: the render worker died twice while rendering it (a crash in "
                 f"native code, or out of memory): {_first_line(exc)}"
             ),

@@ -1,7 +1,7 @@
 """Render meshes in a child process that never imports TensorFlow: :class:`MeshRenderer`.
 
 Headless GL (Mesa llvmpipe, EGL or OSMesa) and TensorFlow crash when they share a
-process unless :mod:`metaview.native` keeps their LLVM copies apart; a process that
+process unless :mod:`base.native` keeps their LLVM copies apart; a process that
 has TensorFlow loaded (``metaview predict``, ``metaview demo``) renders meshes here
 instead, in one spawned worker that keeps one renderer for every mesh. Start-up
 costs about two seconds, once per :class:`MeshRenderer`. A process that never loads
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 
 
 def _render_files(
@@ -66,7 +66,7 @@ class MeshRenderer:
     in_process : bool
         Render in this process instead, with its cached GL renderer: for a process
         that has not imported TensorFlow and never will (the caller's promise; a
-        :class:`~metaview.errors.MetaviewError` if TensorFlow is already loaded). It
+        :class:`~base.errors.MetaviewError` if TensorFlow is already loaded). It
         saves the worker's start, about 2 s; a crash of the GL driver then ends the
         caller too.
     """

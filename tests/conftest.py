@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from metaview.native import allow_gl_and_tensorflow
+from base.native import allow_gl_and_tensorflow
 
 # First, before any test imports TensorFlow or pyrender: lets Mesa GL and TensorFlow
 # share the test process (see metaview/native.py). Importing a stage no longer does it.

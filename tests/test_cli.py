@@ -7,10 +7,23 @@ import sys
 
 import pytest
 
+from base.errors import MetaviewError
 from metaview import cli
-from metaview.errors import MetaviewError
 
-SUBCOMMANDS = ("synth", "render", "train", "predict", "runs", "export", "demo")
+SUBCOMMANDS = ("synth", "reach", "render", "train", "predict", "runs", "export", "demo")
+
+
+def _subparsers():
+    """Every sub-command's parser, as the dispatcher builds them."""
+    import argparse
+
+    parser = cli.build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+def test_the_list_here_is_every_subcommand():
+    assert set(_subparsers()) == set(SUBCOMMANDS)
 
 
 def test_help_lists_every_subcommand(capsys):
@@ -167,3 +180,65 @@ def test_an_untranslated_mlflow_error_is_one_line(monkeypatch, capsys):
     assert cli.main(["runs"]) == cli.EXIT_ERROR
     err = capsys.readouterr().err
     assert err == "metaview runs: error: MLflow: RESOURCE_DOES_NOT_EXIST: the server said no\n"
+
+
+def _options(parser) -> dict[str, object]:
+    """Visible option strings -> their actions (hidden spellings left out)."""
+    import argparse
+
+    return {
+        flag: a for a in parser._actions if a.help != argparse.SUPPRESS for flag in a.option_strings
+    }
+
+
+def test_one_cli_convention_across_subcommands():
+    """--force, --workers N with one default, --no-progress, positional OUT, ROWSxCOLS."""
+    from base.options import default_workers
+
+    subs = _subparsers()
+    batch = ("synth", "reach", "render", "train", "predict", "demo")
+    for name, parser in subs.items():
+        opts = _options(parser)
+        assert "--overwrite" not in opts and "--out" not in opts, name
+        if "--workers" in opts:
+            action = opts["--workers"]
+            assert action.metavar == "N" and action.default is None, name
+            assert f"all {default_workers()} cores" in action.help, name
+        if "--grid" in opts:
+            assert opts["--grid"].metavar == "ROWSxCOLS", name
+        if name in batch:
+            assert "--no-progress" in opts, name
+    for name in ("synth", "render", "reach", "demo"):
+        positionals = [a.metavar or a.dest for a in subs[name]._actions if not a.option_strings]
+        assert positionals[-1] == "OUT", (name, positionals)
+    assert set(_options(subs["synth"])) >= {"--force", "--workers"}
+    assert "--force" in _options(subs["render"])
+
+
+def test_earlier_spellings_still_parse():
+    parser = cli.build_parser()
+    assert parser.parse_args(["synth", "out", "--overwrite"]).force is True
+    args = parser.parse_args(["reach", "--out", "r.csv", "parts"])
+    assert (args.input, args.out, args.out_option) == ("parts", None, "r.csv")
+    args = parser.parse_args(["reach", "parts", "r.csv"])
+    assert (args.input, args.out) == ("parts", "r.csv")
+    assert parser.parse_args(["demo", "--out", "d"]).out_option == "d"
+    assert parser.parse_args(["demo"]).out is None
+
+
+def test_help_text_is_true_to_the_defaults(capsys):
+    """What --help states about the defaults is what the configs hold."""
+    from render.config import RenderConfig
+    from train.config import TrainConfig
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    example = out.split("Examples:")[1].lower()
+    assert "b0," not in example and TrainConfig().model.split("-")[1] in example  # lite0
+    assert "native input sizes" not in out  # normals=322 is no image size
+    cfg = RenderConfig()
+    with pytest.raises(SystemExit):
+        cli.main(["render", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"default {cfg.rows}x{cfg.cols}" in out

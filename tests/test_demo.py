@@ -15,9 +15,7 @@ from metaview import cli
 def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("METAVIEW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
-    code = cli.main(
-        ["demo", "--out", str(out), "--per-class", "3", "--tile", "16", "--workers", "2"]
-    )
+    code = cli.main(["demo", str(out), "--per-class", "3", "--tile", "16", "--workers", "2"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered once (the demo's variants).

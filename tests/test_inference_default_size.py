@@ -12,7 +12,7 @@ resident memory from ``getrusage``:
 - ``metaview export --quantize int8`` stays under 4 GB, writes the model and its sidecar,
   and the ``.tflite`` file then predicts.
 
-The bounds carry a margin over what was measured (README: "Memory"), so that a loaded
+The bounds carry a margin over what was measured (docs/use.md: "Memory"), so that a loaded
 machine does not fail them; a regression to unbatched or eager calls exceeds them by
 gigabytes.
 """

@@ -1,4 +1,4 @@
-"""Mesa GL (llvmpipe) and TensorFlow in one process: without metaview.native this segfaults."""
+"""Mesa GL (llvmpipe) and TensorFlow in one process: without base.native this segfaults."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ SCRIPT = textwrap.dedent(
     import sys
     import numpy as np
     import trimesh
-    from metaview.native import allow_gl_and_tensorflow
+    from base.native import allow_gl_and_tensorflow
     allow_gl_and_tensorflow()  # what the metaview command does first
     from render import RenderConfig
     from render.core import render_mesh
@@ -91,7 +91,7 @@ def test_allow_gl_and_tensorflow_is_idempotent():
     script = textwrap.dedent(
         """
         import os, sys
-        from metaview.native import allow_gl_and_tensorflow
+        from base.native import allow_gl_and_tensorflow
         before = sys.getdlopenflags()
         first = allow_gl_and_tensorflow()
         after_first = sys.getdlopenflags()
@@ -118,7 +118,7 @@ def test_process_pools_fork_only_while_no_native_threads_are_loaded(monkeypatch)
     import multiprocessing
     import sys
 
-    from metaview.native import process_pool_context
+    from base.native import process_pool_context
 
     for name in ("tensorflow", "OpenGL", "pyrender", "ray"):
         monkeypatch.delitem(sys.modules, name, raising=False)

@@ -1,4 +1,4 @@
-"""Options generated from config dataclasses, the shared tracking options (metaview.options)."""
+"""Options generated from config dataclasses, the shared tracking options (base.options)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from metaview.options import (
+from base.options import (
     add_config_options,
     add_tracking_options,
     config_kwargs,
@@ -99,3 +99,21 @@ def test_tracking_options_and_positive_int():
     for bad in ("0", "-1", "x"):
         with pytest.raises(argparse.ArgumentTypeError):
             positive_int(bad)
+
+
+def test_batch_options_spell_workers_force_and_progress_one_way(monkeypatch):
+    from base.options import add_batch_options, default_workers, renamed, workers_of
+
+    p = argparse.ArgumentParser()
+    add_batch_options(p, workers="processes", force="replace OUT")
+    renamed(p, "--overwrite", "--force", action="store_true")
+    args = p.parse_args([])
+    assert (args.workers, args.force, args.no_progress) == (None, False, False)
+    assert workers_of(args) == default_workers() >= 1
+    args = p.parse_args(["--workers", "3", "--overwrite", "--no-progress"])
+    assert (workers_of(args), args.force, args.no_progress) == (3, True, True)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--workers", "0"])
+    assert "--overwrite" not in p.format_help()
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert default_workers() == 3  # the cores this process may use, not the machine's

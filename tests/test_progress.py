@@ -1,4 +1,4 @@
-"""metaview.progress: a bar on a terminal, throttled plain lines elsewhere, none when disabled."""
+"""base.progress: a bar on a terminal, throttled plain lines elsewhere, none when disabled."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import pytest
 from _render_fixtures import binary_stl, box_triangles, gl_backend, write
 
-from metaview.progress import progress, progress_enabled
+from base.progress import progress, progress_enabled
 
 __all__ = ["gl_backend"]
 

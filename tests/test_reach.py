@@ -27,8 +27,8 @@ from assets.reach import (
     reachable_directions,
 )
 from assets.synth import CLASSES, stl_bytes
-from metaview.errors import MetaviewError
-from metaview.options import EXIT_PARTIAL
+from base.errors import MetaviewError
+from base.options import EXIT_PARTIAL
 
 SIZE = (40.0, 30.0, 20.0)
 ALL = tuple(DIRECTIONS)
@@ -302,7 +302,7 @@ def test_cli_writes_reach_csv_and_reports_a_broken_file(tmp_path, capsys):
 def test_cli_single_file_and_out_option(tmp_path):
     write(tmp_path / "hole.stl", through_hole_x())
     args = make_parser().parse_args(
-        ["reach", str(tmp_path / "hole.stl"), "--out", str(tmp_path / "r.csv"), "--workers", "1"]
+        ["reach", str(tmp_path / "hole.stl"), str(tmp_path / "r.csv"), "--workers", "1"]
     )
     assert args.func(args) == 0
     (row,) = read_rows(tmp_path / "r.csv")
@@ -334,8 +334,11 @@ def test_missing_input_and_empty_folder_are_errors(tmp_path):
 
 
 def test_cli_defaults_agree_with_the_config():
+    from base.options import default_workers, workers_of
+
     args = make_parser().parse_args(["reach", "x"])
-    assert args.area_tol == ReachConfig().area_tol and args.out is None and args.workers >= 1
+    assert args.area_tol == ReachConfig().area_tol and args.out is None
+    assert args.workers is None and workers_of(args) == default_workers() >= 1
 
 
 def test_inside_out_winding_is_turned_round():

@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 from render.worker import MeshRenderer
 
 

@@ -79,9 +79,11 @@ def test_cli_runs_writes_table_csv_and_plot(four_runs, tmp_path, capsys):
     assert (h, w) == (380, 1000)  # two panels, 10 x 3.8 in at 100 dpi (matplotlib defaults)
 
 
-def test_cli_runs_default_plot_in_cwd(four_runs, tmp_path):
+def test_cli_runs_writes_no_file_unless_asked(four_runs, tmp_path, capsys):
+    before = sorted(tmp_path.rglob("*"))
     assert cli(["runs"]) == 0
-    assert (tmp_path / runs.DEFAULT_PLOT).stat().st_size > 1000
+    assert sorted(tmp_path.rglob("*")) == before  # a table on stdout, nothing in the cwd
+    assert "validation curves" not in capsys.readouterr().out
 
 
 def test_cli_runs_without_experiment_is_a_user_error(capsys):

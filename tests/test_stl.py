@@ -1,4 +1,4 @@
-"""render.stl: the one binary/ASCII STL codec, used by the loader and by the generator."""
+"""geometry.stl: the one binary/ASCII STL codec, used by the loader and by the generator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import trimesh
 from _render_fixtures import ascii_stl, binary_stl, box_triangles
 
+from geometry.stl import RECORD_DTYPE, encode_stl, parse_stl
 from render.errors import MeshError
-from render.stl import RECORD_DTYPE, encode_stl, parse_stl
 
 
 def test_record_layout_is_the_binary_stl_record():

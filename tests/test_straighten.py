@@ -1,4 +1,4 @@
-"""Tests of :mod:`train.features.straighten`: undoing a tilt, never swapping or flipping axes."""
+"""Tests of :mod:`geometry.straighten`: undoing a tilt, never swapping or flipping axes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from train.errors import TrainError
-from train.features.straighten import straighten, turn_angle_deg
+from geometry.errors import MeshError
+from geometry.straighten import straighten, turn_angle_deg
 
 
 def pocketed_box(extents=(40.0, 30.0, 20.0), pocket=(10.0, 8.0, 6.0), at=(5.0, 3.0, 10.0)):
@@ -78,13 +78,13 @@ def test_no_flat_faces_means_no_turn():
 
 def test_malformed_meshes_are_refused():
     v, f = pocketed_box()
-    with pytest.raises(TrainError, match=r"\(v, 3\)"):
+    with pytest.raises(MeshError, match=r"\(v, 3\)"):
         straighten(v[:, :2], f)
-    with pytest.raises(TrainError, match="indices"):
+    with pytest.raises(MeshError, match="indices"):
         straighten(v, f + len(v))
-    with pytest.raises(TrainError, match="finite"):
+    with pytest.raises(MeshError, match="finite"):
         straighten(np.full_like(v, np.nan), f)
-    with pytest.raises(TrainError, match="area"):
+    with pytest.raises(MeshError, match="area"):
         straighten(np.zeros_like(v), f)
 
 

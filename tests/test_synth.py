@@ -42,7 +42,7 @@ from assets.synth import (
     stl_bytes,
     synth_parts,
 )
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 
 REPO = Path(__file__).resolve().parents[1]
 OFFSET = 1e-2  # mm off a surface before casting a ray
@@ -472,11 +472,11 @@ def test_cli_writes_parts_and_prints_a_summary(tmp_path, capsys):
     ]
     assert rows[0]["seed"] == part_seed(3, "x_plus", 0)
     assert "wrote 2 parts" in capsys.readouterr().out
-    # A second run into the same folder needs --overwrite, which removes stale parts.
-    with pytest.raises(SynthError, match="--overwrite"):
+    # A second run into the same folder needs --force, which removes stale parts.
+    with pytest.raises(SynthError, match="--force"):
         args.func(args)
     again = make_parser().parse_args(
-        ["synth", str(out), "--per-class", "1", "--classes", "z_plus", "--overwrite"]
+        ["synth", str(out), "--per-class", "1", "--classes", "z_plus", "--force"]
     )
     assert again.func(again) == 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.stl")) == ["z_plus/0000.stl"]
@@ -522,7 +522,7 @@ def test_stl_bytes_encodes_normals_and_header():
 
 
 def test_overwrite_never_deletes_meshes_synth_did_not_write(tmp_path):
-    """`--overwrite` (and so `metaview demo --out DIR`) must leave a user's own parts alone."""
+    """`--force` (and so `metaview demo OUT`) must leave a user's own parts alone."""
     from assets.synth import SynthConfig, SynthError, synth_parts
 
     out = tmp_path / "parts"
@@ -534,7 +534,7 @@ def test_overwrite_never_deletes_meshes_synth_did_not_write(tmp_path):
         synth_parts(out, cfg, overwrite=True)
     assert mine.read_bytes() == b"solid mine\nendsolid mine\n"
     mine.unlink()
-    # Without foreign files, --overwrite replaces exactly the earlier set.
+    # Without foreign files, --force replaces exactly the earlier set.
     rows = synth_parts(out, SynthConfig(per_class=2, seed=1), overwrite=True)
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*.stl")) == sorted(
         r["file"] for r in rows
@@ -542,18 +542,18 @@ def test_overwrite_never_deletes_meshes_synth_did_not_write(tmp_path):
 
 
 def test_synth_writes_every_file_atomically(tmp_path, monkeypatch):
-    """Parts, parts.csv and synth.json go through metaimage.io's atomic writer."""
+    """Parts, parts.csv and synth.json go through the project's atomic writer."""
     from assets.synth import SynthConfig, synth_parts
-    from metaimage import io as mio
+    from base import files
 
     written = []
-    real = mio.atomic_write_bytes
+    real = files.atomic_write_bytes
 
     def spy(path, data):
         written.append(Path(path).relative_to(tmp_path / "parts").as_posix())
         return real(path, data)
 
-    monkeypatch.setattr(mio, "atomic_write_bytes", spy)
+    monkeypatch.setattr(files, "atomic_write_bytes", spy)
     rows = synth_parts(tmp_path / "parts", SynthConfig(per_class=1, seed=0, classes=("z_plus",)))
     assert sorted(written) == sorted([r["file"] for r in rows] + ["parts.csv", "synth.json"])
     assert not list((tmp_path / "parts").rglob("*.tmp"))

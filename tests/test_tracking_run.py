@@ -188,7 +188,7 @@ def test_class_scores_are_keyed_by_the_real_class_name(tmp_path):
 
 
 def test_library_versions_are_metaviews_package_versions():
-    from metaview.versions import package_versions
+    from base.versions import package_versions
     from train.tracking.run import _VERSION_PACKAGES
 
     got = tracking.library_versions()

@@ -1,10 +1,10 @@
-"""metaview.versions: the one helper that records package versions."""
+"""base.versions: the one helper that records package versions."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from metaview.versions import package_versions
+from base.versions import package_versions
 
 
 def test_package_versions_lists_installed_and_leaves_out_missing():
@@ -27,7 +27,7 @@ def test_render_and_synth_record_versions_through_it(monkeypatch):
         calls.append(tuple(names))
         return {"fake": "1.0"}
 
-    monkeypatch.setattr("metaview.versions.package_versions", fake)
+    monkeypatch.setattr("base.versions.package_versions", fake)
     assert synth.generator_versions() == {"fake": "1.0"}
     info = batch.metaimage_info(RenderConfig(tile=8), "egl")
     assert dict(info.versions) == {"fake": "1.0"}

@@ -1,7 +1,7 @@
 """``metaview train``: train a classifier on a rendered dataset folder, as one MLflow run.
 
 The options are :class:`train.config.TrainConfig`'s fields (help, type and default
-from the dataclass, see :mod:`metaview.options`), plus the dataset folder and the
+from the dataclass, see :mod:`base.options`), plus the dataset folder and the
 tracking options. Only argparse and the config at module level: TensorFlow and
 MLflow are imported when the command runs, so ``metaview --help`` stays fast.
 """
@@ -10,29 +10,38 @@ from __future__ import annotations
 
 import argparse
 
-from metaview.options import EXIT_OK, add_config_options, add_tracking_options, config_kwargs
+from base.options import EXIT_OK, add_config_options, add_tracking_options, config_kwargs
 from train.config import TrainConfig
 from train.models import get_model_spec, list_models
 
 
 def _model_help() -> str:
-    sizes = ", ".join(f"{name}={get_model_spec(name).input_size}" for name in list_models())
-    return f"registered model name; native input sizes: {sizes}"
+    specs = [get_model_spec(name) for name in list_models()]
+    images = ", ".join(f"{s.name} {s.input_size} px" for s in specs if s.input_kind == "image")
+    vectors = ", ".join(s.name for s in specs if s.input_kind != "image")
+    return (
+        "the architecture to train (in predict and export, --model names a trained model "
+        f"instead). Image models, at their native input size: {images}. Models of "
+        f"per-part feature vectors, read from the meshes: {vectors}"
+    )
 
 
 def register(sub) -> None:
     """Add the ``train`` sub-command to the dispatcher's sub-parsers."""
     p = sub.add_parser(
         "train",
-        help="train an EfficientNet classifier on a rendered dataset (one MLflow run)",
+        help="train a classifier on a rendered dataset (one MLflow run)",
         description=(
-            "Train an EfficientNet classifier on the meta-images of DATA (a folder written by "
-            "'metaview render'). The dataset is split by part into train/val/test (stratified, "
-            "seeded; test_parts.txt is honoured). Everything is recorded as one MLflow run: "
-            "params, per-epoch metrics, test metrics, plots, the split and the model."
+            "Train a classifier (--model: EfficientNet on the meta-images, or a model of "
+            "the meshes' face normals) on DATA (a folder written by 'metaview render'). "
+            "The dataset is split by part into train/val/test (stratified, seeded; "
+            "test_parts.txt is honoured). Everything is recorded as one MLflow run: params, "
+            "per-epoch metrics, test metrics, plots, the split and the model."
         ),
         epilog=(
-            "Examples: 'metaview train data/' (B0, ImageNet weights, 224 px); "
+            "Examples: 'metaview train data/' (EfficientNet-Lite0, ImageNet weights, 960 px "
+            "meta-images resized as its spec says); 'metaview train data/ --model normals' "
+            "(face normals of the meshes, seconds); "
             "'metaview train data/ --weights none --image-size 128 --epochs 20' (from scratch, "
             "offline); 'metaview train mine/ --init-from RUN_ID --fine-tune-layers 20'. "
             "Look at the runs with 'metaview runs' or 'mlflow ui --backend-store-uri "

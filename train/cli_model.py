@@ -12,7 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-from metaview.options import EXIT_OK, EXIT_PARTIAL, add_tracking_options, positive_int
+from base.options import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    add_batch_options,
+    add_tracking_options,
+    positive_int,
+)
 
 _MODEL_HELP = (
     "'best' (the default: the best finished run of the experiment by validation macro F1), "
@@ -77,6 +83,7 @@ def _register_predict(sub) -> None:
         action="store_true",
         help="skip the reachability analysis of mesh inputs",
     )
+    add_batch_options(p)  # --no-progress; a bar shows from 4 inputs
     p.set_defaults(func=run_predict)
 
 
@@ -91,7 +98,7 @@ def run_predict(args) -> int:
         args.model, tracking_uri=args.tracking_uri, experiment=args.experiment, need_keras=False
     )
     # Progress only for batches worth waiting on: one part answers in seconds.
-    show = None if len(args.inputs) > 3 else False
+    show = None if len(args.inputs) > 3 and not args.no_progress else False
     results = predict_files(args.inputs, loaded, reach=not args.no_reach, progress=show)
     if args.json:
         out = []
@@ -132,7 +139,7 @@ def _register_runs(sub) -> None:
         description=(
             "Print a table of the experiment's training runs, best first (by best validation "
             "macro F1, ties by validation loss, then the earlier run); '*' marks the best run, "
-            "'C' the experiment's champion. Also writes a plot of the runs' validation curves. "
+            "'C' the experiment's champion. --plot also draws the runs' validation curves. "
             "A run still RUNNING in MLflow whose process is gone (no heartbeat for "
             "--stale-after minutes) shows as STALE; --mark-failed ends such runs as FAILED."
         ),
@@ -143,7 +150,7 @@ def _register_runs(sub) -> None:
         "--plot",
         default=None,
         metavar="FILE",
-        help="validation curves PNG (default: runs_val_curves.png in the working directory)",
+        help="also write the runs' validation curves as a PNG (default: none)",
     )
     p.add_argument(
         "--stale-after",
@@ -172,9 +179,9 @@ def _minutes(text: str) -> float:
 
 
 def run_runs(args) -> int:
-    from train.runs import DEFAULT_PLOT, mark_stale_runs, runs_report
+    from train.runs import mark_stale_runs, runs_report
 
-    plot = args.plot or DEFAULT_PLOT
+    plot = args.plot
     if args.mark_failed:
         ended = mark_stale_runs(args.experiment, args.tracking_uri, args.stale_after)
         for r in ended:
@@ -193,7 +200,9 @@ def run_runs(args) -> int:
         stale_after_minutes=args.stale_after,
     )
     _say(table)
-    _say(f"\nvalidation curves: {plot}" + (f"; CSV: {args.csv}" if args.csv else ""))
+    written = [f"validation curves: {plot}"] * bool(plot) + [f"CSV: {args.csv}"] * bool(args.csv)
+    if written:
+        _say("\n" + "; ".join(written))
     return EXIT_OK
 
 

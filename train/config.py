@@ -1,6 +1,6 @@
 """``TrainConfig``: the frozen, validated configuration of one training run.
 
-Each field's help text sits in its ``metadata`` (:func:`metaview.options.option`):
+Each field's help text sits in its ``metadata`` (:func:`base.options.option`):
 ``metaview train`` makes one option per field from it, so a default is stated once.
 
 Cheap to import (the model registry, :mod:`train.models`, imports Keras only when
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from metaview.options import option
+from base.options import option
 from train.errors import TrainError
 from train.models import get_model_spec
 
@@ -79,7 +79,7 @@ class TrainConfig:
             "export's evaluation): 'litert' (LiteRT, XNNPACK) or 'openvino' (float32; both "
             "give TensorFlow's features, 3-4x faster than an eager call), 'openvino-bf16' "
             "(bfloat16 on CPUs that have it), 'tensorflow', or 'auto' (the fastest of these "
-            "that keeps TensorFlow's accuracy and is installed; see the README)",
+            "that keeps TensorFlow's accuracy and is installed; see docs/runtimes.md)",
             group=_MODEL,
             choices=("auto", "tensorflow", "litert", "openvino", "openvino-bf16"),
         ),
@@ -205,7 +205,7 @@ class TrainConfig:
             "metaimage.json), for tile shuffling; a rendered dataset's grid comes from its "
             "metaimage.json (and must agree)",
             group=_TRAIN,
-            metavar="RxC",
+            metavar="ROWSxCOLS",
             default_help="from metaimage.json, else unknown",
         ),
     )

@@ -1,6 +1,6 @@
 """The train stage's exception type."""
 
-from metaview.errors import MetaviewError
+from base.errors import MetaviewError
 
 
 class TrainError(MetaviewError, RuntimeError):

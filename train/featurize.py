@@ -225,24 +225,19 @@ def _read_keyed_cache(path: Path, ident: dict[str, Any]) -> dict[str, np.ndarray
 
 
 def _write_keyed_cache(path: Path, ident: dict[str, Any], known: dict[str, np.ndarray]) -> None:
-    """Write the cache atomically (a temporary file beside it, then ``os.replace``)."""
+    """Write the cache atomically (:func:`base.files.atomic_file`)."""
     import json
-    import tempfile
+
+    from base.files import atomic_file
 
     keys = sorted(known)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                ident=np.asarray(json.dumps(ident, sort_keys=True)),
-                keys=np.asarray(keys, dtype=str),
-                features=np.stack([known[k] for k in keys]).astype(np.float32),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        np.savez(
+            f,
+            ident=np.asarray(json.dumps(ident, sort_keys=True)),
+            keys=np.asarray(keys, dtype=str),
+            features=np.stack([known[k] for k in keys]).astype(np.float32),
+        )
 
 
 def _file_id(path: str) -> str:
@@ -279,7 +274,7 @@ def _run_backbone(
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from metaview.progress import progress as progress_bar
+    from base.progress import progress as progress_bar
     from train import batching
 
     per_batch = batching.images_per_batch(image_size, most=batch_size)

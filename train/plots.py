@@ -410,7 +410,7 @@ def plot_run_curves(
     """
     import io
 
-    from metaimage.io import atomic_write_bytes
+    from base.files import atomic_write_bytes
 
     plt = _pyplot()
     metrics = list(curves)

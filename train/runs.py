@@ -36,7 +36,6 @@ from train.tracking.names import STALE_AFTER_MINUTES
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PLOT = "runs_val_curves.png"
 CURVE_METRICS = ("val_loss", "val_f1_macro")
 
 # Column name -> header shown in the table.
@@ -157,7 +156,7 @@ def runs_report(
     experiment: str | None = None,
     tracking_uri: str | None = None,
     csv_path: str | os.PathLike | None = None,
-    plot_path: str | os.PathLike | None = DEFAULT_PLOT,
+    plot_path: str | os.PathLike | None = None,
     stale_after_minutes: float = STALE_AFTER_MINUTES,
 ) -> tuple[list[RunRow], str]:
     """Collect the runs of an experiment, write the CSV and plot, and return rows and table.

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from base.files import atomic_write_bytes
 from train.errors import TrainError
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ RUNTIMES = ("auto", "tensorflow", "litert", "openvino", "openvino-bf16")
 
 #: What ``auto`` tries, in order: the fastest first among those whose features keep
 #: TensorFlow's test accuracy (``python -m bench.memory`` for speed, ``python -m
-#: bench.accuracy --models efficientnet-lite0@RUNTIME,...`` for accuracy; README).
+#: bench.accuracy --models efficientnet-lite0@RUNTIME,...`` for accuracy; docs/runtimes.md).
 AUTO_ORDER = ("openvino-bf16", "litert", "tensorflow")
 
 _PACKAGES = {"litert": "ai-edge-litert", "openvino": "openvino", "openvino-bf16": "openvino"}
@@ -229,11 +230,7 @@ def _litert_file(model) -> Path | bytes:
         return path
     flat = _convert(model)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(flat)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, flat)
     except OSError as exc:
         log.info("%s: cannot cache the converted backbone (%s); using it from memory", folder, exc)
         return flat

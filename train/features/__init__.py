@@ -6,7 +6,7 @@ vector, documented bin by bin in its module:
 - ``normals`` (:mod:`train.features.normals`): a mesh -> ``(NORMAL_FEATURES_DIM,)`` =
   (322,): area-weighted normal histograms of all faces and of the faces off the
   bounding box, and where those faces sit relative to each box side, after
-  straightening a tilted part (:mod:`train.features.straighten`);
+  straightening a tilted part (:mod:`geometry.straighten`);
 - ``colour-stats`` (:mod:`train.features.colour_stats`): a meta-image ->
   ``(colour_features_dim(),)`` = (19899,): quantised normal colours and ordered pairs of
   neighbouring colours inside tiles, the same for any tile order.
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.straighten import straighten
 from train.errors import TrainError
 from train.features.cache import default_workers, extract
 from train.features.colour_stats import (
@@ -44,7 +45,6 @@ from train.features.normals import (
     mesh_features,
     normal_features,
 )
-from train.features.straighten import straighten
 
 FAMILIES = ("normals", "colour-stats")
 

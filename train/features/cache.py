@@ -26,7 +26,6 @@ import json
 import logging
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from base.files import atomic_file
 from train.errors import TrainError
 
 logger = logging.getLogger(__name__)
@@ -97,24 +97,16 @@ def load_cache(path: Path, digest: str, n: int) -> np.ndarray | None:
 
 
 def save_cache(path: Path, digest: str, files: Sequence[str], features: np.ndarray) -> None:
-    """Write the cache atomically: a temporary file beside it, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # Mostly-zero histograms: compression makes the file several times smaller.
-            np.savez_compressed(
-                f,
-                features=features,
-                files=np.asarray(files, dtype=str),
-                key=np.asarray(digest),
-                format=np.asarray(CACHE_FORMAT),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        # Remove the partial temporary file on any failure, Ctrl-C included, then re-raise.
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the cache atomically (:func:`base.files.atomic_file`)."""
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        # Mostly-zero histograms: compression makes the file several times smaller.
+        np.savez_compressed(
+            f,
+            features=features,
+            files=np.asarray(files, dtype=str),
+            key=np.asarray(digest),
+            format=np.asarray(CACHE_FORMAT),
+        )
 
 
 def _run_one(fn: Callable[[str], np.ndarray], path: str) -> tuple[np.ndarray | None, str | None]:
@@ -157,7 +149,7 @@ def extract(
     workers : int, optional
         Processes; None means :func:`default_workers`. 1 runs in this process.
     progress : bool, optional
-        Report progress on stderr (:mod:`metaview.progress`: a bar on a terminal, plain
+        Report progress on stderr (:mod:`base.progress`: a bar on a terminal, plain
         lines every few seconds otherwise); None (default): unless logging is quieter than
         INFO (``metaview -q``).
 
@@ -185,7 +177,7 @@ def extract(
             logger.info("%s: %d cached feature vectors reused", cache, len(files))
             return cached
 
-    from metaview.progress import progress as make_progress
+    from base.progress import progress as make_progress
 
     n_workers = min(workers or default_workers(), len(files))
     results: list[tuple[np.ndarray | None, str | None]] = []

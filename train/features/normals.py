@@ -1,6 +1,6 @@
 """The ``normals`` feature family: a mesh -> a fixed-length float32 vector, no rendering.
 
-Frame. The part is straightened first (:func:`train.features.straighten.straighten`:
+Frame. The part is straightened first (:func:`geometry.straighten.straighten`:
 tilts below 45 degrees are undone, axes are never swapped or flipped). ``L`` is then the
 longest side of its axis-aligned bounding box and ``A`` its total surface area. A face is
 a *box face* when its three corners lie within ``BOX_TOL * L`` of one side plane of the
@@ -69,8 +69,9 @@ import os
 
 import numpy as np
 
+from geometry.errors import MeshError
+from geometry.straighten import check_mesh, face_normals_areas, straighten
 from train.errors import TrainError
-from train.features.straighten import check_mesh, face_normals_areas, straighten
 
 NORMALS_VERSION = 1
 
@@ -221,11 +222,14 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     TrainError
         A malformed mesh: wrong shapes, NaN, indices out of range, no area or no extent.
     """
-    vertices, faces = check_mesh(vertices, faces)
-    # Rotate about a point on the part (less rounding far from the origin); the features
-    # do not depend on which.
-    vertices = vertices - vertices[faces[0, 0]]
-    rot = straighten(vertices, faces)
+    try:
+        vertices, faces = check_mesh(vertices, faces)
+        # Rotate about a point on the part (less rounding far from the origin); the
+        # features do not depend on which.
+        vertices = vertices - vertices[faces[0, 0]]
+        rot = straighten(vertices, faces)
+    except MeshError as exc:  # the geometry layer's error; this stage reports its own
+        raise TrainError(str(exc)) from None
     v = vertices @ rot.T
     tri = v[faces]  # (f, 3, 3)
     # Bounds of the faces' corners: a stray vertex no face uses must not widen the box.
@@ -286,12 +290,12 @@ def mesh_features(path: str | os.PathLike) -> np.ndarray:
 
     Raises
     ------
-    render.MeshError
+    geometry.errors.MeshError
         The file is missing or not a mesh, naming the file.
     TrainError
         The mesh cannot be measured (no area), naming the file.
     """
-    from render.mesh import load_mesh
+    from geometry.mesh import load_mesh
 
     # merge=False: per-triangle normals and areas do not need shared vertices.
     mesh = load_mesh(path, merge=False)

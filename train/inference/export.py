@@ -640,7 +640,8 @@ def write_model(out: Path, flat: bytes, sidecar: dict[str, Any]) -> dict[str, An
     dies between the two) a new sidecar beside an old model, which ``tflite_sha256``
     lets it refuse; never a half-written file nor a new model without its sidecar.
     """
-    from metaimage.io import atomic_write_bytes, write_json
+    from base.files import atomic_write_bytes
+    from metaimage.io import write_json
 
     try:
         write_json(out.with_name(out.name + SIDECAR_SUFFIX), sidecar)

@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from metaview import native
-from metaview.errors import MetaviewError
-from metaview.progress import progress as progress_bar
+from base import native
+from base.errors import MetaviewError
+from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
 from train.errors import TrainError
 from train.inference.loading import LoadedModel
@@ -242,7 +242,7 @@ def predict_files(
         Analyse every mesh predicted for the directions that reach all its features
         (``Prediction.reachable``); a PNG has no geometry and is never analysed.
     progress : bool or None
-        Report progress on stderr (:func:`metaview.progress.progress`; None: as the
+        Report progress on stderr (:func:`base.progress.progress`; None: as the
         command's logging). Off by default for library callers.
     renderer : MeshRenderer or None
         A renderer kept open across calls (``MeshRenderer(loaded.metaimage["config"])``,
@@ -265,7 +265,7 @@ def predict_files(
     if own:
         # A compact model runs without TensorFlow, so GL may share this process and the
         # worker's start (about 2 s, most of a cold one-part predict) is saved. Only where
-        # metaview.native has prepared the process (the metaview command does): a caller
+        # base.native has prepared the process (the metaview command does): a caller
         # that imports TensorFlow later then still does not crash.
         alone = loaded.kind == "compact" and "tensorflow" not in sys.modules and native.applied()
         renderer = MeshRenderer(loaded.metaimage.get("config", {}), in_process=alone)

@@ -322,14 +322,13 @@ def load_imagenet_weights(net, variant: LiteVariant, include_top: bool = False) 
 
     log.info("converting %s ImageNet weights from %s (once)", variant.name, src)
     assign_state_dict(net, read_state_dict(src), variant, include_top, where=str(src))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{os.getpid()}.tmp.weights.h5")
+    from base.files import atomic_file
+
     try:
-        net.save_weights(tmp)
-        os.replace(tmp, cached)
+        with atomic_file(cached, suffix=".weights.h5") as tmp:  # Keras wants the suffix
+            net.save_weights(tmp)
     except OSError as e:  # a read-only home still trains: the conversion is cheap
         log.warning("could not cache converted weights in %s: %s", cached.parent, e)
-        tmp.unlink(missing_ok=True)
 
 
 def _torch_to_keras_kernel(w: np.ndarray, depthwise: bool) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Every name metaview writes into MLflow or looks up there, in one place.
 
 Tags mark a run as metaview's; the selection metric decides "best"; the registered
-model and its alias name the champion. The README's "What a run records in MLflow"
+model and its alias name the champion. docs/train.md's "What a run records in MLflow"
 lists the rest (params and metrics), which :mod:`train.tracking.run` writes.
 
 Epochs: a person reads epochs counted from 1 (Keras prints "Epoch 1/30"; the

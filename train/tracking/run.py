@@ -4,7 +4,7 @@ Everything ``metaview train`` records goes through here: a run that always ends
 FINISHED, FAILED or KILLED (never left RUNNING), params, per-epoch metrics (a
 Keras callback), artifacts, the model, and at the end the offer to the model
 registry (:meth:`TrainRun.promote`). The names are the contract that loading,
-``metaview runs`` and ``export`` read (see the README's "What a run records in
+``metaview runs`` and ``export`` read (see docs/train.md's "What a run records in
 MLflow").
 
 Logging a param, metric or tag that fails (a flaky server, a too-long value)
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import train.tracking.champion as champion
-from metaview.versions import package_versions
+from base.versions import package_versions
 from train.tracking.names import (
     CLASS_SCORES_ARTIFACT,
     DATASET_DIGEST_TAG,
@@ -89,9 +89,9 @@ def source_commit(timeout: float = 5.0) -> tuple[str, bool] | None:
     Returns None when metaview does not run from a git checkout (an installed
     wheel) or git is missing. Only tracked files count as changes.
     """
-    import metaview
+    import base  # any top-level package of the checkout: they sit side by side
 
-    root = Path(metaview.__file__).resolve().parent.parent
+    root = Path(base.__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
 

@@ -191,3 +191,64 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def default_workers() -> int:
+    """The one default of every ``--workers``: all the cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def add_batch_options(
+    parser: argparse.ArgumentParser,
+    workers: str | None = None,
+    force: str | None = None,
+    progress: bool = True,
+) -> None:
+    """The options every batch command spells the same way.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    workers : str or None
+        What a worker is (``"processes; the output is the same for any N"``): adds
+        ``--workers N``, default None, which :func:`workers_of` turns into
+        :func:`default_workers`.
+    force : str or None
+        What ``--force`` replaces; None: no ``--force``.
+    progress : bool
+        Add ``--no-progress``.
+    """
+    if workers is not None:
+        parser.add_argument(
+            "--workers",
+            type=positive_int,
+            default=None,
+            metavar="N",
+            help=f"{workers} (default: all {default_workers()} cores)",
+        )
+    if force is not None:
+        parser.add_argument("--force", action="store_true", help=force)
+    if progress:
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="no progress bar (default: a bar on a terminal, plain lines in a log)",
+        )
+
+
+def workers_of(args: argparse.Namespace) -> int:
+    """``--workers`` as given, else :func:`default_workers`."""
+    return getattr(args, "workers", None) or default_workers()
+
+
+def renamed(parser: argparse.ArgumentParser, old: str, new: str, **kwargs: Any) -> None:
+    """Keep ``old`` working as a hidden spelling of ``new`` (same destination), so scripts
+    written against an earlier release still run; ``--help`` shows only ``new``."""
+    parser.add_argument(
+        old, dest=new.lstrip("-").replace("-", "_"), help=argparse.SUPPRESS, **kwargs
+    )

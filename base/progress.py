@@ -2,7 +2,7 @@
 
 ::
 
-    from metaview.progress import progress
+    from base.progress import progress
 
     with progress(len(files), "render", "file", enabled=show) as bar:
         for ... in ...:

@@ -45,7 +45,7 @@ import logging
 
 import numpy as np
 
-from train.errors import TrainError
+from geometry.errors import MeshError
 
 logger = logging.getLogger(__name__)
 
@@ -98,21 +98,21 @@ def check_mesh(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.
 
     Raises
     ------
-    TrainError
+    MeshError
         Wrong shapes, non-finite vertices, face indices out of range, or no area.
     """
     vertices = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces)
     if vertices.ndim != 2 or vertices.shape[1] != 3:
-        raise TrainError(f"expected vertices of shape (v, 3), got {vertices.shape}")
+        raise MeshError(f"expected vertices of shape (v, 3), got {vertices.shape}")
     if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
-        raise TrainError(f"expected integer faces of shape (f, 3), got {faces.dtype} {faces.shape}")
+        raise MeshError(f"expected integer faces of shape (f, 3), got {faces.dtype} {faces.shape}")
     if len(faces) == 0:
-        raise TrainError("expected a mesh with faces, got none")
+        raise MeshError("expected a mesh with faces, got none")
     if not np.isfinite(vertices).all():
-        raise TrainError("expected finite vertex coordinates, found NaN or inf")
+        raise MeshError("expected finite vertex coordinates, found NaN or inf")
     if faces.min() < 0 or faces.max() >= len(vertices):
-        raise TrainError(f"expected face indices in 0..{len(vertices) - 1}, found others")
+        raise MeshError(f"expected face indices in 0..{len(vertices) - 1}, found others")
     return vertices, faces.astype(np.int64)
 
 
@@ -178,14 +178,14 @@ def straighten(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    TrainError
+    MeshError
         A malformed mesh (see :func:`check_mesh`).
     """
     vertices, faces = check_mesh(vertices, faces)
     normals, areas = face_normals_areas(vertices, faces)
     total = float(areas.sum())
     if not total > 0:
-        raise TrainError("expected a mesh with non-zero surface area, got none")
+        raise MeshError("expected a mesh with non-zero surface area, got none")
 
     # Candidates: distinct rounded normals, by summed area (triangulation-independent).
     keys = np.round(normals / _ROUND).astype(np.int64)
@@ -228,3 +228,39 @@ def straighten(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     for _ in range(2):
         rot = _kabsch(normals, areas, rot, REFINE_DEG)
     return rot
+
+
+#: Largest turn :func:`straighten_vertices` makes (degrees). A fixture that is not square
+#: is off by a few degrees; a bigger turn means the largest flat faces were never meant to
+#: be square (a wedge whose slope outweighs its stock faces), and the part is left as is.
+MAX_STRAIGHTEN_DEG = 15.0
+
+
+def straighten_vertices(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Turn a slightly tilted part so its largest flat-face groups lie on the axes.
+
+    The rotation is :func:`straighten`'s (the one the ``normals``
+    family and ``metaview reach`` use): closest to the identity, so no face is renamed;
+    a part without large flat faces, or one that would turn by more than
+    :data:`MAX_STRAIGHTEN_DEG`, is left as it is.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+    faces : (f, 3) int
+
+    Returns
+    -------
+    (v, 3) float64
+        The turned vertices (about the origin).
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    try:
+        rot = straighten(vertices, faces)
+    except MeshError as exc:
+        raise MeshError(f"cannot straighten the part: {exc}") from exc
+    angle = turn_angle_deg(rot)
+    if angle > MAX_STRAIGHTEN_DEG:
+        logger.debug("straightening would turn the part by %.1f deg: left as it is", angle)
+        return vertices
+    return vertices @ rot.T

@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from render.errors import MeshError
+from geometry.errors import MeshError
 
 logger = logging.getLogger(__name__)
 
