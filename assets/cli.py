@@ -19,7 +19,7 @@ from base.options import add_batch_options, renamed, workers_of
 _CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
 _KINDS = ("hole", "counterbore", "rectangular_pocket", "circular_pocket", "slot", "step", "chamfer")
 _THROUGH_KINDS = ("through_hole", "through_pocket", "through_slot")
-# Kept in step with assets.reach.ReachConfig.area_tol (a test checks it).
+# Kept in step with geometry.reach.ReachConfig.area_tol (a test checks it).
 _AREA_TOL = 0.001
 
 DESCRIPTION = f"""\
@@ -292,9 +292,10 @@ def register_reach(subparsers: argparse._SubParsersAction) -> None:
 
 def run_reach(args: argparse.Namespace) -> int:
     """Run ``metaview reach``; return the exit code (0, or 2 when some files failed)."""
-    from assets.reach import ReachConfig, ray_backend, reach_folder
+    from assets.reach import reach_folder
     from base.options import EXIT_OK, EXIT_PARTIAL
     from base.progress import progress
+    from geometry.reach import ReachConfig, ray_backend
 
     cfg = ReachConfig(area_tol=args.area_tol)
     args.out = args.out or args.out_option

@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from assets.reach import ReachConfig, parse_label_set, ray_backend, reach_folder
+from assets.reach import parse_label_set, reach_folder
 from assets.synth import SynthConfig, read_parts_csv, synth_parts
+from geometry.reach import ReachConfig, ray_backend
 
 SETS = {
     "default": {},

@@ -147,7 +147,7 @@ class RenderConfig:
         A tile of ``t`` pixels shows a part within a disc of about ``0.7 t**2`` pixels, and
         only the half of the surface that faces the camera, so ``t**2 / 2`` faces (2,048 at
         64 px) leaves about one visible face per 1-2 covered pixels. Rendering time grows
-        with the face count; the measurements in docs/render.md show what each cap costs and changes.
+        with the face count; docs/render.md shows what each cap costs and changes.
         """
         if self.max_faces is not None:
             return self.max_faces

@@ -296,8 +296,8 @@ def test_reach_false_and_pngs_are_not_analysed(parts, tmp_path):
 
 
 def test_a_failed_analysis_keeps_the_prediction(parts, monkeypatch):
-    import assets.reach
-    from assets.reach import ReachError
+    import geometry.reach
+    from geometry.errors import ReachError
 
     def crash(path, cfg=None):
         raise RuntimeError("ray caster fell over")
@@ -306,9 +306,9 @@ def test_a_failed_analysis_keeps_the_prediction(parts, monkeypatch):
         raise ReachError(f"{path}: the mesh has no area")
 
     model = _fake_model(_one_hot("x_plus"))
-    monkeypatch.setattr(assets.reach, "reach_file", crash)
+    monkeypatch.setattr(geometry.reach, "reach_file", crash)
     a, b = predict_files([parts["blind_z"], parts["through_x"]], model)
-    monkeypatch.setattr(assets.reach, "reach_file", refuse)
+    monkeypatch.setattr(geometry.reach, "reach_file", refuse)
     (c,) = predict_files([parts["blind_z"]], model)
 
     for res in (a, b, c):

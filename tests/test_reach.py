@@ -16,19 +16,13 @@ import pytest
 import trimesh
 
 from assets import cli as assets_cli
-from assets.reach import (
-    CSV_COLUMNS,
-    DIRECTIONS,
-    ReachConfig,
-    ReachError,
-    label_set,
-    parse_label_set,
-    reach_folder,
-    reachable_directions,
-)
+from assets.reach import CSV_COLUMNS, parse_label_set, reach_folder
 from assets.synth import CLASSES, stl_bytes
 from base.errors import MetaviewError
 from base.options import EXIT_PARTIAL
+from geometry.directions import DIRECTIONS, label_set
+from geometry.errors import ReachError
+from geometry.reach import ReachConfig, reachable_directions
 
 SIZE = (40.0, 30.0, 20.0)
 ALL = tuple(DIRECTIONS)

@@ -14,7 +14,6 @@ from metaimage import untile
 from render import MeshError, RenderConfig, RenderError, load_mesh, normal_colours, render_file
 from render.core import prepare, render_mesh, render_prepared
 from render.mesh import cluster_vertices, normalise
-from render.views import variant_rotation, view_angles, view_rotations
 
 __all__ = ["gl_backend"]  # the fixture, imported for pytest
 
@@ -55,41 +54,6 @@ def test_config_round_trip_and_hash():
 
 
 # --------------------------------------------------------------------------- views
-
-
-def test_view_convention_first_tile_and_orthonormal():
-    elev, azim = view_angles(10, 10)
-    np.testing.assert_allclose(elev, [81, 63, 45, 27, 9, -9, -27, -45, -63, -81])
-    np.testing.assert_allclose(azim, np.arange(10) * 36.0)
-    rots = view_rotations(10, 10)
-    assert rots.shape == (100, 3, 3)
-    np.testing.assert_allclose(
-        rots @ rots.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rots.shape), atol=1e-12
-    )
-    np.testing.assert_allclose(np.linalg.det(rots), 1.0)
-    # Tile 0 looks from 81 deg above the +X side: that direction maps to the viewer (+z).
-    d = np.array([np.cos(np.radians(81)), 0.0, np.sin(np.radians(81))])
-    np.testing.assert_allclose(rots[0] @ d, [0, 0, 1], atol=1e-12)
-    # +Y is to the right in the azimuth-0 column, and +Z projects upwards everywhere.
-    assert (rots[:, 1, 2] > 0).all() and rots[0, 0, 1] == pytest.approx(1.0)
-
-
-def test_variant_rotation_is_seeded_and_deterministic():
-    np.testing.assert_array_equal(variant_rotation(0, "a/1", 0), np.eye(3))
-    q1 = variant_rotation(0, "a/1", 1)
-    np.testing.assert_array_equal(q1, variant_rotation(0, "a/1", 1))
-    np.testing.assert_allclose(q1 @ q1.T, np.eye(3), atol=1e-12)
-    assert np.linalg.det(q1) == pytest.approx(1.0)
-    for other in [
-        variant_rotation(1, "a/1", 1),
-        variant_rotation(0, "a/2", 1),
-        variant_rotation(0, "a/1", 2),
-    ]:
-        assert not np.allclose(other, q1)
-    # Same value in a fresh process (no dependence on Python's per-process str hash).
-    code = "from render.views import variant_rotation as v; print(repr(v(0, 'a/1', 1).tolist()))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    np.testing.assert_array_equal(np.array(eval(out.stdout)), q1)
 
 
 # --------------------------------------------------------------------------- loading

@@ -61,3 +61,34 @@ def test_runs_without_the_metric_rank_last_and_never_win():
     runs = tracking.search_train_runs(client, tracking.get_experiment_id(client))
     assert [r.info.run_id for r in rank_runs(runs)] == [low, no_metric]
     assert best_of([r for r in runs if r.info.run_id == no_metric]) is None
+
+
+def test_the_store_ranks_like_rank_runs_nan_and_missing_last():
+    """find_best_run asks the store to order (one query); its answer is rank_runs' first,
+    with NaN and missing metrics never first, and only a page of runs fetched."""
+    client = tracking.make_client()
+    exp_id = client.create_experiment("ranked")
+    rows = [(0.9, 0.3), (0.9, 0.2), (None, 0.1), (float("nan"), 0.1), (0.95, None), (0.5, 0.1)]
+    for i, (f1, loss) in enumerate(rows):
+        run = client.create_run(exp_id, tags={"metaview.kind": "train"}, start_time=1000 + i)
+        if f1 is not None:
+            client.log_metric(run.info.run_id, "best_val_f1_macro", f1)
+        if loss is not None:
+            client.log_metric(run.info.run_id, "best_val_loss", loss)
+        client.set_terminated(run.info.run_id)
+    fetched = []
+    real = client.search_runs
+
+    def spy(*args, **kwargs):
+        page = real(*args, **kwargs)
+        fetched.append((kwargs.get("order_by"), len(page)))
+        return page
+
+    client.search_runs = spy
+    best = tracking.find_best_run(client, exp_id)
+    assert fetched and fetched[0][0] and fetched[0][1] <= 10  # ordered by the store, one page
+    ranked = tracking.rank_runs(real([exp_id]))
+    assert best.info.run_id == ranked[0].info.run_id
+    assert best.data.metrics["best_val_f1_macro"] == 0.95
+    lowest = tracking.find_best_run(client, exp_id, metric="best_val_loss")
+    assert lowest.data.metrics["best_val_loss"] == 0.1 and lowest.info.start_time == 1002

@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from geometry.directions import parse_label_set
 from train.errors import TrainError
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ CSV_NAMES = ("reach.csv", "parts.csv")
 
 #: Target codes of the set objectives: the primary label, another valid direction, neither.
 PRIMARY, VALID, INVALID = 2.0, 1.0, 0.0
-
-_SEPARATOR = "|"
 
 
 @dataclass(frozen=True)
@@ -123,9 +122,10 @@ def read_valid_sets(path: str | Path) -> ValidSets:
         for line, row in enumerate(reader, start=2):
             if (row.get("status") or "") == "error":
                 continue
-            names = tuple(n.strip() for n in (row["valid"] or "").split(_SEPARATOR) if n.strip())
-            if len(set(names)) != len(names):
-                raise TrainError(f"{path}, line {line}: a direction twice in {row['valid']!r}")
+            try:  # any class names: a dataset need not use the five directions
+                names = parse_label_set(row["valid"] or "", known=None)
+            except ValueError as exc:
+                raise TrainError(f"{path}, line {line}: {exc}") from None
             sets[part_id_of(row["file"])] = names
     return ValidSets(source=str(path), sets=sets)
 

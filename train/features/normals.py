@@ -70,6 +70,7 @@ import os
 import numpy as np
 
 from geometry.errors import MeshError
+from geometry.stock import SIDE_AXIS, SIDE_SIGN, side_distances, stock_sides
 from geometry.straighten import check_mesh, face_normals_areas, straighten
 from train.errors import TrainError
 
@@ -85,8 +86,6 @@ N_DIST = len(DIST_KNOTS)
 N_ORIENT = len(ORIENT_EDGES) + 1
 
 SIDES = ("+x", "-x", "+y", "-y", "+z", "-z")
-_SIDE_AXIS = np.array([0, 0, 1, 1, 2, 2])
-_SIDE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
 
 _BLOCKS = (
     ("all", N_NORMAL_BINS, "sqrt(area of all faces per normal bin / total area)"),
@@ -243,12 +242,11 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     w = areas / total
 
     # Distance of every corner from every side, in units of L: (f, 3 corners, 6 sides).
-    coord = tri[:, :, _SIDE_AXIS]
-    dist = np.where(_SIDE_SIGN > 0, hi[_SIDE_AXIS] - coord, coord - lo[_SIDE_AXIS]) / big
-    cos_side = normals[:, _SIDE_AXIS] * _SIDE_SIGN  # (f, 6)
+    dist = side_distances(tri, lo, hi, big)
+    cos_side = normals[:, SIDE_AXIS] * SIDE_SIGN  # (f, 6)
     # By position only: a sliver triangle of a side, its corners rounded to a grid after a
     # tilt, can have a normal degrees off; its position is still within 1e-4 mm of the side.
-    on_side = dist.max(axis=1) <= BOX_TOL
+    on_side = stock_sides(dist, BOX_TOL)
     feature = ~on_side.any(axis=1)
 
     bins = normal_bins(normals)

@@ -19,7 +19,7 @@ no render config: it takes PNGs, and refuses meshes.
 A bad input (missing file, unreadable mesh, PNG of the wrong size or render config)
 becomes an error for that file; the other files are still predicted.
 
-Every mesh predicted is also analysed geometrically (:func:`assets.reach.reach_file`, a
+Every mesh predicted is also analysed geometrically (:func:`geometry.reach.reach_file`, a
 few ms a part): its *reachable set*, the directions that reach every feature face, is
 recorded next to the model's answer, and :attr:`Prediction.agrees` says whether the top
 class is among them. The analysis only informs: when it fails, the prediction stands and
@@ -82,7 +82,7 @@ class Prediction:
         The model is multi-label (one sigmoid per direction): the text line shows the set.
     reachable : tuple of str or None
         The directions that reach every feature face of the mesh (class order; ``()`` for
-        an undercut), from :func:`assets.reach.reach_file`. None when not analysed: a PNG,
+        an undercut), from :func:`geometry.reach.reach_file`. None when not analysed: a PNG,
         ``reach=False``, a failed prediction, or a failed analysis.
     reach_error : str or None
         Why the analysis failed (the prediction itself still stands).
@@ -117,7 +117,7 @@ class Prediction:
         """
         if not self.reachable or self.label is None:
             return None
-        from assets.reach import DIRECTIONS
+        from geometry.directions import DIRECTIONS
 
         if self.label not in DIRECTIONS:
             return None
@@ -305,7 +305,7 @@ def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) ->
 
 def _add_reach(pred: Prediction) -> None:
     """Record the mesh's reachable set on ``pred``, or why it could not be found."""
-    from assets.reach import reach_file
+    from geometry.reach import reach_file
 
     try:
         result = reach_file(pred.file)

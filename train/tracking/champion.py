@@ -27,7 +27,7 @@ from train.tracking.names import (
     SELECTION_METRIC,
     registered_model_name,
 )
-from train.tracking.selection import best_of, search_train_runs
+from train.tracking.selection import best_of, find_best_run
 from train.tracking.store import resolve_experiment
 
 log = logging.getLogger(__name__)
@@ -208,16 +208,15 @@ def promote_if_best(
 
     if model_name is None:
         model_name = champion_model_name(client, experiment_id=experiment_id)
-    runs = search_train_runs(client, experiment_id)
-    if run_id not in {r.info.run_id for r in runs}:
+    best = find_best_run(client, experiment_id, metric)  # ranked by the store
+    if best is None or best.info.run_id != run_id:
         # Called before the run is marked FINISHED: judge it as if it were.
         try:
             candidate = client.get_run(run_id)
         except MlflowException:
             raise TrainError(f"no run with id {run_id} in {client.tracking_uri}") from None
         if candidate.info.status == "RUNNING" and candidate.data.tags.get(KIND_TAG) == KIND_TRAIN:
-            runs.append(candidate)
-    best = best_of(runs, metric)
+            best = best_of([r for r in (best, candidate) if r is not None], metric)
     if best is None or best.info.run_id != run_id:
         log.info(
             "run %s is not the best run by %s (best: %s); %s@%s unchanged",

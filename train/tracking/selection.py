@@ -40,6 +40,17 @@ def run_sort_key(run, metric: str = SELECTION_METRIC) -> tuple:
     return (missing, primary, tie, run.info.start_time or 0, run.info.run_id)
 
 
+#: Runs :func:`find_best_run` asks the store for: the leader and any exact ties with it.
+_TOP = 10
+
+
+def _filter(finished_only: bool) -> str:
+    filt = f"tags.`{KIND_TAG}` = '{KIND_TRAIN}'"
+    if finished_only:
+        filt += " and attributes.status = 'FINISHED'"
+    return filt
+
+
 def search_train_runs(client, experiment_id: str, finished_only: bool = True) -> list:
     """Return the experiment's ``metaview train`` runs (all pages), unordered.
 
@@ -49,9 +60,7 @@ def search_train_runs(client, experiment_id: str, finished_only: bool = True) ->
         Keep only runs with status FINISHED (what model selection uses); False
         also returns RUNNING, FAILED and KILLED runs (what ``metaview runs`` shows).
     """
-    filt = f"tags.`{KIND_TAG}` = '{KIND_TRAIN}'"
-    if finished_only:
-        filt += " and attributes.status = 'FINISHED'"
+    filt = _filter(finished_only)
     runs: list = []
     token = None
     while True:
@@ -78,6 +87,12 @@ def best_of(runs: Iterable, metric: str = SELECTION_METRIC):
 def find_best_run(client, experiment_id: str, metric: str = SELECTION_METRIC):
     """Return the best finished training run of an experiment, or None if it has none.
 
+    The tracking store ranks the runs (``search_runs(order_by=..., max_results=...)``):
+    one query, however many runs the experiment holds. Its order is the one of
+    :func:`run_sort_key` (runs without the metric, or with NaN, sort last either way);
+    the few runs it returns first are ranked again here only so that exact ties end in
+    the same total order as :func:`rank_runs`.
+
     Parameters
     ----------
     client : mlflow.MlflowClient
@@ -92,4 +107,12 @@ def find_best_run(client, experiment_id: str, metric: str = SELECTION_METRIC):
         The best FINISHED run tagged ``metaview.kind=train``; ties go to the
         lower ``best_val_loss``, then to the earlier start time.
     """
-    return best_of(search_train_runs(client, experiment_id), metric)
+    direction = "DESC" if _higher_is_better(metric) else "ASC"
+    order = [f"metrics.`{metric}` {direction}"]
+    if metric != TIEBREAK_METRIC:  # the store refuses a field twice
+        order.append(f"metrics.`{TIEBREAK_METRIC}` ASC")
+    order.append("attributes.start_time ASC")
+    first = client.search_runs(
+        [experiment_id], filter_string=_filter(True), order_by=order, max_results=_TOP
+    )
+    return best_of(first, metric)
