@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from base.errors import MetaviewError
+from base.pool import pool_map
 from geometry import directions
 from geometry.directions import DIRECTIONS, label_set
 from geometry.errors import ReachError
@@ -127,20 +128,9 @@ def _analyse(job: tuple[str, str, ReachConfig]) -> dict:
 
 
 def _run(jobs: list, workers: int) -> Iterator[dict]:
-    if workers == 1 or len(jobs) < 2:
-        for job in jobs:
-            yield _analyse(job)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
-    import trimesh  # noqa: F401  (imported once here, not in every child)
-
-    from base.native import process_pool_context
-
-    chunk = max(1, min(16, len(jobs) // (4 * workers)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:
-        yield from pool.map(_analyse, jobs, chunksize=chunk)
+    if workers > 1:
+        import trimesh  # noqa: F401  (imported once here, not in every forked child)
+    yield from pool_map(_analyse, jobs, workers)
 
 
 def reach_folder(

@@ -21,13 +21,12 @@ is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from base.files import atomic_file
+from base.pool import pool_map
 from train.errors import TrainError
 
 logger = logging.getLogger(__name__)
@@ -189,18 +189,19 @@ def extract(
                 bar.update(1)
         else:
             # spawn: no inherited threads or locks (TensorFlow may be loaded in this process).
-            ctx = multiprocessing.get_context("spawn")
-            chunk = max(1, min(64, len(files) // (4 * n_workers)))
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-                try:
-                    for res in pool.map(_run_one, [fn] * len(files), files, chunksize=chunk):
-                        results.append(res)
-                        bar.update(1)
-                except BrokenProcessPool as exc:
-                    raise TrainError(f"feature extraction: a worker process died: {exc}") from None
-                except KeyboardInterrupt:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+            jobs = pool_map(
+                functools.partial(_run_one, fn),
+                files,
+                n_workers,
+                max_chunk=64,
+                start_method="spawn",
+            )
+            try:
+                for res in jobs:
+                    results.append(res)
+                    bar.update(1)
+            except BrokenProcessPool as exc:
+                raise TrainError(f"feature extraction: a worker process died: {exc}") from None
 
     failures = [(path, err) for path, (_, err) in zip(files, results, strict=True) if err]
     if failures:
