@@ -12,15 +12,19 @@ import os
 import sys
 import time
 
-from base.options import add_batch_options, renamed, workers_of
+from base.options import (
+    add_batch_options,
+    add_config_options,
+    config_kwargs,
+    renamed,
+    workers_of,
+)
 
 # Kept in step with assets.synth (CLASSES, FEATURE_KINDS and SynthConfig's defaults); a test
 # checks that they agree, so the help text needs no heavy import.
 _CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
 _KINDS = ("hole", "counterbore", "rectangular_pocket", "circular_pocket", "slot", "step", "chamfer")
 _THROUGH_KINDS = ("through_hole", "through_pocket", "through_slot")
-# Kept in step with geometry.reach.ReachConfig.area_tol (a test checks it).
-_AREA_TOL = 0.001
 
 DESCRIPTION = f"""\
 Generate machined workpieces labelled with the direction all their features were cut from.
@@ -166,7 +170,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Build the :class:`assets.synth.SynthConfig` the parsed options ask for."""
-    from assets.synth import SynthConfig
+    from assets.synth_config import SynthConfig
 
     return SynthConfig(
         per_class=args.per_class,
@@ -280,13 +284,9 @@ def register_reach(subparsers: argparse._SubParsersAction) -> None:
     # The earlier spelling; a positional with nargs="?" would overwrite a shared dest.
     p.add_argument("--out", dest="out_option", metavar="CSV", help=argparse.SUPPRESS)
     add_batch_options(p, workers="processes; the rows are the same for any N")
-    p.add_argument(
-        "--area-tol",
-        type=float,
-        default=_AREA_TOL,
-        metavar="F",
-        help="share of the feature area a valid direction may miss (default: %(default)s)",
-    )
+    from geometry.reach import ReachConfig  # NumPy only: --help stays quick
+
+    add_config_options(p, ReachConfig)
     p.set_defaults(func=run_reach)
 
 
@@ -297,7 +297,7 @@ def run_reach(args: argparse.Namespace) -> int:
     from base.progress import progress
     from geometry.reach import ReachConfig, ray_backend
 
-    cfg = ReachConfig(area_tol=args.area_tol)
+    cfg = ReachConfig(**config_kwargs(ReachConfig, args))
     args.out = args.out or args.out_option
     start = time.perf_counter()
     workers = workers_of(args)

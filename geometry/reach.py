@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from base.options import option
 from geometry.directions import AXIS_NAMES, CLAMPED, DIRECTIONS
 from geometry.errors import MeshError, ReachError
 from geometry.stock import side_distances, stock_sides
@@ -81,12 +82,45 @@ def _fraction(name: str, value: object, hi: float) -> float:
 class ReachConfig:
     """How :func:`reachable_directions` probes a part; lengths are fractions of ``L``."""
 
-    area_tol: float = 0.001  # a direction may miss this share of the feature area
-    box_tol: float = 1e-4  # a face within this of a bounding-box side is stock, not cut
-    offset: float = 1e-4  # rays start this far off the surface, on its open side
-    facing_tol: float = 0.02  # n . d >= -facing_tol faces d (about 1.1 degrees past a wall)
-    samples: int = 4  # ray origins per face: 1 (centroid) or 4 (centroid and 3 inner points)
-    rays: str = "auto"  # ray casting: "embree" (embreex), "rtree", or "auto": embree if it imports
+    area_tol: float = field(
+        default=0.001,
+        metadata=option("share of the feature area a valid direction may miss", metavar="F"),
+    )
+    box_tol: float = field(
+        default=1e-4,
+        metadata=option(
+            "a face within this share of the longest side from a bounding-box side is stock",
+            metavar="F",
+        ),
+    )
+    offset: float = field(
+        default=1e-4,
+        metadata=option(
+            "rays start this share of the longest side off the surface, on its open side",
+            metavar="F",
+        ),
+    )
+    facing_tol: float = field(
+        default=0.02,
+        metadata=option(
+            "a face faces a direction d when n . d >= -F (0.02: about 1.1 degrees past a wall)",
+            metavar="F",
+        ),
+    )
+    samples: int = field(
+        default=4,
+        metadata=option(
+            "ray origins per face: 1 (its centroid) or 4 (centroid and 3 inner points)",
+            choices=(1, 4),
+        ),
+    )
+    rays: str = field(
+        default="auto",
+        metadata=option(
+            "ray casting: embree (embreex), rtree, or auto (embree where it imports)",
+            choices=RAY_BACKENDS,
+        ),
+    )
 
     def __post_init__(self) -> None:
         _fraction("area_tol", self.area_tol, 0.5)

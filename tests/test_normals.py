@@ -207,12 +207,18 @@ def test_cache_is_reused_and_invalidated(tmp_path):
     again = extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
     assert len(calls) == 3 and np.array_equal(again, first)
 
-    # A changed file (another part under the same name) recomputes, with the new content.
-    # Both parts have as many faces, so the same size: the key sees the modification time,
-    # which a coarse file-system clock may not advance within a test; move it on by hand.
+    # Touched, or rewritten with the same bytes: the content is the key, nothing recomputes.
     before = os.stat(paths[0]).st_mtime_ns
-    trimesh.Trimesh(*pocketed_box("x_minus"), process=False).export(paths[0])
+    paths[0].write_bytes(paths[0].read_bytes())
     os.utime(paths[0], ns=(before + 10**9, before + 10**9))
+    extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
+    assert len(calls) == 3
+
+    # A changed file (another part under the same name, as many faces, so the same size,
+    # and the same modification time) recomputes, with the new content.
+    stamp = os.stat(paths[0]).st_mtime_ns
+    trimesh.Trimesh(*pocketed_box("x_minus"), process=False).export(paths[0])
+    os.utime(paths[0], ns=(stamp, stamp))
     changed = extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
     assert len(calls) == 6
     assert np.allclose(changed[0], normal_features(*pocketed_box("x_minus")), atol=1e-5)

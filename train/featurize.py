@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from train.errors import TrainError
+from train.features.cache import file_signature
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,8 @@ def backbone_features(
     ident = {
         "version": IMAGE_FEATURES_VERSION,
         "model": model,
-        "weights": weights if weights in ("imagenet", "none") else _file_id(weights),
+        # A weights file: by its content, as every cache here keys its files.
+        "weights": weights if weights in ("imagenet", "none") else file_signature([weights])[0],
         "image_size": image_size,
     }
     suffix = ""
@@ -238,11 +240,6 @@ def _write_keyed_cache(path: Path, ident: dict[str, Any], known: dict[str, np.nd
             keys=np.asarray(keys, dtype=str),
             features=np.stack([known[k] for k in keys]).astype(np.float32),
         )
-
-
-def _file_id(path: str) -> str:
-    st = os.stat(path)
-    return f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _read_batch(paths, image_size: int) -> np.ndarray:

@@ -13,7 +13,7 @@ vector, documented bin by bin in its module:
 
 Over many files, :func:`extract_normals` and :func:`extract_colour_stats` run
 :func:`train.features.cache.extract` (parallel, progress bar, ``.npz`` cache keyed by
-family, version, parameters and the files' sizes and modification times)::
+family, version, parameters and the files' contents)::
 
     from train.features import extract_normals
     X = extract_normals(paths, cache_path=default_cache_path("parts/", "normals"))  # (N, 322)

@@ -4,10 +4,11 @@
 vectors into an ``(N, D)`` float32 matrix. With a ``cache_path`` the matrix is stored as
 an ``.npz`` file, written atomically (a temporary file in the same folder, then
 ``os.replace``), and reused while its *cache key* matches: a SHA-256 of the caller's
-``key`` (feature family, version, parameters) and of every file's absolute path, size
-and modification time (ns). Adding, removing, renaming, rewriting or touching a file, or
-bumping a family's version, recomputes everything. (A file rewritten with the same size
-within the file system's time resolution, a few ms, would go unnoticed; touch it.)
+``key`` (feature family, version, parameters) and of every file's absolute path and
+content (its SHA-256, as ``manifest.csv`` records a meta-image's). Adding, removing,
+renaming or changing a file, or bumping a family's version, recomputes everything;
+touching or copying a file back unchanged does not. Reading the files to hash them costs
+a few per cent of extracting their features.
 
 Cache file contents (``numpy.load(path, allow_pickle=False)`` reads it): ``features``
 ``(N, D)`` float32, ``files`` ``(N,)`` str (the absolute paths, in order), ``key`` 0-d
@@ -39,7 +40,7 @@ from train.errors import TrainError
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: files keyed by content (SHA-256), not size and mtime
 _SHOWN_FAILURES = 5  # failures spelled out in the exception message
 
 
@@ -48,26 +49,29 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def file_signature(paths: Sequence[str | os.PathLike]) -> list[tuple[str, int, int]]:
-    """``(absolute path, size, mtime_ns)`` of every file, in order.
+def file_signature(paths: Sequence[str | os.PathLike]) -> list[tuple[str, str]]:
+    """``(absolute path, SHA-256 of the content, hex)`` of every file, in order.
 
     Raises
     ------
     TrainError
-        A file that does not exist, naming it.
+        A file that does not exist or cannot be read, naming it.
     """
     out = []
     for p in paths:
         path = os.path.abspath(os.fspath(p))
+        digest = hashlib.sha256()
         try:
-            st = os.stat(path)
+            with open(path, "rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    digest.update(block)
         except OSError as exc:
             raise TrainError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-        out.append((path, int(st.st_size), int(st.st_mtime_ns)))
+        out.append((path, digest.hexdigest()))
     return out
 
 
-def cache_key(key: Mapping[str, Any], signature: Sequence[tuple[str, int, int]]) -> str:
+def cache_key(key: Mapping[str, Any], signature: Sequence[tuple[str, str]]) -> str:
     """SHA-256 hex digest of the caller's ``key`` (JSON, sorted keys) and the files."""
     text = json.dumps(
         {"format": CACHE_FORMAT, "key": key, "files": [list(s) for s in signature]},
