@@ -1,6 +1,7 @@
 """`metaview export`: TFLite in every mode, evaluated and logged; predict with the .tflite file.
 
-Covers train.inference.export and train.inference.tflite (TFLiteModel).
+Covers train.inference.export (with the steps it runs: calibration, convert, evaluation,
+writing) and train.inference.tflite (TFLiteModel).
 """
 
 from __future__ import annotations
@@ -164,40 +165,9 @@ def test_cli_export_prints_the_comparison(toy, tmp_path, capsys):
 # --------------------------------------------------------------------------- bad input
 
 
-def test_unknown_mode_is_refused(capsys):
-    from train.inference.export import ExportError, check_options
-
-    with pytest.raises(ExportError, match="unknown quantisation mode 'int4'"):
-        check_options("int4", None)
-    with pytest.raises(ExportError, match="--io-type uint8 needs --quantize int8"):
-        check_options("float16", "uint8")
-    with pytest.raises(ExportError, match="unknown input/output type 'int16'"):
-        check_options("int8", "int16")
-    with pytest.raises(SystemExit) as exc:
-        cli(["export", "--quantize", "int4", "m.tflite"])
-    assert exc.value.code == 1  # a bad option is a user error
-    assert "invalid choice: 'int4'" in capsys.readouterr().err
-
-
-def test_unwritable_paths_are_refused_before_any_work(tmp_path, capsys):
-    from train.inference.export import ExportError, check_writable
-
-    a_file = tmp_path / "file"
-    a_file.write_text("x")
-    with pytest.raises(ExportError, match="cannot write there"):
-        check_writable(a_file / "m.tflite")
-    (tmp_path / "d.tflite").mkdir()
-    with pytest.raises(ExportError, match="is a folder"):
-        check_writable(tmp_path / "d.tflite")
-    with pytest.raises(ExportError, match=r"expected an output path ending in \.tflite"):
-        check_writable(tmp_path / "m.bin")
-    # Through the CLI: refused with exit 1 even though there are no runs at all.
-    assert cli(["export", str(a_file / "m.tflite")]) == 1
-    assert "cannot write there" in capsys.readouterr().err
-
-
 def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):
-    from train.inference.export import ExportError, export_model
+    from train.inference.export import export_model
+    from train.inference.export_options import ExportError
 
     empty_test = {**toy.split, "test": []}
     run_id = log_fake_run(
@@ -221,7 +191,8 @@ def test_model_without_a_test_split_is_refused(toy, tmp_path, capsys):
 
 
 def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):
-    from train.inference.export import ExportError, export_model
+    from train.inference.export import export_model
+    from train.inference.export_options import ExportError
 
     moved = tmp_path / "moved"
     shutil.copytree(toy.dataset, moved)
@@ -240,7 +211,8 @@ def test_missing_dataset_and_tflite_input_are_refused(toy, tmp_path):
 def test_dataset_of_another_render_config_is_refused(toy, tmp_path):
     """The same parts rendered again with another config: the model was not trained on that."""
     from metaimage.io import read_json, read_manifest, write_json, write_manifest
-    from train.inference.export import ExportError, export_model
+    from train.inference.export import export_model
+    from train.inference.export_options import ExportError
 
     toy.log(_uri())
     moved = tmp_path / "rerendered"

@@ -210,7 +210,7 @@ def run_runs(args) -> int:
 
 
 def _register_export(sub) -> None:
-    from train.inference.export import IO_TYPES, MODES
+    from train.inference.export_options import IO_TYPES, MODES
 
     p = sub.add_parser(
         "export",

@@ -8,7 +8,12 @@
 - :mod:`train.inference.tflite`   :class:`TFLiteModel`, the interpreter with (de)quantisation;
 - :mod:`train.inference.predict`  :func:`predict_files`: meshes (rendered by
   :class:`render.worker.MeshRenderer`) and meta-image PNGs -> :class:`Prediction`;
-- :mod:`train.inference.export`   ``metaview export``: TFLite in four modes, evaluated.
+- :mod:`train.inference.export`   ``metaview export``: TFLite in four modes, evaluated, in
+  steps: :mod:`~train.inference.export_options` (modes, I/O types),
+  :mod:`~train.inference.calibration` (int8 calibration inputs),
+  :mod:`~train.inference.convert` (the conversion), :mod:`~train.inference.writing`
+  (the ``.tflite`` file and its sidecar), :mod:`~train.inference.evaluation` (accuracy,
+  latency and size beside Keras).
 
 Runs are found and read through :mod:`train.tracking`; TensorFlow, Keras and MLflow
 are imported inside the functions, so importing this package is cheap.

@@ -330,7 +330,7 @@ def _family_inputs(loaded: LoadedModel, images: list) -> np.ndarray:
 def _predict_chunk(
     chunk: list[Prediction], loaded: LoadedModel, renderer: MeshRenderer, variants: int = 1
 ) -> None:
-    from train.data import prepare_images
+    from train.pipeline import prepare_images
 
     images: dict[int, np.ndarray] = {}
     meshes = []
