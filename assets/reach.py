@@ -169,7 +169,7 @@ def reach_folder(
         ``in_path`` is neither a folder nor a file, ``workers`` is below 1, or no mesh was found.
     """
     from metaimage import io as mio
-    from render.batch import scan_input
+    from render.scan import scan_input
 
     cfg = cfg or ReachConfig()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

@@ -25,8 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from assets.partsfile import read_parts_csv
 from assets.reach import parse_label_set, reach_folder
-from assets.synth import SynthConfig, read_parts_csv, synth_parts
+from assets.synth import synth_parts
+from assets.synth_config import SynthConfig
 from geometry.reach import ReachConfig, ray_backend
 
 SETS = {

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from assets.synth import SynthConfig, generate_part, part_seed, synth_parts
+from assets.part import generate_part, part_seed
+from assets.synth import synth_parts
+from assets.synth_config import SynthConfig
 
 SETTINGS = {
     "default": {},

@@ -96,7 +96,8 @@ def _step(n: int, title: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """Run the demo; return the exit code."""
     from assets import bundled_parts_dir
-    from assets.synth import SynthConfig, synth_parts
+    from assets.synth import synth_parts
+    from assets.synth_config import SynthConfig
     from render.batch import render_folder
     from render.config import RenderConfig
 

@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 
 import numpy as np
 import pytest
 import trimesh
+from _batch_fixtures import mesh_folder
 from _render_fixtures import binary_stl, box_triangles, gl_backend, write
 
 from metaimage import io as mio
 from render import RenderConfig
-from render.batch import find_meshes, render_folder
+from render.batch import render_folder
 
 __all__ = ["gl_backend"]
 
 
-def _parts(root):
-    """Two labels, one unlabelled part at the top level, one broken STL."""
-    write(root / "x_plus" / "a.stl", binary_stl(box_triangles(extents=(3, 1, 1))))
-    trimesh.creation.icosphere(2).export(root / "x_plus" / "b.obj")
-    write(root / "z_plus" / "c.stl", binary_stl(box_triangles(extents=(1, 1, 3))))
-    write(root / "loose.stl", binary_stl(box_triangles()))
-    write(root / "z_plus" / "broken.stl", binary_stl(box_triangles())[:200])
-    write(root / "z_plus" / "readme.txt", b"not a mesh suffix: ignored")
-    return root
-
-
-def test_find_meshes_labels_first_level_folders(tmp_path):
-    _parts(tmp_path / "in")
-    (tmp_path / "in" / ".hidden").mkdir()
-    write(tmp_path / "in" / ".hidden" / "x.stl", b"")
-    assert find_meshes(tmp_path / "in") == [
-        ("loose.stl", ""),
-        ("x_plus/a.stl", "x_plus"),
-        ("x_plus/b.obj", "x_plus"),
-        ("z_plus/broken.stl", "z_plus"),
-        ("z_plus/c.stl", "z_plus"),
-    ]
-
-
 @pytest.mark.gl
 def test_batch_renders_the_rest_reports_the_broken_file_and_resumes(gl_backend, tmp_path):
-    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    src, out = mesh_folder(tmp_path / "in"), tmp_path / "out"
     cfg = RenderConfig(variants=1, tile=8, rows=3, cols=3, backend=gl_backend)
     res = render_folder(src, out, cfg, workers=1, progress=False)
     assert (res.rendered, res.skipped, res.files, res.exit_code) == (4, 0, 5, 2)
@@ -104,7 +80,7 @@ def test_batch_renders_the_rest_reports_the_broken_file_and_resumes(gl_backend, 
 def test_cli_with_a_worker_pool_exits_2_on_a_broken_file(gl_backend, tmp_path, capsys):
     from render import cli
 
-    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    src, out = mesh_folder(tmp_path / "in"), tmp_path / "out"
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
@@ -210,67 +186,6 @@ def test_non_utf8_file_names_are_rendered_listed_and_resumed(gl_backend, tmp_pat
     assert (res.rendered, res.skipped, res.exit_code) == (0, 2, 2)
 
 
-@pytest.mark.gl
-def test_outputs_are_written_even_when_one_writer_fails(gl_backend, tmp_path, monkeypatch):
-    from render import RenderError
-
-    src, out = _parts(tmp_path / "in"), tmp_path / "out"
-    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
-
-    def full_disk(folder, rows):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(mio, "write_manifest", full_disk)
-    with pytest.raises(RenderError, match=r"manifest\.csv.*No space left on device"):
-        render_folder(src, out, cfg, workers=1, progress=False)
-    # The other two files are still written.
-    assert [e["source"] for e in mio.read_csv(out / "errors.csv")] == ["z_plus/broken.stl"]
-    assert mio.read_metaimage_info(out).grid == (2, 2)
-    monkeypatch.undo()
-
-    # A manifest that is not even text is replaced, not fatal: with nothing to check the
-    # PNGs against, they are rendered again.
-    (out / "manifest.csv").write_bytes(b"\xff\xfe garbage \x00")
-    res = render_folder(src, out, cfg, workers=1, progress=False)
-    assert (res.rendered, res.skipped, res.exit_code) == (4, 0, 2)
-    assert len(mio.read_manifest(out)) == 4
-
-
-# ------------------------------------------------ damaged images are not skipped (item 2)
-
-
-@pytest.mark.gl
-def test_damaged_or_unverifiable_images_are_rendered_again(gl_backend, tmp_path):
-    src, out = _parts(tmp_path / "in"), tmp_path / "out"
-    cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)
-    render_folder(src, out, cfg, workers=1, progress=False)
-    rows = {r["path"]: r for r in mio.read_manifest(out)}
-    for path, r in rows.items():
-        data = (out / path).read_bytes()
-        assert (r["png_bytes"], r["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
-    good = {p: (out / p).read_bytes() for p in rows}
-
-    # Same size, one byte flipped; and a truncated file.
-    flipped = bytearray(good["x_plus/a_v0.png"])
-    flipped[-20] ^= 0xFF
-    (out / "x_plus/a_v0.png").write_bytes(bytes(flipped))
-    (out / "z_plus/c_v0.png").write_bytes(good["z_plus/c_v0.png"][:30])
-    res = render_folder(src, out, cfg, workers=1, progress=False)
-    assert (res.rendered, res.skipped) == (2, 2)
-    assert sorted(res.damaged) == ["x_plus/a_v0.png", "z_plus/c_v0.png"]
-    assert {p: (out / p).read_bytes() for p in rows} == good
-
-    # A manifest from before the hash column: its images cannot be verified, so they are
-    # rendered again once (documented), and the rewritten manifest carries the hashes.
-    old = mio.MANIFEST_COLUMNS[: mio.MANIFEST_COLUMNS.index("png_bytes")]
-    mio.write_csv(out / "manifest.csv", old, mio.read_manifest(out))
-    res = render_folder(src, out, cfg, workers=1, progress=False)
-    assert (res.rendered, res.skipped, res.damaged) == (4, 0, [])
-    assert all(r["sha256"] for r in mio.read_manifest(out))
-    res = render_folder(src, out, cfg, workers=1, progress=False)
-    assert (res.rendered, res.skipped) == (0, 4)
-
-
 # ------------------------------------------------ input/output folders, skipped entries (item 3)
 
 
@@ -294,40 +209,6 @@ def test_output_inside_the_input_is_refused_naming_both(tmp_path, where):
         "x_plus",
         "x_plus/a.stl",
     ]  # nothing written among the meshes
-
-
-def test_every_skipped_entry_is_reported_with_its_reason(tmp_path):
-    from render.batch import scan_input
-
-    src = tmp_path / "in"
-    write(src / "x_plus" / "good.stl", binary_stl(box_triangles()))
-    (src / "x_plus" / "x.stl").mkdir()  # a folder with a mesh name
-    write(src / "x_plus" / "x.stl" / "inner.stl", binary_stl(box_triangles()))
-    write(src / "x_plus" / "empty.stl", b"")
-    trimesh.creation.box().export(src / "x_plus" / "empty.obj")
-    write(src / "x_plus" / "notes.txt", b"hello")
-    write(src / ".cache" / "y.stl", binary_stl(box_triangles()))
-    write(src / "z_plus" / ".hidden.stl", binary_stl(box_triangles()))
-    os.mkfifo(src / "z_plus" / "pipe.stl")  # reading it would block forever
-    os.symlink(src / "missing.stl", src / "z_plus" / "dangling.stl")
-
-    scan = scan_input(src)
-    assert scan.meshes == [("x_plus/empty.obj", "x_plus"), ("x_plus/good.stl", "x_plus")]
-    failed = {f["source"]: f["error"] for f in scan.failed}
-    assert sorted(failed) == [
-        "x_plus/empty.stl",
-        "x_plus/x.stl",
-        "z_plus/dangling.stl",
-        "z_plus/pipe.stl",
-    ]
-    assert "empty file (0 bytes)" in failed["x_plus/empty.stl"]
-    assert "expected a mesh file, found a folder" in failed["x_plus/x.stl"]
-    assert "broken symbolic link" in failed["z_plus/dangling.stl"]
-    assert "found a named pipe" in failed["z_plus/pipe.stl"]
-    ignored = {i["source"]: i["reason"] for i in scan.ignored}
-    assert sorted(ignored) == [".cache", "x_plus/notes.txt", "z_plus/.hidden.stl"]
-    assert "hidden" in ignored[".cache"] and "not a mesh file" in ignored["x_plus/notes.txt"]
-    assert find_meshes(src) == scan.meshes
 
 
 @pytest.mark.gl
@@ -364,7 +245,7 @@ def test_pool_ctrl_c_keeps_what_finished_and_a_rerun_completes(gl_backend, tmp_p
                 yield result
                 raise KeyboardInterrupt
 
-    src, out = _parts(tmp_path / "in"), tmp_path / "out"
+    src, out = mesh_folder(tmp_path / "in"), tmp_path / "out"
     for i in range(4):  # more files than workers, so that some are still waiting
         write(src / "y_plus" / f"d{i}.stl", binary_stl(box_triangles(extents=(1, 2 + i, 1))))
     cfg = RenderConfig(variants=1, tile=8, rows=2, cols=2, backend=gl_backend)

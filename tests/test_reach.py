@@ -16,8 +16,9 @@ import pytest
 import trimesh
 
 from assets import cli as assets_cli
+from assets.part import stl_bytes
 from assets.reach import CSV_COLUMNS, parse_label_set, reach_folder
-from assets.synth import CLASSES, stl_bytes
+from assets.synth_config import CLASSES
 from base.errors import MetaviewError
 from base.options import EXIT_PARTIAL
 from geometry.directions import DIRECTIONS, label_set

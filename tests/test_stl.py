@@ -50,12 +50,12 @@ def test_parse_ascii_and_reject_truncated_or_long_headers():
 
 
 def test_the_generator_and_the_loader_share_the_codec():
-    from assets import synth
+    from assets import part
     from render import mesh
 
     box = trimesh.creation.box((2.0, 3.0, 4.0))
-    assert synth.stl_bytes(box.vertices, box.faces) == encode_stl(
-        box.vertices, box.faces, header=synth.STL_HEADER
+    assert part.stl_bytes(box.vertices, box.faces) == encode_stl(
+        box.vertices, box.faces, header=part.STL_HEADER
     )
     # The loader reads through the same parser (no second record layout).
     assert not hasattr(mesh, "_STL_DTYPE") and not hasattr(mesh, "_parse_stl")

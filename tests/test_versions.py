@@ -18,7 +18,7 @@ def test_package_versions_lists_installed_and_leaves_out_missing():
 
 def test_render_and_synth_record_versions_through_it(monkeypatch):
     from assets import synth
-    from render import batch
+    from render import dataset_files
     from render.config import RenderConfig
 
     calls = []
@@ -29,6 +29,6 @@ def test_render_and_synth_record_versions_through_it(monkeypatch):
 
     monkeypatch.setattr("base.versions.package_versions", fake)
     assert synth.generator_versions() == {"fake": "1.0"}
-    info = batch.metaimage_info(RenderConfig(tile=8), "egl")
+    info = dataset_files.metaimage_info(RenderConfig(tile=8), "egl")
     assert dict(info.versions) == {"fake": "1.0"}
     assert calls[0] == ("manifold3d", "numpy") and "trimesh" in calls[1]

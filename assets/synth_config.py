@@ -1,0 +1,127 @@
+"""What ``metaview synth`` makes: the classes, the feature kinds and :class:`SynthConfig`.
+
+The classes are the five faces a 3-axis machine reaches with a part clamped on its ``-Z``
+face (:data:`CLASSES`); the feature kinds are those of :mod:`assets.features`. A
+:class:`SynthConfig` is checked field by field when it is made, so every stage after it (one
+part, :mod:`assets.part`; a set, :mod:`assets.synth`) can trust it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from assets import features as feat
+from assets.errors import SynthError
+
+#: The labels: faces a 3-axis machine reaches with the part clamped on -Z, in output order.
+CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
+#: Feature kinds, in the order ``--kinds`` lists them.
+FEATURE_KINDS = tuple(feat.KINDS)
+#: Kinds cut through the whole stock: ``--through`` draws the label features from these.
+THROUGH_KINDS = tuple(feat.THROUGH_KINDS)
+
+MAX_SIDE_LIMIT = 1000.0  # largest stock side accepted (mm)
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What ``metaview synth`` makes. Every field is validated; sizes are millimetres."""
+
+    per_class: int = 4  # parts made for each class
+    classes: tuple[str, ...] = CLASSES  # which classes to make (a subset of CLASSES)
+    seed: int = 0  # master seed; each part derives its own (see assets.part.part_seed)
+    min_side: float = 30.0  # smallest side of the stock box
+    max_side: float = 150.0  # largest side of the stock box
+    min_features: int = 1  # fewest label features drawn per part (fewer if they do not fit)
+    max_features: int = 5  # most label features per part (fewer if they do not fit)
+    kinds: tuple[str, ...] = FEATURE_KINDS  # feature kinds to draw from
+    tilt_deg: float = 0.0  # rotate each part by up to this angle about a random axis
+    distractors: int = 0  # 0: none; n: 1..n closed features on the clamped -Z face
+    segments: int = 32  # line segments per full circle of round features
+    through: bool = False  # draw the label features from THROUGH_KINDS (cut through the stock)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes", tuple(self.classes))
+        object.__setattr__(self, "kinds", tuple(self.kinds))
+        _check_int("per_class", self.per_class, 1, "the number of parts per class")
+        if not self.classes:
+            raise SynthError("classes must name at least one class, got none")
+        for name in self.classes:
+            if name not in CLASSES:
+                raise SynthError(
+                    f"classes: unknown class {name!r}; expected some of {', '.join(CLASSES)}"
+                )
+        if len(set(self.classes)) != len(self.classes):
+            raise SynthError(f"classes lists a class twice: {', '.join(self.classes)}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise SynthError(f"seed must be a non-negative integer, got {self.seed!r}")
+        for name in ("min_side", "max_side"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 10.0 <= value <= MAX_SIDE_LIMIT:
+                raise SynthError(
+                    f"{name} must be between 10 and {MAX_SIDE_LIMIT:g} mm, got {value!r}"
+                )
+        if self.min_side > self.max_side:
+            raise SynthError(
+                f"min_side ({self.min_side:g} mm) must not exceed max_side ({self.max_side:g} mm)"
+            )
+        _check_int("min_features", self.min_features, 1, "the fewest features per part")
+        _check_int("max_features", self.max_features, 1, "the most features per part")
+        if self.min_features > self.max_features:
+            raise SynthError(
+                f"min_features ({self.min_features}) must not exceed "
+                f"max_features ({self.max_features})"
+            )
+        if self.max_features > 20:
+            raise SynthError(f"max_features must be at most 20, got {self.max_features}")
+        if not self.kinds:
+            raise SynthError("kinds must name at least one feature kind, got none")
+        for name in self.kinds:
+            if name not in FEATURE_KINDS:
+                raise SynthError(
+                    f"kinds: unknown feature kind {name!r}; "
+                    f"expected some of {', '.join(FEATURE_KINDS)}"
+                )
+        if len(set(self.kinds)) != len(self.kinds):
+            raise SynthError(f"kinds lists a kind twice: {', '.join(self.kinds)}")
+        if not _is_number(self.tilt_deg) or not 0.0 <= self.tilt_deg <= 45.0:
+            raise SynthError(f"tilt_deg must be between 0 and 45 degrees, got {self.tilt_deg!r}")
+        _check_int("distractors", self.distractors, 0, "the most distractors per part")
+        if self.distractors > 10:
+            raise SynthError(f"distractors must be at most 10, got {self.distractors}")
+        _check_int("segments", self.segments, 8, "line segments per circle")
+        if self.segments > 256:
+            raise SynthError(f"segments must be at most 256, got {self.segments}")
+        if not isinstance(self.through, bool):
+            raise SynthError(f"through must be True or False, got {self.through!r}")
+        if self.through and self.kinds != FEATURE_KINDS:
+            raise SynthError(
+                "kinds does not apply with through: through parts draw their features from "
+                f"{', '.join(THROUGH_KINDS)}; got kinds {', '.join(self.kinds)}"
+            )
+
+    def to_dict(self) -> dict:
+        """The configuration as JSON-ready plain data (tuples become lists)."""
+        d = asdict(self)
+        d["classes"] = list(self.classes)
+        d["kinds"] = list(self.kinds)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SynthConfig:
+        """Rebuild a configuration written by :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in cls.__dataclass_fields__.values()}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise SynthError(f"unknown synth configuration keys: {', '.join(unknown)}")
+        return cls(**d)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_int(name: str, value: object, minimum: int, what: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise SynthError(f"{name} ({what}) must be an integer of at least {minimum}, got {value!r}")

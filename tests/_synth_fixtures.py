@@ -1,0 +1,79 @@
+"""Generated part sets shared by the tests of ``metaview synth`` and its modules.
+
+Each set is made once per test session, whichever test module asks first
+(test_synth.py, test_part.py, test_partsfile.py), and only read afterwards.
+Import the fixtures a module uses by name (and list them in its ``__all__``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import trimesh
+
+import assets
+from assets.synth import synth_parts
+from assets.synth_config import SynthConfig
+
+
+def load_stl(path: Path) -> trimesh.Trimesh:
+    mesh = trimesh.load(path, file_type="stl", process=True)
+    assert isinstance(mesh, trimesh.Trimesh)
+    return mesh
+
+
+PLAIN = SynthConfig(per_class=3, seed=11)
+HARD = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3)
+TILTED = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3, tilt_deg=8.0)
+THROUGH = SynthConfig(per_class=3, seed=9, distractors=2, through=True)
+
+
+def bundled_config() -> SynthConfig:
+    return SynthConfig.from_dict(
+        json.loads((assets.bundled_parts_dir() / "synth.json").read_text())["config"]
+    )
+
+
+CONFIGS = {"plain": PLAIN, "hard": HARD, "tilted": TILTED, "through": THROUGH}
+
+
+def set_and_config(which: str, request) -> tuple[Path, SynthConfig]:
+    """A generated set by name, with its configuration; "bundled" is the committed set."""
+    if which == "bundled":
+        return assets.bundled_parts_dir(), bundled_config()
+    return request.getfixturevalue(f"{which}_set"), CONFIGS[which]
+
+
+# Sets made so far, by name: pytest makes one fixture per module that imports it, and the
+# sets are only read, so the modules share one copy.
+_MADE: dict[str, Path] = {}
+
+
+def _made(which: str, tmp_path_factory) -> Path:
+    if which not in _MADE:
+        out = tmp_path_factory.mktemp(which)
+        synth_parts(out, CONFIGS[which])
+        _MADE[which] = out
+    return _MADE[which]
+
+
+@pytest.fixture(scope="module")
+def plain_set(tmp_path_factory) -> Path:
+    return _made("plain", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def hard_set(tmp_path_factory) -> Path:
+    return _made("hard", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def tilted_set(tmp_path_factory) -> Path:
+    return _made("tilted", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def through_set(tmp_path_factory) -> Path:
+    return _made("through", tmp_path_factory)
