@@ -12,6 +12,8 @@ import os
 import sys
 import time
 
+# The options come from SynthConfig: manifold3d and NumPy, about 50 ms, for --help.
+from assets.synth_config import FEATURE_KINDS, THROUGH_KINDS, SynthConfig
 from base.options import (
     add_batch_options,
     add_config_options,
@@ -19,12 +21,6 @@ from base.options import (
     renamed,
     workers_of,
 )
-
-# Kept in step with assets.synth (CLASSES, FEATURE_KINDS and SynthConfig's defaults); a test
-# checks that they agree, so the help text needs no heavy import.
-_CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
-_KINDS = ("hole", "counterbore", "rectangular_pocket", "circular_pocket", "slot", "step", "chamfer")
-_THROUGH_KINDS = ("through_hole", "through_pocket", "through_slot")
 
 DESCRIPTION = f"""\
 Generate machined workpieces labelled with the direction all their features were cut from.
@@ -34,13 +30,13 @@ Each part is a box of stock, [0,sx] x [0,sy] x [0,sz] mm with every side drawn f
 1..5 features, one of the five faces a machine reaches in that set-up:
   x_plus, x_minus, y_plus, y_minus   the side faces (normals +X, -X, +Y, -Y)
   z_plus                             the top face (normal +Z)
-Feature kinds: {", ".join(_KINDS)}.
+Feature kinds: {", ".join(FEATURE_KINDS)}.
 They are cut by one boolean difference (manifold3d), never overlap, never cut through the part
 (except with --through), and every surface they leave can be seen from infinity along the
 class direction.
 
 With --through, the features are instead cut right through the stock, out of the opposite
-face ({", ".join(_THROUGH_KINDS)}): the opposite direction reaches them as well.
+face ({", ".join(THROUGH_KINDS)}): the opposite direction reaches them as well.
 
 Output: OUT/<class>/<id>.stl (binary STL, mm, watertight), OUT/parts.csv (file, label, valid,
 features as JSON with type/face/position/size, seed, stock_mm, tilt_deg, footprint_frac) and
@@ -63,10 +59,6 @@ examples:
 """
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``synth`` sub-command to the ``metaview`` parser."""
     p = subparsers.add_parser(
@@ -77,88 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("out", metavar="OUT", help="output folder (created if missing)")
-    p.add_argument(
-        "--per-class",
-        type=int,
-        default=4,
-        metavar="N",
-        help="parts per class (default: %(default)s)",
-    )
-    p.add_argument(
-        "--classes",
-        type=_names,
-        default=_CLASSES,
-        metavar="C1,C2",
-        help="comma-separated classes to make (default: all five)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="master seed; each part derives its own (default: %(default)s)",
-    )
-    p.add_argument(
-        "--min-side",
-        type=float,
-        default=30.0,
-        metavar="MM",
-        help="smallest stock side in mm (default: %(default)s)",
-    )
-    p.add_argument(
-        "--max-side",
-        type=float,
-        default=150.0,
-        metavar="MM",
-        help="largest stock side in mm (default: %(default)s)",
-    )
-    p.add_argument(
-        "--min-features",
-        type=int,
-        default=1,
-        metavar="N",
-        help="fewest features drawn per part; fewer when they do not fit (default: %(default)s)",
-    )
-    p.add_argument(
-        "--max-features",
-        type=int,
-        default=5,
-        metavar="N",
-        help="most features per part; fewer when they do not fit (default: %(default)s)",
-    )
-    p.add_argument(
-        "--kinds",
-        type=_names,
-        default=_KINDS,
-        metavar="K1,K2",
-        help="comma-separated feature kinds to draw from (default: all)",
-    )
-    p.add_argument(
-        "--tilt-deg",
-        type=float,
-        default=0.0,
-        metavar="DEG",
-        help="turn each part by up to DEG degrees about a random axis (default: 0)",
-    )
-    p.add_argument(
-        "--distractors",
-        type=int,
-        default=0,
-        metavar="N",
-        help="add 1..N closed features to the clamped -Z face (default: 0, none)",
-    )
-    p.add_argument(
-        "--through",
-        action="store_true",
-        help="cut the features right through the stock (through-holes, windows, slots open to "
-        "an edge; not with --kinds): the opposite side reaches them too",
-    )
-    p.add_argument(
-        "--segments",
-        type=int,
-        default=32,
-        metavar="N",
-        help="line segments per circle of round features (default: %(default)s)",
-    )
+    add_config_options(p, SynthConfig)
     add_batch_options(
         p,
         workers="processes; the files are byte-identical for any N",
@@ -168,24 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def config_from_args(args: argparse.Namespace):
-    """Build the :class:`assets.synth.SynthConfig` the parsed options ask for."""
-    from assets.synth_config import SynthConfig
-
-    return SynthConfig(
-        per_class=args.per_class,
-        classes=args.classes,
-        seed=args.seed,
-        min_side=args.min_side,
-        max_side=args.max_side,
-        min_features=args.min_features,
-        max_features=args.max_features,
-        kinds=args.kinds,
-        tilt_deg=args.tilt_deg,
-        distractors=args.distractors,
-        segments=args.segments,
-        through=args.through,
-    )
+def config_from_args(args: argparse.Namespace) -> SynthConfig:
+    """Build the :class:`assets.synth_config.SynthConfig` the parsed options ask for."""
+    return SynthConfig(**config_kwargs(SynthConfig, args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 Every feature lives in its face's own frame: the face is the plane ``z = 0``, material lies
 at ``z < 0``, the outward normal is ``+z`` and the face spans ``u in [-U/2, U/2]``,
-``v in [-V/2, V/2]`` (:class:`FaceSize`). :mod:`assets.synth` maps that frame onto a stock
+``v in [-V/2, V/2]`` (:class:`FaceSize`). :mod:`assets.part` maps that frame onto a stock
 face with an exact rotation (a signed permutation) and subtracts the cutters.
 
 Why every feature is reachable from ``+z``: each cutter is *column-monotone*. Wherever the

@@ -24,7 +24,6 @@ from geometry.reach import (
     ReachResult,
     ray_backend,
     reach_file,
-    reachable_directions,  # noqa: F401  TEMP: assets.synth still imports it from here
 )
 
 log = logging.getLogger(__name__)
@@ -146,7 +145,7 @@ def reach_folder(
     Parameters
     ----------
     in_path : path-like
-        A folder, searched like ``metaview render`` does (:func:`render.batch.scan_input`:
+        A folder, searched like ``metaview render`` does (:func:`render.scan.scan_input`:
         entries that look like meshes but cannot be one become error rows), or one mesh file.
     out_csv : path-like, optional
         Where to write; default ``IN/reach.csv`` (beside the file for a single file).

@@ -18,6 +18,7 @@ from assets.part import generate_part, part_seed
 from assets.partsfile import CSV_COLUMNS, part_row, read_parts_csv
 from assets.synth_config import CLASSES, SynthConfig
 from base import files, versions
+from base.pool import pool_map
 from metaimage import io as mio
 
 log = logging.getLogger(__name__)
@@ -148,17 +149,6 @@ def generator_versions() -> dict[str, str]:
 
 
 def _run(jobs: list, workers: int) -> Iterator[dict]:
-    if workers == 1 or len(jobs) < 2:
-        for job in jobs:
-            yield _make_and_write(job)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Fork where it is safe (no native threads yet), else spawn: see process_pool_context.
-    import trimesh  # noqa: F401  (imported once here, not in every child)
-
-    from base.native import process_pool_context
-
-    chunk = max(1, min(16, len(jobs) // (4 * workers)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_pool_context()) as pool:
-        yield from pool.map(_make_and_write, jobs, chunksize=chunk)
+    if workers > 1:
+        import trimesh  # noqa: F401  (imported once here, not in every forked child)
+    yield from pool_map(_make_and_write, jobs, workers)

@@ -9,13 +9,15 @@ part, :mod:`assets.part`; a set, :mod:`assets.synth`) can trust it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from assets import features as feat
 from assets.errors import SynthError
+from base.options import names, option
+from geometry import directions
 
 #: The labels: faces a 3-axis machine reaches with the part clamped on -Z, in output order.
-CLASSES = ("x_plus", "x_minus", "y_plus", "y_minus", "z_plus")
+CLASSES = directions.CLASSES
 #: Feature kinds, in the order ``--kinds`` lists them.
 FEATURE_KINDS = tuple(feat.KINDS)
 #: Kinds cut through the whole stock: ``--through`` draws the label features from these.
@@ -28,18 +30,57 @@ MAX_SIDE_LIMIT = 1000.0  # largest stock side accepted (mm)
 class SynthConfig:
     """What ``metaview synth`` makes. Every field is validated; sizes are millimetres."""
 
-    per_class: int = 4  # parts made for each class
-    classes: tuple[str, ...] = CLASSES  # which classes to make (a subset of CLASSES)
-    seed: int = 0  # master seed; each part derives its own (see assets.part.part_seed)
-    min_side: float = 30.0  # smallest side of the stock box
-    max_side: float = 150.0  # largest side of the stock box
-    min_features: int = 1  # fewest label features drawn per part (fewer if they do not fit)
-    max_features: int = 5  # most label features per part (fewer if they do not fit)
-    kinds: tuple[str, ...] = FEATURE_KINDS  # feature kinds to draw from
-    tilt_deg: float = 0.0  # rotate each part by up to this angle about a random axis
-    distractors: int = 0  # 0: none; n: 1..n closed features on the clamped -Z face
-    segments: int = 32  # line segments per full circle of round features
-    through: bool = False  # draw the label features from THROUGH_KINDS (cut through the stock)
+    per_class: int = field(default=4, metadata=option("parts per class", metavar="N"))
+    classes: tuple[str, ...] = field(
+        default=CLASSES,
+        metadata=option(
+            "comma-separated classes to make", metavar="C1,C2", type=names, default_help="all five"
+        ),
+    )
+    seed: int = field(
+        default=0, metadata=option("master seed; each part derives its own", metavar="SEED")
+    )
+    min_side: float = field(
+        default=30.0, metadata=option("smallest stock side in mm", metavar="MM")
+    )
+    max_side: float = field(
+        default=150.0, metadata=option("largest stock side in mm", metavar="MM")
+    )
+    min_features: int = field(
+        default=1,
+        metadata=option("fewest features drawn per part; fewer when they do not fit", metavar="N"),
+    )
+    max_features: int = field(
+        default=5,
+        metadata=option("most features per part; fewer when they do not fit", metavar="N"),
+    )
+    kinds: tuple[str, ...] = field(
+        default=FEATURE_KINDS,
+        metadata=option(
+            "comma-separated feature kinds to draw from",
+            metavar="K1,K2",
+            type=names,
+            default_help="all",
+        ),
+    )
+    tilt_deg: float = field(
+        default=0.0,
+        metadata=option("turn each part by up to DEG degrees about a random axis", metavar="DEG"),
+    )
+    distractors: int = field(
+        default=0,
+        metadata=option("add 1..N closed features to the clamped -Z face (0: none)", metavar="N"),
+    )
+    segments: int = field(
+        default=32, metadata=option("line segments per circle of round features", metavar="N")
+    )
+    through: bool = field(
+        default=False,
+        metadata=option(
+            "cut the features right through the stock (through-holes, windows, slots open to "
+            "an edge; not with --kinds): the opposite side reaches them too"
+        ),
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))

@@ -193,6 +193,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def names(text: str) -> tuple[str, ...]:
+    """argparse type: ``"a, b,c"`` -> ``("a", "b", "c")`` (blanks and empty names dropped)."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def default_workers() -> int:
     """The one default of every ``--workers``: all the cores this process may run on."""
     import os

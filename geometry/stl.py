@@ -1,5 +1,5 @@
 """STL, binary and ASCII: the one codec the loader (:mod:`render.mesh`) and the part
-generator (:mod:`assets.synth`) share.
+generator (:mod:`assets.part`) share.
 
 A binary STL is an 80-byte header of free text, a little-endian uint32 triangle count
 ``n`` and ``n`` 50-byte records (:data:`RECORD_DTYPE`): a normal, three vertices (all

@@ -1,7 +1,7 @@
 """Executors: where :func:`render.batch.render_folder` renders its files.
 
 An executor moves jobs to workers and results back; it plans nothing and writes no
-dataset file. :mod:`render.batch` plans (what is up to date, what to render), shows the
+dataset file. :mod:`render.plan` plans (what is up to date, what to render), shows the
 progress bar, writes whatever PNGs come back and the three dataset files, for every
 executor alike. Each worker holds one GL context, made when it starts and reused for
 every mesh it gets.

@@ -79,7 +79,13 @@ def test_overrides_and_missing_help_are_checked():
 
 
 @pytest.mark.parametrize(
-    "module, cls", [("train.config", "TrainConfig"), ("render.config", "RenderConfig")]
+    "module, cls",
+    [
+        ("train.config", "TrainConfig"),
+        ("render.config", "RenderConfig"),
+        ("assets.synth_config", "SynthConfig"),
+        ("geometry.reach", "ReachConfig"),
+    ],
 )
 def test_every_config_field_has_a_help_text(module, cls):
     import importlib

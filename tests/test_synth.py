@@ -147,9 +147,8 @@ def test_cli_help_documents_classes_and_kinds(capsys):
     text = capsys.readouterr().out
     for name in (*CLASSES, *FEATURE_KINDS, "--tilt-deg", "--distractors", "--seed", "--through"):
         assert name in text
-    # The CLI keeps its own copies so that --help imports nothing heavy.
-    assert assets_cli._CLASSES == CLASSES and assets_cli._KINDS == FEATURE_KINDS
-    assert assets_cli._THROUGH_KINDS == THROUGH_KINDS
+    for name in THROUGH_KINDS:
+        assert name in text
     defaults = make_parser().parse_args(["synth", "x"])
     assert assets_cli.config_from_args(defaults) == SynthConfig()
 
