@@ -1,9 +1,9 @@
 """Executors: where :func:`render.batch.render_folder` renders its files.
 
 An executor moves jobs to workers and results back; it plans nothing and writes no
-dataset file. :mod:`render.plan` plans (what is up to date, what to render), shows the
-progress bar, writes whatever PNGs come back and the three dataset files, for every
-executor alike. Each worker holds one GL context, made when it starts and reused for
+dataset file. :mod:`render.plan` plans (what is up to date, what to render); :mod:`render.batch`
+shows the progress bar and writes whatever PNGs come back and the three dataset files, for
+every executor alike. Each worker holds one GL context, made when it starts and reused for
 every mesh it gets.
 
 The interface, in the order :func:`render.batch.render_folder` calls it::
