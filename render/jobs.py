@@ -3,8 +3,9 @@
 :func:`render_job` runs wherever an executor (:mod:`render.executors`) puts it: in a
 process-pool worker, in a Ray actor, or in-process; :func:`_init_worker` prepares such a
 worker (GL platform, signals, the GL context). :mod:`render.plan` plans the jobs and
-:mod:`render.batch` writes what comes back. Kept apart from them so that the executors, which import this
-module, and the batch, which imports the executors, do not import each other.
+:mod:`render.batch` writes what comes back. Kept apart from them so that the executors,
+which import this module, and the batch, which imports the executors, do not import each
+other.
 """
 
 from __future__ import annotations
