@@ -137,10 +137,10 @@ def _train_head(
     """
     import keras
 
-    from train import data as data_mod
     from train.config import TrainConfig
-    from train.fit import fit_head
+    from train.loop import fit_head
     from train.models import classifier, create_model, get_model_spec
+    from train.split import class_weights
 
     spec = get_model_spec(model)
     cfg = TrainConfig(model=model, seed=seed, objective=objective)
@@ -160,7 +160,7 @@ def _train_head(
     else:  # the image model's head, on its pooled features: "norm" -> dropout -> dense
         net = classifier.feature_head(feats.shape[1], len(labels), cfg.dropout, "head")
     rows_tr = [{"label": labels[i]} for i in y[tr]]
-    weights = data_mod.class_weights(rows_tr, labels) if cfg.class_weights else None
+    weights = class_weights(rows_tr, labels) if cfg.class_weights else None
     classifier.set_output_activation(net, "sigmoid" if objective == "sets" else "softmax")
     t = y if target is None else target
     head, history = fit_head(
@@ -175,7 +175,7 @@ def _image_batches(
     dataset, masks: dict, y, image_size: int, batch_size=16, shuffle_tiles=False, seed=0
 ):
     """``make_dataset(split, training)`` over the meta-images of the rows in ``masks[split]``."""
-    from train import data as data_mod
+    from train.pipeline import make_dataset
 
     def make(split: str, training: bool):
         from train.batching import images_per_batch
@@ -183,7 +183,7 @@ def _image_batches(
         idx = np.flatnonzero(masks[split])
         # Scoring batches are bounded by pixels, as metaview train's are.
         batch = batch_size if training else images_per_batch(image_size, most=batch_size)
-        return data_mod.make_dataset(
+        return make_dataset(
             [dataset.root / dataset.rows[i]["path"] for i in idx],
             y[idx],
             image_size=image_size,
@@ -201,10 +201,11 @@ def _train_scratch(model: str, dataset, y, tr, val, test, seed: int) -> np.ndarr
     """Train ``model`` from random weights on images; return the test rows' probabilities."""
     import keras
 
-    from train import data as data_mod
     from train.config import TrainConfig
-    from train.fit import SCRATCH_LEARNING_RATE, fit_images
+    from train.loop import fit_images
+    from train.model_setup import SCRATCH_LEARNING_RATE
     from train.models import create_model, get_model_spec, native_size
+    from train.split import class_weights
 
     spec = get_model_spec(model)
     size = max(int(v) for v in dataset.meta["image_size"])
@@ -216,7 +217,7 @@ def _train_scratch(model: str, dataset, y, tr, val, test, seed: int) -> np.ndarr
     labels = list(dataset.labels)
     weights = None
     if cfg.class_weights:
-        weights = data_mod.class_weights([{"label": labels[i]} for i in y[tr]], labels)
+        weights = class_weights([{"label": labels[i]} for i in y[tr]], labels)
     batches = _image_batches(
         dataset, {"train": tr, "val": val, "test": test}, y, size, cfg.batch_size,
         cfg.shuffle_tiles, seed,
@@ -230,7 +231,7 @@ def _score(head, rows, feats, labels, probs=None) -> dict:
 
     ``probs`` (one row per meta-image) replaces the head's predictions on ``feats``.
     """
-    from train.fit import per_part
+    from train.evaluate import per_part
     from train.metrics import confusion_matrix, scores_from_confusion
 
     index = {lab: i for i, lab in enumerate(labels)}
@@ -260,12 +261,12 @@ def curve(
     ``tune = "scratch"`` trains the whole network from random weights on images instead (no
     ``feats``, and its time is all training).
     """
-    from train import data as data_mod
+    from train.split import split_parts
 
     labels, y, part = _labels_and_parts(dataset)
     out = []
     for seed in seeds:
-        split = data_mod.split_parts(dataset.part_labels(), 0.15, 0.15, seed)
+        split = split_parts(dataset.part_labels(), 0.15, 0.15, seed)
         rng = np.random.default_rng(seed)
         by_class: dict[str, list[str]] = {}
         for p in sorted(split["train"]):
@@ -317,12 +318,12 @@ def curve(
 
 def transfer(model: str, train_set, train_feats, targets: dict, seeds) -> list[dict]:
     """Train on ``train_set``'s training split (all its parts), test on every part of others."""
-    from train import data as data_mod
+    from train.split import split_parts
 
     labels, y, part = _labels_and_parts(train_set)
     out = []
     for seed in seeds:
-        split = data_mod.split_parts(train_set.part_labels(), 0.15, 0.15, seed)
+        split = split_parts(train_set.part_labels(), 0.15, 0.15, seed)
         tr, val = np.isin(part, split["train"]), np.isin(part, split["val"])
         head = _train_head(model, labels, train_feats, y, tr, val, seed)
         for name, (ds, feats) in targets.items():

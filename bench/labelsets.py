@@ -39,16 +39,16 @@ SCORES = ("accuracy", "top_valid", "set_exact", "set_precision_macro", "set_reca
 
 def run(model: str, dataset, feats, objectives, seeds) -> list[dict]:
     """One row per (objective, seed)."""
-    from train import data as data_mod
     from train import labelsets
-    from train.fit import per_part
+    from train.evaluate import per_part
+    from train.split import split_parts
 
     labels, y, part = _labels_and_parts(dataset)
     valid = labelsets.find_valid_sets(dataset.root, "", dataset.meta.get("source_dir"))
     mask, _ = labelsets.set_masks(list(part), [r["label"] for r in dataset.rows], labels, valid)
     out = []
     for seed in seeds:
-        split = data_mod.split_parts(dataset.part_labels(), 0.15, 0.15, seed)
+        split = split_parts(dataset.part_labels(), 0.15, 0.15, seed)
         tr, val = np.isin(part, split["train"]), np.isin(part, split["val"])
         test = np.flatnonzero(np.isin(part, split["test"]))
         for objective in objectives:

@@ -71,12 +71,12 @@ def model_images_per_s(size: int, batch: int, steps: int, n_classes: int = 5) ->
     import numpy as np
     import tensorflow as tf
 
-    from train import fit
+    from train import loop
     from train.models import create_model
 
     keras.utils.set_random_seed(0)
     net = create_model("efficientnet-b0", n_classes, size, "none")
-    fit._compile(net, 1e-3, n_classes)
+    loop._compile(net, 1e-3, n_classes)
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (batch, size, size, 3)).astype("float32")
     y = rng.integers(0, n_classes, batch).astype("int32")
@@ -89,9 +89,9 @@ def model_images_per_s(size: int, batch: int, steps: int, n_classes: int = 5) ->
 
 def pipeline_images_per_s(paths, grid, size: int, batch: int, epochs: int) -> float:
     """Images/s of the training tf.data pipeline alone (decode, tile shuffle, resize)."""
-    from train import data
+    from train import pipeline
 
-    ds = data.make_dataset(
+    ds = pipeline.make_dataset(
         paths, [0] * len(paths), image_size=size, grid=grid, batch_size=batch, training=True
     )
     for _ in ds.take(1):  # warm-up: graph building

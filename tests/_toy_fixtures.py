@@ -124,7 +124,8 @@ def toy_split(parts_per_class: int = 12, n_test: int = 4, n_val: int = 2) -> dic
 def read_split_images(dataset: Path, split: dict, which: str, size: int = MODEL_SIZE):
     """(x (n, size, size, 3) float32, y (n,) int, paths) for one split, via train.data."""
     from metaimage.io import read_png
-    from train.data import load_split, prepare_images
+    from train.data import load_split
+    from train.pipeline import prepare_images
 
     paths, labels = load_split(dataset, split, which)
     x = np.asarray(prepare_images(np.stack([read_png(p) for p in paths]), size), dtype=np.float32)

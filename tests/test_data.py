@@ -1,4 +1,4 @@
-"""Dataset reading, splitting by part, and the tf.data pipeline."""
+"""Reading and checking a dataset folder: rendered, or plain class folders of PNGs."""
 
 from __future__ import annotations
 
@@ -11,52 +11,7 @@ from _train_fixtures import make_dataset_folder
 from metaimage.errors import DatasetError
 from metaimage.io import read_manifest, write_manifest, write_png
 from train import data
-
-
-def _parts(n_per_class, labels=("a", "b", "c")):
-    return {f"{lab}/{i:03d}": lab for lab in labels for i in range(n_per_class)}
-
-
-# -- split ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n", [3, 4, 7, 20, 51])
-def test_split_is_by_part_stratified_and_complete(n):
-    parts = _parts(n)
-    split = data.split_parts(parts, 0.15, 0.15, seed=3)
-    sets = [set(split[s]) for s in data.SPLITS]
-    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
-    assert sets[0] | sets[1] | sets[2] == set(parts)
-    for lab in ("a", "b", "c"):
-        counts = {s: sum(parts[p] == lab for p in split[s]) for s in data.SPLITS}
-        assert counts["val"] >= 1 and counts["test"] >= 1 and counts["train"] >= 1
-        assert counts["test"] == max(1, min(round(0.15 * n), n - 2))
-    assert split["seed"] == 3
-
-
-def test_split_same_seed_same_split_other_seed_other_split():
-    parts = _parts(40)
-    a = data.split_parts(parts, 0.15, 0.15, seed=1)
-    assert a == data.split_parts(dict(reversed(list(parts.items()))), 0.15, 0.15, seed=1)
-    assert a["test"] != data.split_parts(parts, 0.15, 0.15, seed=2)["test"]
-
-
-def test_split_honours_test_parts(caplog):
-    parts = _parts(6)
-    fixed = ["a/000", "b/001", "c/005", "zzz/unknown"]
-    with caplog.at_level(logging.WARNING):
-        split = data.split_parts(parts, 0.15, 0.15, seed=0, test_parts=fixed)
-    assert split["test"] == ["a/000", "b/001", "c/005"]
-    assert "zzz/unknown" in caplog.text
-    assert not set(split["train"]) & set(split["val"])
-    assert set(split["train"]) | set(split["val"]) == set(parts) - set(fixed)
-
-
-def test_split_too_few_parts_is_a_clear_error():
-    parts = {"a/0": "a", "a/1": "a", "a/2": "a", "b/0": "b", "b/1": "b"}
-    with pytest.raises(DatasetError, match=r"class 'b'.*at least 3.*found 2"):
-        data.split_parts(parts, 0.15, 0.15, seed=0)
-
+from train.split import split_parts
 
 # -- dataset folder ---------------------------------------------------------------------------
 
@@ -69,17 +24,6 @@ def test_load_dataset_ignores_unlabelled_rows_with_a_warning(tmp_path, caplog):
     assert len(ds.rows) == 12 and ds.n_unlabelled == 4
     assert "unlabelled" in caplog.text
     assert ds.grid == (2, 2)
-
-
-def test_variants_of_a_part_stay_together(tmp_path):
-    root = make_dataset_folder(tmp_path / "ds", parts_per_class=5, variants=3, tile=8)
-    ds = data.load_dataset(root)
-    split = data.split_parts(ds.part_labels(), 0.2, 0.2, seed=0)
-    seen = {}
-    for s in data.SPLITS:
-        for r in data.split_rows(ds, split, s):
-            assert seen.setdefault(r["part_id"], s) == s
-    assert len(seen) == 10
 
 
 def test_tile_size_disagreement_is_refused_naming_the_file(tmp_path):
@@ -121,64 +65,6 @@ def test_load_split_returns_paths_and_labels(tmp_path):
     assert [p.name for p in paths] == ["0002_v0.png", "0002_v1.png", "0003_v0.png", "0003_v1.png"]
     assert labels == ["x_plus", "x_plus", "y_plus", "y_plus"]
     assert all(p.is_absolute() and p.exists() for p in paths)
-
-
-def test_class_weights_inverse_frequency():
-    rows = [{"label": "a"}] * 6 + [{"label": "b"}] * 2
-    w = data.class_weights(rows, ["a", "b"])
-    assert w == pytest.approx({0: 8 / (2 * 6), 1: 8 / (2 * 2)})
-    assert 6 * w[0] == pytest.approx(2 * w[1])
-
-
-# -- tf.data ----------------------------------------------------------------------------------
-
-
-@pytest.mark.tf
-def test_prepare_images_area_resize():
-    x = np.zeros((2, 8, 8, 3), np.uint8)
-    x[:, :4, :4] = 200  # one quarter bright
-    out = data.prepare_images(x, 2)
-    assert out.dtype == np.float32 and out.shape == (2, 2, 2, 3)
-    np.testing.assert_allclose(out[0, :, :, 0], [[200, 0], [0, 0]])
-    same = data.prepare_images(x, 8)
-    np.testing.assert_array_equal(same, x.astype(np.float32))
-
-
-@pytest.mark.tf
-def test_pipeline_streams_batches_and_shuffles_tiles_only_in_training(tmp_path):
-    from metaimage.io import read_png
-
-    root = make_dataset_folder(tmp_path / "ds", parts_per_class=3, rows=2, cols=2, tile=8)
-    ds = data.load_dataset(root)
-    paths = [root / r["path"] for r in ds.rows]
-    labels = [ds.labels.index(r["label"]) for r in ds.rows]
-    kw = dict(image_size=16, grid=(2, 2), batch_size=4)
-    val = list(data.make_dataset(paths, labels, training=False, **kw))
-    assert [tuple(x.shape) for x, _ in val] == [(4, 16, 16, 3), (2, 16, 16, 3)]
-    xs = np.concatenate([x.numpy() for x, _ in val])
-    ys = np.concatenate([y.numpy() for _, y in val])
-    expected = np.stack([read_png(p) for p in paths]).astype(np.float32)
-    np.testing.assert_array_equal(xs, expected)  # same order, untouched pixels
-    assert list(ys) == labels
-
-    train = data.make_dataset(paths, labels, training=True, shuffle_tiles=True, seed=1, **kw)
-    got = np.concatenate([x.numpy() for x, _ in train])
-    tile_sets = {tuple(sorted(map(bytes, t))) for t in _tiles(expected)}
-    changed = 0
-    for img in got:
-        assert tuple(sorted(map(bytes, _tiles(img[None])[0]))) in tile_sets  # same tiles...
-        changed += not any((img == e).all() for e in expected)
-    assert changed > 0  # ...in a new order
-
-    plain = data.make_dataset(paths, labels, training=True, shuffle_tiles=False, seed=1, **kw)
-    for img in np.concatenate([x.numpy() for x, _ in plain]):
-        assert any((img == e).all() for e in expected)
-
-
-def _tiles(images):
-    import metaimage
-
-    return [[t.tobytes() for t in metaimage.untile(im, 2, 2)] for im in images]
 
 
 # -- damaged files, digests -------------------------------------------------------------------
@@ -228,24 +114,6 @@ def test_digest_follows_content_not_the_manifest_columns(tmp_path):
     assert data.load_dataset(old).digest != d1
 
 
-@pytest.mark.tf
-def test_pipeline_decoding_error_names_the_file(tmp_path):
-    """An old manifest (no digests): a truncated PNG passes the header check; decoding it
-    in the tf.data pipeline fails, and the error names the file."""
-    root = make_dataset_folder(tmp_path / "ds", parts_per_class=3, tile=8)
-    bad = root / "y_plus/0000_v0.png"
-    bad.write_bytes(bad.read_bytes()[:60])
-    ds = data.load_dataset(root)  # header only: not caught here
-    paths = [root / r["path"] for r in ds.rows]
-    pipe = data.make_dataset(paths, [0] * len(paths), image_size=16, grid=(2, 2), batch_size=2)
-    with pytest.raises(DatasetError, match=rf"^{bad}: TensorFlow cannot decode this PNG"):
-        with data.naming_bad_files(paths):
-            for _ in pipe:
-                pass
-    with pytest.raises(ZeroDivisionError), data.naming_bad_files(paths):
-        raise ZeroDivisionError  # other errors pass through untouched
-
-
 # -- plain class folders ----------------------------------------------------------------------
 
 
@@ -273,7 +141,7 @@ def test_plain_class_folders_load_with_a_warning(tmp_path, caplog):
     assert "no metaimage.json or manifest.csv" in text and "2 classes, 8 images of 16x16 px" in text
     assert "no tile shuffling; pass --grid ROWSxCOLS" in text and "cannot render meshes" in text
     assert "ignoring 1 PNGs outside class folders" in text
-    split = data.split_parts(ds.part_labels(), 0.25, 0.25, seed=0)
+    split = split_parts(ds.part_labels(), 0.25, 0.25, seed=0)
     paths, labels = data.load_split(root, split, "test")
     assert len(paths) == 2 and sorted(labels) == ["cat", "dog"]
 

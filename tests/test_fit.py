@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _train_fixtures import make_dataset_folder
 
-from train import fit
+from train import fit, loop
 from train.config import TrainConfig
 from train.errors import TrainError
 
@@ -46,7 +46,7 @@ def test_interrupted_run_ends_killed(tmp_path, monkeypatch, register_tiny_model)
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fit, "_fit_phase", ctrl_c)
+    monkeypatch.setattr(loop, "_fit_phase", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         fit.train(TrainConfig(model=name, image_size=32, weights="none", epochs=1), root)
     assert _only_run().info.status == "KILLED"
@@ -105,35 +105,6 @@ def test_b0_from_scratch_trains_the_whole_network(tmp_path):
     result = fit.train(cfg, root)
     loss = result.history["loss"]
     assert len(loss) == 6 and loss[-1] < 0.5 * loss[0], loss
-
-
-@pytest.mark.tf
-@pytest.mark.parametrize("init", [True, False])
-def test_fit_images_trains_on_batches_and_sets_statistics_from_the_first(
-    init, monkeypatch, register_tiny_model
-):
-    """The public whole-network fit (benchmarks): BatchNorm statistics from batch 1 if asked."""
-    import tensorflow as tf
-
-    from train.models import classifier, create_model
-
-    seen = []
-    monkeypatch.setattr(classifier, "init_batchnorm_statistics", lambda net, x: seen.append(x))
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, 255, (12, 32, 32, 3)).astype(np.float32)
-    y = np.arange(12, dtype=np.int32) % 2
-    x[y == 1] = np.minimum(x[y == 1] + 200, 255)  # class 1 brighter: max pooling tells them apart
-    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    net = create_model(register_tiny_model(), 2, 32, "none", 0.0)
-    cfg = TrainConfig(model="test-tiny", epochs=3, patience=3, learning_rate=1e-2, seed=0)
-    history = fit.fit_images(net, cfg, batches, batches, init_statistics=init)
-    assert len(history["loss"]) == len(history["val_loss"]) == 3
-    assert history["loss"][-1] < history["loss"][0]
-    if init:
-        assert len(seen) == 1
-        np.testing.assert_array_equal(np.asarray(seen[0]), x[:4])
-    else:
-        assert seen == []
 
 
 @pytest.mark.tf
@@ -223,7 +194,7 @@ def test_logged_model_predicts_the_test_split_as_logged(learned):
     import mlflow
 
     from metaimage.io import read_png
-    from train import data, tracking
+    from train import data, evaluate, pipeline, tracking
 
     result, root, uri = learned
     with tracking.using_tracking_uri(uri):
@@ -236,7 +207,7 @@ def test_logged_model_predicts_the_test_split_as_logged(learned):
             ).read_text()
         )
     paths, labels = data.load_split(root, split, "test")
-    x = data.prepare_images(np.stack([read_png(p) for p in paths]), 32)
+    x = pipeline.prepare_images(np.stack([read_png(p) for p in paths]), 32)
     probs = net.predict(x, verbose=0)
     pred = probs.argmax(1)
     acc = np.mean([result.labels[i] == lab for i, lab in zip(pred, labels, strict=True)])
@@ -247,7 +218,7 @@ def test_logged_model_predicts_the_test_split_as_logged(learned):
         {"part_id": part_of[Path(p).resolve()], "label": lab}
         for p, lab in zip(paths, labels, strict=True)
     ]
-    part_rows, part_probs = fit.per_part(rows, probs)
+    part_rows, part_probs = evaluate.per_part(rows, probs)
     pred_parts = part_probs.argmax(1)
     part_acc = np.mean(
         [result.labels[i] == r["label"] for i, r in zip(pred_parts, part_rows, strict=True)]
@@ -278,14 +249,14 @@ def test_the_run_predicts_the_same_without_tensorflow(learned, tmp_path):
     import sys
 
     from metaimage.io import read_png
-    from train import data, runtimes
+    from train import pipeline, runtimes
     from train.inference import load_model
 
     result, root, uri = learned
     if runtimes.resolve("auto") == "tensorflow":
         pytest.skip("no converted-backbone runtime installed")
     paths = sorted(root.glob("*/*.png"))[:6]
-    x = data.prepare_images(np.stack([read_png(p) for p in paths]), 32)
+    x = pipeline.prepare_images(np.stack([read_png(p) for p in paths]), 32)
     np.save(tmp_path / "x.npy", x)
     keras_probs = load_model(result.run_id, tracking_uri=uri).keras_model.predict(x, verbose=0)
     code = (

@@ -18,7 +18,7 @@ from _toy_fixtures import CLASSES, cli, metaimage_dict, render_in_subprocess
 
 from metaimage.io import read_png, write_png
 from train.errors import TrainError
-from train.inference.loading import LoadedModel
+from train.inference.loaded import LoadedModel
 from train.inference.predict import (
     Prediction,
     format_prediction,
@@ -73,8 +73,8 @@ def test_predict_best_png_json(toy, capsys):
 
 def test_predict_matches_the_model_on_resized_images(toy):
     """predict_files = prepare_images (the training resize) + the model, nothing else."""
-    from train.data import prepare_images
     from train.inference import load_model, predict_files
+    from train.pipeline import prepare_images
 
     run_id = toy.log(_uri())
     pngs = _test_pngs(toy)[:5]

@@ -193,7 +193,7 @@ def _classifier(size: int = 24):
 @needs_litert
 @needs_openvino
 def test_a_model_predicts_the_same_on_either_runtime():
-    from train.inference.loading import LoadedModel
+    from train.inference.loaded import LoadedModel
 
     net = _classifier()
     x = np.random.default_rng(1).uniform(0, 255, (5, 24, 24, 3)).astype(np.float32)

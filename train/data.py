@@ -1,50 +1,33 @@
-"""Read a rendered dataset folder, split it by part, and stream it through tf.data.
+"""Read and check a dataset folder: a rendered one, or plain class folders of PNGs.
 
 The folder is the one ``metaview render`` writes (see :mod:`metaimage.io`):
 ``metaimage.json``, ``manifest.csv`` (one row per meta-image PNG), optionally
-``test_parts.txt``. Three steps:
+``test_parts.txt``. :func:`load_dataset` reads and checks it: every PNG must exist,
+have the size ``metaimage.json`` promises and, where the manifest recorded them, the
+byte size and SHA-256 it was written with (a truncated or damaged PNG is named here,
+not by a TensorFlow error in the middle of training); every row must come from the
+same render config (``config_hash``). Unlabelled rows are dropped with a warning. A
+plain folder of class folders of PNGs (Keras' ``image_dataset_from_directory``
+layout: ``DATA/<class>/*.png``) is read too, with a warning about what it cannot
+tell (the grid, the parts, the render config). :func:`split_rows` and
+:func:`load_split` give one split's meta-images.
 
-1. :func:`load_dataset` reads and checks the folder: every PNG must exist, have
-   the size ``metaimage.json`` promises and, where the manifest recorded them,
-   the byte size and SHA-256 it was written with (a truncated or damaged PNG is
-   named here, not by a TensorFlow error in the middle of training); every row
-   must come from the same render config (``config_hash``). Unlabelled rows are
-   dropped with a warning. A plain folder of class folders of PNGs (Keras'
-   ``image_dataset_from_directory`` layout: ``DATA/<class>/*.png``) is read too,
-   with a warning about what it cannot tell (the grid, the parts, the render config).
-2. :func:`split_parts` assigns whole parts (all variants of a mesh) to train,
-   validation and test, stratified by class and seeded; a fixed test list
-   (``test_parts.txt``) is honoured.
-3. :func:`make_dataset` streams PNGs from disk: read, decode, tile shuffle
-   (training only) and resize with :func:`prepare_images` (the one resize
-   function training, prediction and export share), in parallel across
-   images; then batching and prefetching. :func:`naming_bad_files` turns a
-   decoding error there into one that names the file.
-
-TensorFlow is imported inside the functions that need it, so the first two
-steps (and this module) stay cheap.
-
-Why one module of this size: every way a dataset is read (rendered folder, plain class
-folders), checked and split by part, and the tf.data pipeline built from it, are kept
-together so that one set of checks guards them all.
+The split itself is :mod:`train.split`; the tf.data pipeline is :mod:`train.pipeline`.
+:func:`prepare_images` is re-exported from there: it is documented as
+``train.data.prepare_images`` and imported so by :mod:`train.inference.export`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import logging
 import re
-import zlib
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from metaimage.errors import DatasetError
 from metaimage.io import (
@@ -57,6 +40,9 @@ from metaimage.io import (
     sha256_hex,
 )
 from metaimage.meta import MetaImageInfo
+
+# Re-exported: documented as train.data.prepare_images, and train.inference.export imports it so.
+from train.pipeline import prepare_images as prepare_images
 
 log = logging.getLogger(__name__)
 
@@ -393,97 +379,6 @@ def _load_class_folders(root: Path, check_images: bool, grid: tuple[int, int] | 
     )
 
 
-def split_parts(
-    part_labels: Mapping[str, str],
-    val_fraction: float = 0.15,
-    test_fraction: float = 0.15,
-    seed: int = 0,
-    test_parts: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """Split parts into train / val / test, stratified by class and seeded.
-
-    Parameters
-    ----------
-    part_labels : mapping part id -> label
-    val_fraction, test_fraction : float
-        Fractions of each class's parts. Each is rounded; a class with at least
-        3 parts gets at least one part in validation and in test (and keeps at
-        least one for training).
-    seed : int
-        The same seed and parts give the same split.
-    test_parts : sequence of str, optional
-        A fixed test split (from ``test_parts.txt``): exactly these parts are
-        the test set; the rest are split into train and val (ids not in
-        ``part_labels`` are ignored with a warning).
-
-    Returns
-    -------
-    dict
-        ``{"seed": int, "train": [...], "val": [...], "test": [...]}``, each list
-        of part ids sorted.
-
-    Raises
-    ------
-    DatasetError
-        If a class has too few parts to give each split at least one part.
-    """
-    by_class: dict[str, list[str]] = {}
-    for part, label in part_labels.items():
-        by_class.setdefault(label, []).append(part)
-    fixed_test: set[str] = set()
-    if test_parts is not None:
-        fixed_test = {p for p in test_parts if p in part_labels}
-        unknown = sorted(set(test_parts) - fixed_test)
-        if unknown:
-            log.warning(
-                "test_parts.txt: %d part ids are not labelled meta-images here, ignored: %s",
-                len(unknown),
-                ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""),
-            )
-    out: dict[str, list[str]] = {s: [] for s in SPLITS}
-    for label in sorted(by_class):
-        parts = sorted(by_class[label])
-        # A per-class generator derived from the seed and the class name: adding a
-        # class does not reshuffle the others.
-        rng = np.random.default_rng([seed, zlib.crc32(label.encode("utf-8"))])
-        if test_parts is not None:
-            test = [p for p in parts if p in fixed_test]
-            rest = [p for p in parts if p not in fixed_test]
-            if not test:
-                log.warning(
-                    "test_parts.txt lists no part of class %r: it has no test metrics", label
-                )
-            if len(rest) < 2:
-                raise DatasetError(
-                    f"class {label!r}: expected at least 2 parts outside test_parts.txt (one for "
-                    f"training, one for validation), found {len(rest)}"
-                )
-            rest = [rest[i] for i in rng.permutation(len(rest))]
-            n_val = min(max(1, round(val_fraction * len(parts))), len(rest) - 1)
-            out["test"] += test
-            out["val"] += rest[:n_val]
-            out["train"] += rest[n_val:]
-            continue
-        n = len(parts)
-        if n < 3:
-            raise DatasetError(
-                f"class {label!r}: expected at least 3 labelled parts (one each for training, "
-                f"validation and test), found {n}; add parts or list test parts in test_parts.txt"
-            )
-        n_test = max(1, round(test_fraction * n))
-        n_val = max(1, round(val_fraction * n))
-        while n_test + n_val > n - 1:  # keep at least one part to train on
-            if n_test >= n_val:
-                n_test -= 1
-            else:
-                n_val -= 1
-        order = [parts[i] for i in rng.permutation(n)]
-        out["test"] += order[:n_test]
-        out["val"] += order[n_test : n_test + n_val]
-        out["train"] += order[n_test + n_val :]
-    return {"seed": int(seed), **{s: sorted(out[s]) for s in SPLITS}}
-
-
 def split_rows(dataset: Dataset, split: Mapping[str, Any], which: str) -> list[dict[str, Any]]:
     """Return the manifest rows of ``dataset`` whose part is in ``split[which]``."""
     if which not in SPLITS:
@@ -516,179 +411,3 @@ def load_split(
     dataset = load_dataset(dataset_dir, check_images=False)
     rows = split_rows(dataset, split, which)
     return [dataset.root / r["path"] for r in rows], [r["label"] for r in rows]
-
-
-def class_counts(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> dict[str, int]:
-    """Return label -> number of meta-images in ``rows`` (0 for absent labels)."""
-    counts = Counter(r["label"] for r in rows)
-    return {label: counts.get(label, 0) for label in labels}
-
-
-def class_weights(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> dict[int, float]:
-    """Inverse-frequency class weights of the training rows (``n / (k * n_c)``).
-
-    Returns class index -> weight; a balanced split gives 1.0 for every class.
-    """
-    counts = class_counts(rows, labels)
-    n, k = sum(counts.values()), len(labels)
-    return {i: (n / (k * counts[lab]) if counts[lab] else 0.0) for i, lab in enumerate(labels)}
-
-
-def prepare_images(images, size: int):
-    """Resize meta-images to the model input: THE resize used by training, predict and export.
-
-    Parameters
-    ----------
-    images : (n, h, w, 3) uint8 or float array (numpy) or tensor
-        Meta-images with values in 0..255.
-    size : int
-        The model's input size in pixels.
-
-    Returns
-    -------
-    (n, size, size, 3) float32, values in 0..255
-        A numpy array for numpy input, a tensor for tensor input. Resized with
-        area averaging (``tf.image.resize(method="area")``), which averages the
-        pixels of each output pixel rather than sampling them, so thin edges in
-        small tiles survive downscaling. The EfficientNet model rescales 0..255
-        itself.
-    """
-    if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[1:] == (size, size, 3):
-        return images.astype(np.float32)  # nothing to resize: no TensorFlow to import
-    import tensorflow as tf
-
-    is_numpy = isinstance(images, np.ndarray)
-    x = tf.convert_to_tensor(images)
-    if x.shape.rank != 4 or (x.shape[-1] is not None and x.shape[-1] != 3):
-        raise DatasetError(
-            f"prepare_images: expected (n, h, w, 3) images, got shape {tuple(x.shape)}"
-        )
-    x = tf.cast(x, tf.float32)
-    if x.shape[1] != size or x.shape[2] != size:
-        x = tf.image.resize(x, (size, size), method="area")
-    return x.numpy() if is_numpy else x
-
-
-def make_dataset(
-    paths: Sequence[str | Path],
-    labels: Sequence[int],
-    *,
-    image_size: int,
-    grid: tuple[int, int],
-    batch_size: int,
-    training: bool = False,
-    shuffle_tiles: bool = True,
-    seed: int = 0,
-):
-    """A tf.data pipeline that streams meta-image PNGs from disk.
-
-    Parameters
-    ----------
-    paths : sequence of path
-        PNG files, all of the same size.
-    labels : sequence of int, or (n, k) float array
-        Class index of each file, or its target codes for a set objective
-        (:func:`train.labelsets.targets`).
-    image_size : int
-        Model input size in pixels (see :func:`prepare_images`).
-    grid : (rows, cols)
-        The meta-image grid, for tile shuffling.
-    batch_size : int
-    training : bool
-        Shuffle the order every epoch and (with ``shuffle_tiles``) the tiles of
-        every meta-image. Off for validation, test and prediction.
-    shuffle_tiles : bool
-        Tile-shuffle augmentation (training only).
-    seed : int
-        Seeds the order and the tile permutations; they change every epoch.
-
-    Returns
-    -------
-    tf.data.Dataset
-        Of ``(images, labels)``: images (b, image_size, image_size, 3) float32
-        in 0..255, labels (b,) int32 (or (b, k) float32 codes).
-    """
-    import tensorflow as tf
-
-    from train import augment
-
-    autotune = tf.data.AUTOTUNE
-    rows, cols = grid
-    files = tf.constant([str(p) for p in paths], dtype=tf.string)
-    ys = np.asarray(labels)
-    ys = tf.constant(ys.astype(np.float32 if ys.ndim == 2 else np.int32))
-    ds = tf.data.Dataset.from_tensor_slices((files, ys))
-    if training:
-        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-
-    augment_tiles = training and shuffle_tiles
-    if augment_tiles:
-        # One stateless seed per image and epoch: repeatable, and parallel-safe.
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    else:
-        seeds = tf.data.Dataset.from_tensors(tf.zeros([2], tf.int64)).repeat()
-    ds = tf.data.Dataset.zip((ds, seeds))
-
-    def _load(xy, s):
-        # Decode, shuffle and resize one image per call, so all three run in
-        # parallel across images (measured faster than resizing whole batches).
-        image = tf.io.decode_png(tf.io.read_file(xy[0]), channels=3)
-        if augment_tiles:
-            image = augment.shuffle_tiles(image, rows, cols, s)
-        return prepare_images(image[None], image_size)[0], xy[1]
-
-    ds = ds.map(_load, num_parallel_calls=autotune)
-    return ds.batch(batch_size).prefetch(autotune)
-
-
-def find_undecodable(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
-    """Return ``(path, reason)`` for each PNG that TensorFlow cannot read or decode.
-
-    Decodes every file with ``tf.io.decode_png``, the decoder of :func:`make_dataset`,
-    one at a time (about a millisecond each): the slow path that runs only after
-    the pipeline failed.
-    """
-    import tensorflow as tf
-
-    bad = []
-    for p in paths:
-        try:
-            tf.io.decode_png(tf.io.read_file(str(p)), channels=3)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-            bad.append(
-                (Path(p), exc.message.splitlines()[0] if exc.message else type(exc).__name__)
-            )
-    return bad
-
-
-@contextlib.contextmanager
-def naming_bad_files(paths: Sequence[str | Path]):
-    """Turn a decoding error of the tf.data pipeline into a :class:`DatasetError` naming the file.
-
-    TensorFlow's ``InvalidArgumentError`` for a damaged PNG says nothing about which
-    file it was. Inside this block such an error makes every path in ``paths`` be
-    decoded once (:func:`find_undecodable`); if some fail, a ``DatasetError`` names
-    them (chained to TensorFlow's error), else the original error goes on unchanged.
-
-    Parameters
-    ----------
-    paths : sequence of path
-        Every PNG the pipelines inside the block read.
-    """
-    import tensorflow as tf
-
-    try:
-        yield
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-        bad = find_undecodable(paths)
-        if not bad:
-            raise
-        first, reason = bad[0]
-        more = ""
-        if len(bad) > 1:
-            shown = ", ".join(str(p) for p, _ in bad[1:4])
-            more = f"; {len(bad) - 1} more: {shown}" + (" ..." if len(bad) > 4 else "")
-        raise DatasetError(
-            f"{first}: TensorFlow cannot decode this PNG ({reason}); re-render the dataset or "
-            f"remove the file{more}"
-        ) from exc

@@ -245,7 +245,7 @@ def _write_keyed_cache(path: Path, ident: dict[str, Any], known: dict[str, np.nd
 def _read_batch(paths, image_size: int) -> np.ndarray:
     """PNG files -> (n, image_size, image_size, 3) float32, naming a file that cannot be read."""
     from metaimage.io import read_png
-    from train.data import prepare_images
+    from train.pipeline import prepare_images
 
     images = []
     for p in paths:

@@ -3,8 +3,13 @@
 - :mod:`train.inference.spec`     ``--model SPEC`` parsed by explicit checks in a fixed
   order: ``best``, ``champion``, an explicit prefix (``runs:/``, ``models:/``, ``file:``),
   a path, a run id;
-- :mod:`train.inference.loading`  :func:`load_model` -> :class:`LoadedModel` (Keras or
-  TFLite, with its labels, meta-image layout and input size);
+- :mod:`train.inference.resolve`  a spec that names a run (best, champion, runs:/,
+  models:/, a run id) -> its run id;
+- :mod:`train.inference.loading`  :func:`load_model`: a run's model (Keras, or compact
+  where it can) or a model file -> :class:`LoadedModel`, its labels and meta-image
+  layout checked by :mod:`~train.inference.metadata`;
+- :mod:`train.inference.loaded`   :class:`LoadedModel` (Keras, TFLite or compact, with its
+  labels, meta-image layout and input size): predicts, and refuses inputs it does not fit;
 - :mod:`train.inference.tflite`   :class:`TFLiteModel`, the interpreter with (de)quantisation;
 - :mod:`train.inference.predict`  :func:`predict_files`: meshes (rendered by
   :class:`render.worker.MeshRenderer`) and meta-image PNGs -> :class:`Prediction`;
@@ -19,7 +24,8 @@ Runs are found and read through :mod:`train.tracking`; TensorFlow, Keras and MLf
 are imported inside the functions, so importing this package is cheap.
 """
 
-from train.inference.loading import LoadedModel, load_model
+from train.inference.loaded import LoadedModel
+from train.inference.loading import load_model
 from train.inference.predict import Prediction, format_prediction, load_png, predict_files
 from train.inference.spec import ModelRef, parse_model_spec
 from train.inference.tflite import TFLiteModel

@@ -54,7 +54,8 @@ from train.inference.evaluation import (
     top_classes,
 )
 from train.inference.export_options import ExportError, check_options, export_key
-from train.inference.loading import LoadedModel, load_model
+from train.inference.loaded import LoadedModel
+from train.inference.loading import load_model
 from train.inference.tflite import TFLiteModel
 from train.inference.writing import check_writable, sidecar_for, sidecar_path, write_model
 from train.tracking import artifacts

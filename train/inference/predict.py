@@ -45,7 +45,7 @@ from base.errors import MetaviewError
 from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
 from train.errors import TrainError
-from train.inference.loading import LoadedModel
+from train.inference.loaded import LoadedModel
 from train.labelsets import predicted_sets
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """A ``.tflite`` classifier behind the TFLite interpreter, with its (de)quantisation.
 
 ``metaview export`` writes these files; :func:`train.inference.loading.load_model`
-wraps one in a :class:`~train.inference.loading.LoadedModel` so it predicts like a
+wraps one in a :class:`~train.inference.loaded.LoadedModel` so it predicts like a
 Keras model. An image model takes (1, S, S, 3) meta-images, a feature-vector
 family's model (1, D) features. The interpreter comes from LiteRT when installed,
 else from TensorFlow (imported only then).

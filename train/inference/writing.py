@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from train.inference.export_options import ExportError
-from train.inference.loading import SIDECAR_SUFFIX
+from train.inference.metadata import SIDECAR_SUFFIX
 from train.inference.tflite import TFLiteModel
 
 

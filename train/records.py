@@ -1,0 +1,169 @@
+"""What a training run records in MLflow, through :class:`train.tracking.TrainRun`.
+
+:func:`log_inputs` logs what a run starts from (params, labels, the configs, the split,
+the dataset's lineage) when it opens; :func:`log_results` what it produced (history,
+confusion matrix, plots, the model and its compact head, metrics, per-class scores)
+when training and evaluation are done.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metaimage.io import read_png
+from train import plots, tracking
+from train.data import SPLITS
+from train.evaluate import Evaluation
+from train.models import get_model_spec
+from train.split import class_counts
+
+
+def log_inputs(
+    run, cfg, dataset, split, rows, labels, class_weight, valid, set_counts: dict[str, int]
+) -> None:
+    """Log what a run starts from: params, labels, configs, the split, the dataset's lineage.
+
+    Parameters
+    ----------
+    run : train.tracking.TrainRun
+    cfg : TrainConfig
+        The resolved config.
+    dataset : train.data.Dataset
+    split : dict
+        The split by part (:func:`train.split.split_parts`), logged as ``split.json``.
+    rows : dict
+        Split name -> its manifest rows.
+    labels : list of str
+        Class names in model output order.
+    class_weight : dict or None
+        Class index -> weight; None logs 1.0 for every class.
+    valid : train.labelsets.ValidSets
+        The valid sets found (``valid_sets.source``).
+    set_counts : dict
+        What :func:`train.labelsets.set_masks` counts over the dataset's parts.
+    """
+    params: dict[str, Any] = dict(cfg.to_dict())
+    params.update(tracking.flatten(dataset.meta, "dataset."))
+    params["dataset.path"] = str(dataset.root)
+    params["family"] = get_model_spec(cfg.model).family
+    if get_model_spec(cfg.model).input_kind != "features":
+        from train.runtimes import resolve
+
+        params["runtime.resolved"] = resolve(cfg.runtime)  # what "auto" was on this machine
+    params["n_classes"] = len(labels)
+    key = tracking.class_keys(labels)  # MLflow-safe and unique ("+X", "_X" -> "_X", "_X_2")
+    for s in SPLITS:
+        counts = class_counts(rows[s], labels)
+        parts = {lab: len({r["part_id"] for r in rows[s] if r["label"] == lab}) for lab in labels}
+        params[f"n.{s}"] = len(rows[s])
+        for lab in labels:
+            params[f"n.{s}.{key[lab]}"] = counts[lab]
+            params[f"parts.{s}.{key[lab]}"] = parts[lab]
+    for i, lab in enumerate(labels):
+        params[f"class_weight.{key[lab]}"] = round(class_weight[i], 6) if class_weight else 1.0
+    for pkg, version in tracking.library_versions().items():
+        params[f"version.{pkg}"] = version
+    run.log_params(params)
+    run.log_json(labels, "labels.json")
+    run.log_json(dataset.meta, "metaimage.json")
+    run.log_json(cfg.to_dict(), "train_config.json")
+    run.log_json(split, "split.json")
+    run.log_dataset(dataset.root, dataset.digest)  # lineage: the input, by content digest
+    run.log_params(
+        {
+            "valid_sets.source": valid.source or "labels only",
+            **{f"valid_sets.{k}": v for k, v in set_counts.items()},
+        }
+    )
+
+
+def log_results(run, net, example, dataset, labels, history, scores: Evaluation, cfg) -> None:
+    """Log what a run produced, metrics last.
+
+    Parameters
+    ----------
+    run : train.tracking.TrainRun
+    net : keras.Model
+        The trained image (or feature-vector) model.
+    example : (2, ...) array
+        Two of its inputs, for the logged model's signature.
+    dataset : train.data.Dataset
+    labels : list of str
+        Class names in model output order.
+    history : dict
+        Per-epoch metric lists.
+    scores : Evaluation
+        The test split's scores (:func:`train.evaluate.score_test_split`).
+    cfg : TrainConfig
+        The resolved config (model, runtime, objective).
+    """
+    _log_outputs(
+        run,
+        net,
+        example,
+        dataset,
+        scores.part_rows,
+        labels,
+        history,
+        scores.confusion,
+        scores.part_probs,
+    )
+    if get_model_spec(cfg.model).input_kind != "features":
+        _log_compact_head(run, net, cfg.runtime)
+    _log_set_plot(run, scores.set_scores, scores.top_valid, cfg.objective)
+    run.log_metrics(scores.metrics)
+    run.log_class_scores(scores.class_scores)
+
+
+def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, probs) -> None:
+    import keras
+
+    run.log_json(history, "history.json")
+    run.log_json({"labels": labels, "matrix": cm.tolist()}, "confusion_matrix.json")
+    index = {label: i for i, label in enumerate(labels)}
+    y_true = np.asarray([index[r["label"]] for r in test_rows])
+    y_pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        files = [
+            plots.plot_confusion_matrix(cm, labels, out / "confusion_matrix.png", "test split"),
+            plots.plot_training_curves(history, out / "training_curves.png"),
+        ]
+        shown = wrong[: plots.MAX_MISCLASSIFIED]
+        files.append(
+            plots.plot_misclassified(
+                [read_png(dataset.root / test_rows[i]["path"]) for i in shown],
+                [labels[y_true[i]] for i in shown],
+                [labels[y_pred[i]] for i in shown],
+                [float(probs[i, y_pred[i]]) for i in shown],
+                out / "misclassified.png",
+                names=[test_rows[i]["path"] for i in shown],  # class folder/file
+            )
+        )
+        run.log_files(files, "plots")
+    # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
+    inference = keras.Model(net.inputs, net.outputs, name=net.name)
+    run.log_model(inference, np.asarray(example, dtype=np.float32))
+
+
+def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "valid_sets.png"
+        title = f"--objective {objective}: predicted sets against valid sets (test parts)"
+        run.log_files([plots.plot_set_scores(per_direction, top_valid, path, title)], "plots")
+
+
+def _log_compact_head(run, net, runtime: str) -> None:
+    """Log ``head.npz``, with which prediction skips TensorFlow (:mod:`train.inference.compact`)."""
+    from train.inference.compact import HEAD_ARTIFACT, write_head
+    from train.runtimes import resolve
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / HEAD_ARTIFACT
+        if write_head(net, resolve(runtime), path):
+            run.log_files([path])
