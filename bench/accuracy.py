@@ -8,7 +8,7 @@ the same with ``--seed 1002 --tilt-deg 5 --distractors 3``), rendered once with 
 defaults, and for each split seed: the parts are split 70/15/15 by part as ``metaview
 train`` splits them (stratified, seeded); the test split stays fixed while the training
 parts per class grow (the first N of each class's shuffled training parts). Each point
-trains the model's head as ``metaview train`` does (:func:`train.fit.fit_head`: the same
+trains the model's head as ``metaview train`` does (:func:`train.loop.fit_head`: the same
 standardisation, Adam, batch size, early stopping on the validation split) on features
 computed once per meta-image (the frozen backbone's, cached beside the dataset; or a
 feature-vector family's), and reports the test accuracy and macro F1 with their spread
@@ -25,7 +25,7 @@ epoch at 960 px, so give it small points (``--curve 25,50``).
 
 A name ending in ``+scratch`` (``efficientnet-b0+scratch``) trains the whole network from
 random weights on the training parts' meta-images, as ``metaview train --weights none``
-does (:func:`train.fit.fit_images`), at the model's default input size. On a CPU that is
+does (:func:`train.loop.fit_images`), at the model's default input size. On a CPU that is
 slow and, measured, stays near chance on few parts: it is the curve for a GPU machine.
 
 ``NAME@RUNTIME`` (``efficientnet-lite0@openvino-bf16``) computes an image model's features on

@@ -4,15 +4,22 @@ The package, by concern:
 
 - :mod:`train.config`     ``TrainConfig``, the frozen, validated training configuration
   (its fields' help texts are ``metaview train``'s options);
-- :mod:`train.data`       read a rendered dataset folder (or plain class folders of PNGs),
-  check it, split by part, tf.data pipeline;
+- :mod:`train.data`       read a rendered dataset folder (or plain class folders of PNGs)
+  and check it; one split's meta-images;
+- :mod:`train.split`      the split by part (stratified, seeded), class counts and weights;
+- :mod:`train.pipeline`   the tf.data pipeline and the one resize (``prepare_images``);
 - :mod:`train.augment`    tile-shuffle augmentation as TensorFlow ops;
 - :mod:`train.models`     the model registry (``create_model(name, ...)``, ``list_models()``)
   and the families in it (``train.models.efficientnet``), the classifier head and what
   training does to it (``train.models.classifier``);
 - :mod:`train.metrics`    confusion matrix, accuracy and macro precision/recall/F1, as
   NumPy functions and as Keras metrics;
-- :mod:`train.fit`        ``train(cfg, dataset_dir)``: fit, evaluate, log one MLflow run;
+- :mod:`train.fit`        ``train(cfg, dataset_dir)``: the pipeline of one MLflow run, step by
+  step, over :mod:`train.model_setup` (the model to start from), :mod:`train.loop` (the Keras
+  training loop, head on cached features or images), :mod:`train.evaluate` (the test split,
+  scored by part) and :mod:`train.records` (what the run logs);
+- :mod:`train.featurize`, :mod:`train.features`, :mod:`train.runtimes`  feature matrices
+  (backbone features on TensorFlow, LiteRT or OpenVINO; mesh and colour features), cached;
 - :mod:`train.plots`      every plot: confusion matrix, training curves, misclassified
   contact sheet, the runs' validation curves;
 - :mod:`train.tracking`   the only code that talks to MLflow: store, run adapter, tag
@@ -24,9 +31,9 @@ The package, by concern:
 - :mod:`train.cli`, :mod:`train.cli_model`  the ``train``, ``predict``, ``runs`` and
   ``export`` sub-commands (thin: parse, build a config, call one function).
 
-Dependencies point one way: ``fit`` -> ``models``, ``metrics``, ``plots``, ``tracking``,
-``inference`` (for ``--init-from``); ``inference`` -> ``tracking``; ``tracking`` imports
-none of them.
+Dependencies point one way: ``fit`` -> ``loop``, ``evaluate``, ``records``, ``models``,
+``metrics``, ``plots``, ``tracking``, ``inference`` (for ``--init-from``); ``inference`` ->
+``tracking``; ``tracking`` imports none of them.
 
 Importing this package is cheap: TensorFlow, Keras, MLflow and matplotlib are
 imported only inside the functions that need them, never by ``train`` itself or

@@ -12,9 +12,8 @@ layout: ``DATA/<class>/*.png``) is read too, with a warning about what it cannot
 tell (the grid, the parts, the render config). :func:`split_rows` and
 :func:`load_split` give one split's meta-images.
 
-The split itself is :mod:`train.split`; the tf.data pipeline is :mod:`train.pipeline`.
-:func:`prepare_images` is re-exported from there: it is documented as
-``train.data.prepare_images`` and imported so by :mod:`train.inference.export`.
+The split itself is :mod:`train.split`; the tf.data pipeline, and the one resize that
+training, ``predict`` and ``export`` share (``prepare_images``), are :mod:`train.pipeline`.
 """
 
 from __future__ import annotations
@@ -40,9 +39,6 @@ from metaimage.io import (
     sha256_hex,
 )
 from metaimage.meta import MetaImageInfo
-
-# Re-exported: documented as train.data.prepare_images, and train.inference.export imports it so.
-from train.pipeline import prepare_images as prepare_images
 
 log = logging.getLogger(__name__)
 

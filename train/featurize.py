@@ -7,7 +7,7 @@ Two sources:
   dataset (``DATA/.features-<model>-<size>.npz``) by the SHA-256 of each PNG's bytes, for
   one model, weights and input size. A re-render that adds variants or parts computes only
   the new images; a changed image is a new key. The head then trains in well under a
-  second an epoch on the cached matrix (:mod:`train.fit`);
+  second an epoch on the cached matrix (:mod:`train.loop`);
 - a feature-vector family (:data:`FEATURES`, :func:`family_features`): ``normals`` reads
   the mesh behind each meta-image (the manifest's ``source``, under the dataset's mesh
   folder), ``colour-stats`` reads the meta-image itself; both are computed in parallel
@@ -150,7 +150,7 @@ def backbone_features(
     model, weights : str
         Go into the cache's identity (another model or weights file starts a new cache).
     image_size : int
-        S; meta-images are resized to it with :func:`train.data.prepare_images`.
+        S; meta-images are resized to it with :func:`train.pipeline.prepare_images`.
     runtime : str
         Where the backbone runs (:data:`train.runtimes.RUNTIMES`). Each resolved runtime
         keeps its own cache (``.features-<model>-<size>.npz`` for TensorFlow,

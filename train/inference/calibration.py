@@ -20,7 +20,7 @@ DEFAULT_REPRESENTATIVE = 100  # calibration inputs for int8, drawn from the trai
 def _read_images(paths, size: int) -> np.ndarray:
     """Read meta-image PNGs and resize them: (n, size, size, 3) float32 in [0, 255]."""
     from metaimage.io import read_png
-    from train.data import prepare_images
+    from train.pipeline import prepare_images
 
     if not paths:
         return np.zeros((0, size, size, 3), dtype=np.float32)

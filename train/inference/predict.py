@@ -5,7 +5,7 @@ A mesh is rendered with the render config the model was trained on (the
 spawned child process that reuses one renderer for every mesh: headless GL (Mesa
 llvmpipe) and TensorFlow crash when they share a process. A PNG must already be
 a meta-image of the size the model was trained on. Both are resized with
-:func:`train.data.prepare_images`, the resize the training pipeline uses.
+:func:`train.pipeline.prepare_images`, the resize the training pipeline uses.
 
 A model of a feature-vector family (``loaded.features``) gets what its family needs:
 ``normals`` the face-normal features of the mesh (a mesh file is required),

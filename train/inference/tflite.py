@@ -114,7 +114,7 @@ class TFLiteModel:
         Parameters
         ----------
         x : (n, S, S, 3) float32, or (n, D) float32 for a feature-vector model
-            Pixel values in [0, 255] (what :func:`train.data.prepare_images` gives),
+            Pixel values in [0, 255] (what :func:`train.pipeline.prepare_images` gives),
             or the family's features.
 
         Returns

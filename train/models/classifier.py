@@ -11,7 +11,7 @@ has each max-pooled ("pool_0", "pool_1", ...) and concatenated into "pool". A he
 standardise the pooled features ("norm", a ``Normalization`` layer adapted on the training
 split's features) before the dropout. Everything after "pool" is the *head*:
 :func:`feature_extractor` and :func:`head_model` split a classifier there, so a frozen
-backbone runs once per image and the head trains on cached features (:mod:`train.fit`).
+backbone runs once per image and the head trains on cached features (:mod:`train.loop`).
 
 A feature-vector family (``input_kind="features"``) is a head alone: input (None, D)
 float32 -> ["norm"] -> "dropout" -> "predictions" (:func:`feature_head`).
