@@ -7,9 +7,31 @@ columns ``j*w:(j+1)*w``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from metaimage.errors import DatasetError
+
+_GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """``"10x10"`` -> ``(10, 10)``: a meta-image grid as ``ROWSxCOLS``, both positive.
+
+    The one reader of a grid, for every option and file that names one.
+
+    Raises
+    ------
+    DatasetError
+        For anything else, saying what was expected.
+    """
+    m = _GRID.match(str(text))
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise DatasetError(
+            f"grid: expected ROWSxCOLS of positive integers (e.g. 10x10), got {text!r}"
+        )
+    return int(m.group(1)), int(m.group(2))
 
 
 def _check_grid(grid: np.ndarray, rows: int, cols: int) -> tuple[int, int]:

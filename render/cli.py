@@ -23,15 +23,14 @@ _GRID_FIELDS = ("rows", "cols")  # one option: --grid ROWSxCOLS
 
 
 def _grid(text: str) -> tuple[int, int]:
+    """argparse type of ``--grid``: :func:`metaimage.grid.parse_grid`."""
+    from metaimage.errors import DatasetError
+    from metaimage.grid import parse_grid
+
     try:
-        rows, cols = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected ROWSxCOLS such as 10x10, got {text!r}"
-        ) from None
-    if rows < 1 or cols < 1:
-        raise argparse.ArgumentTypeError(f"expected positive ROWSxCOLS, got {text!r}")
-    return rows, cols
+        return parse_grid(text)
+    except DatasetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub) -> None:

@@ -9,6 +9,7 @@ import pytest
 from _train_fixtures import make_dataset_folder
 
 from metaimage.errors import DatasetError
+from metaimage.grid import parse_grid
 from metaimage.io import read_manifest, write_manifest, write_png
 from train import data
 from train.split import split_parts
@@ -148,12 +149,12 @@ def test_plain_class_folders_load_with_a_warning(tmp_path, caplog):
 
 def test_plain_class_folders_with_a_grid(tmp_path):
     root = _class_folders(tmp_path / "plain", size=(16, 24))
-    ds = data.load_dataset(root, grid=data.parse_grid("2x3"))
+    ds = data.load_dataset(root, grid=parse_grid("2x3"))
     assert ds.grid == (2, 3) and ds.grid_known and ds.meta["tile"] == 8
     with pytest.raises(DatasetError, match=r"--grid 3x3: the images of .* are 16x24 px"):
         data.load_dataset(root, grid=(3, 3))
     with pytest.raises(DatasetError, match="expected ROWSxCOLS"):
-        data.parse_grid("10")
+        parse_grid("10")
 
 
 def test_plain_class_folders_of_mixed_sizes_are_refused(tmp_path):

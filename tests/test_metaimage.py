@@ -245,3 +245,24 @@ def test_metaimage_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_one_grid_reader_for_every_option_and_file():
+    import argparse
+
+    from metaimage.errors import DatasetError
+    from metaimage.grid import parse_grid
+    from render.cli import _grid
+    from train.config import TrainConfig
+    from train.errors import TrainError
+
+    assert parse_grid("10x10") == (10, 10) and parse_grid(" 2 X 3 ") == (2, 3)
+    for bad in ("10", "0x3", "axb", "2x3x4", ""):
+        with pytest.raises(DatasetError, match="expected ROWSxCOLS of positive integers"):
+            parse_grid(bad)
+        with pytest.raises(argparse.ArgumentTypeError, match="expected ROWSxCOLS"):
+            _grid(bad)
+        if bad:
+            with pytest.raises(TrainError, match="expected ROWSxCOLS"):
+                TrainConfig(grid=bad)
+    assert _grid("5x4") == (5, 4) and TrainConfig(grid="5x4").grid == "5x4"

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from base.options import option
+from metaimage.errors import DatasetError
+from metaimage.grid import parse_grid
 from train.errors import TrainError
 from train.models import get_model_spec
 
@@ -282,10 +283,13 @@ class TrainConfig:
             raise TrainError(f"valid_sets: expected a CSV path or '', got {self.valid_sets!r}")
         if not isinstance(self.meshes, str):
             raise TrainError(f"meshes: expected a folder path or '', got {self.meshes!r}")
-        if not isinstance(self.grid, str) or (
-            self.grid and not re.fullmatch(r"\s*[1-9]\d*\s*[xX]\s*[1-9]\d*\s*", self.grid)
-        ):
+        if not isinstance(self.grid, str):
             raise TrainError(f"grid: expected ROWSxCOLS (e.g. 10x10) or '', got {self.grid!r}")
+        if self.grid:
+            try:
+                parse_grid(self.grid)
+            except DatasetError as exc:
+                raise TrainError(str(exc)) from None
         if not isinstance(self.init_from, str):
             raise TrainError(f"init_from: expected an MLflow run id or '', got {self.init_from!r}")
 

@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +45,6 @@ SPLITS = ("train", "val", "test")
 
 #: ``Dataset.meta["layout"]`` of a plain class-folder dataset (it has no metaimage.json).
 CLASS_FOLDERS = "class-folders"
-
-_GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -108,22 +105,6 @@ class Dataset:
     def part_labels(self) -> dict[str, str]:
         """Return part id -> label (every variant of a part shares its label)."""
         return {r["part_id"]: r["label"] for r in self.rows}
-
-
-def parse_grid(text: str) -> tuple[int, int]:
-    """``"10x10"`` -> ``(10, 10)``: a meta-image grid as ``ROWSxCOLS``, both positive.
-
-    Raises
-    ------
-    DatasetError
-        For anything else.
-    """
-    m = _GRID.match(str(text))
-    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise DatasetError(
-            f"grid: expected ROWSxCOLS of positive integers (e.g. 10x10), got {text!r}"
-        )
-    return int(m.group(1)), int(m.group(2))
 
 
 def _read_checked(png: Path) -> tuple[bytes, tuple[int, int]]:

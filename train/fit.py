@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from metaimage.grid import parse_grid
 from train import evaluate, labelsets, loop, records, tracking
 from train.batching import images_per_batch
 from train.config import TrainConfig
-from train.data import SPLITS, load_dataset, parse_grid, split_rows
+from train.data import SPLITS, load_dataset, split_rows
 from train.errors import TrainError
 from train.model_setup import initial_model, split_features
 from train.models import classifier, get_model_spec
