@@ -16,7 +16,9 @@ def test_importing_train_and_its_cli_modules_stays_light():
     code = (
         "import sys, train, train.cli, train.cli_model, train.config, train.errors, train.models,"
         " train.tracking, train.inference, train.inference.export, train.runs, train.metrics,"
-        " train.plots, train.fit;"
+        " train.plots, train.plot_fonts, train.plot_confusion, train.plot_training_curves,"
+        " train.plot_misclassified, train.plot_set_scores, train.plot_run_curves, train.fit,"
+        " train.tracking.provenance, train.tracking.keys, train.tracking.epoch_logger;"
         "heavy = [m for m in ('tensorflow', 'keras', 'mlflow', 'matplotlib') if m in sys.modules];"
         "assert not heavy, heavy"
     )
@@ -71,18 +73,30 @@ def test_train_summary_per_class_by_name_model_uri_and_1_based_best_epoch(
     assert "model/)" not in out and "artifacts/model" not in out
 
 
-def test_train_progress_display(monkeypatch):
+def test_train_progress_is_the_one_reporter_one_line_an_epoch_in_a_log():
     import io
 
-    from train.console import fit_verbosity
+    import keras
+    import numpy as np
 
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
+    from train.console import epoch_progress, fit_verbosity
 
-    assert fit_verbosity(stream=Tty()) == 1  # a progress bar on a terminal
-    assert fit_verbosity(stream=io.StringIO()) == 2  # a plain line per epoch in a log
-    assert fit_verbosity(no_progress=True, stream=Tty()) == 0
+    assert (fit_verbosity(), fit_verbosity(no_progress=True)) == (1, 0)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x, y = np.random.default_rng(0).normal(size=(16, 3)), np.arange(16) % 2
+    log = io.StringIO()
+    callback = epoch_progress(5, initial_epoch=2, file=log, tty=False)
+    net.fit(x, y, validation_data=(x, y), epochs=5, initial_epoch=2, verbose=0,
+            callbacks=[callback])  # fmt: skip
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 4 and [ln.split(",")[0] for ln in lines[:3]] == [
+        "train: 1/3 epochs (33%)", "train: 2/3 epochs (67%)", "train: 3/3 epochs (100%)",
+    ]  # fmt: skip
+    assert lines[3].startswith("train: 3/3 epochs (100%) in ")  # the final line
+    assert all("loss=" in ln and "val_loss=" in ln for ln in lines)
+    assert "\r" not in log.getvalue()
 
 
 def test_train_with_an_unreachable_server_fails_before_any_work(

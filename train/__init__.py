@@ -27,7 +27,8 @@ The package, by concern:
 - :mod:`train.inference`  load a model from any ``--model`` spec, predict, export to TFLite;
 - :mod:`train.runs`       ``metaview runs``: the runs as a table, CSV and plot; stale runs;
 - :mod:`train.console`    what a person sees while training or converting: TensorFlow's
-  native log lines sent to the debug log, Keras' progress display, the first-step notice;
+  native log lines sent to the debug log, the epochs through base.progress, the first-step
+  notice;
 - :mod:`train.cli`, :mod:`train.cli_model`  the ``train``, ``predict``, ``runs`` and
   ``export`` sub-commands (thin: parse, build a config, call one function).
 

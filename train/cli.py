@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from base.options import EXIT_OK, add_config_options, add_tracking_options, config_kwargs
+from base.options import (
+    EXIT_OK,
+    add_batch_options,
+    add_config_options,
+    add_tracking_options,
+    config_kwargs,
+)
 from train.config import TrainConfig
 from train.models import get_model_spec, list_models
 
@@ -52,12 +58,7 @@ def register(sub) -> None:
     add_config_options(
         p, TrainConfig, overrides={"model": {"choices": list_models(), "help": _model_help()}}
     )
-    p.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no per-epoch progress from Keras (default: a progress bar on a terminal, "
-        "one plain line per epoch otherwise)",
-    )
+    add_batch_options(p)  # --no-progress: epochs, and feature extraction, shown or not
     g = add_tracking_options(p)
     g.add_argument("--run-name", default=None, help="MLflow run name (default: MLflow's)")
     p.set_defaults(func=run)

@@ -12,10 +12,11 @@ says). :func:`quiet_tensorflow_import`, which the ``metaview`` command calls fir
 does the same for whichever code imports TensorFlow first (``import keras`` in a
 library function, as when the demo calls ``train.fit.train``).
 
-For ``model.fit``: :func:`fit_verbosity` picks Keras' progress display (a bar on
-a terminal, one plain line per epoch in a log file, none with ``--no-progress``),
-and :func:`compile_notice` says that the first training step builds the graph,
-which takes tens of seconds on a CPU before any progress appears.
+For ``model.fit``: :func:`epoch_progress` shows the epochs through the project's one
+progress reporter (:mod:`base.progress`: a bar on a terminal, one plain line per epoch
+with its losses in a log file; none with ``--no-progress``, :func:`fit_verbosity`), in
+place of Keras' own display, and :func:`compile_notice` says that the first training step
+builds the graph, which takes tens of seconds on a CPU before any progress appears.
 
 TensorFlow and Keras are imported inside the functions.
 """
@@ -139,15 +140,53 @@ def quiet_tensorflow_import() -> None:
     sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
-def fit_verbosity(no_progress: bool = False, stream=None) -> int:
-    """Keras ``fit`` verbosity: 0 with ``no_progress``, else 1 (a progress bar) when
-    ``stream`` (default: stdout, where Keras writes) is a terminal, else 2 (one plain
-    line per epoch, for log files and CI)."""
-    if no_progress:
-        return 0
-    stream = sys.stdout if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    return 1 if isatty is not None and isatty() else 2
+def fit_verbosity(no_progress: bool = False) -> int:
+    """``verbose`` of :func:`train.fit.train`: 0 with ``no_progress``, else 1 (the epochs
+    shown by :func:`epoch_progress`)."""
+    return 0 if no_progress else 1
+
+
+#: Epoch metrics shown beside the count, in this order, where the model logs them.
+_SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+def epoch_progress(epochs: int, initial_epoch: int = 0, *, file=None, tty: bool | None = None):
+    """A Keras callback that reports epochs through :class:`base.progress.Progress`.
+
+    Parameters
+    ----------
+    epochs : int
+        The ``epochs`` given to ``fit`` (the last epoch number); ``initial_epoch`` of them
+        are already done.
+    file, tty :
+        As for :class:`~base.progress.Progress` (tests pass a stream).
+
+    Returns
+    -------
+    keras.callbacks.Callback
+        A bar on a terminal; in a log, one line per epoch with the losses and a final
+        line (early stopping ends it before ``epochs``: the count says where).
+    """
+    import keras
+
+    from base.progress import Progress
+
+    class EpochProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self._bar = Progress(
+                max(0, epochs - initial_epoch), "train", "epoch",
+                enabled=True, file=file, interval=0.0, tty=tty,
+            )  # fmt: skip
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            self._bar.set_postfix(**{k: f"{float(logs[k]):.4g}" for k in _SHOWN if k in logs})
+            self._bar.update(1)
+
+        def on_train_end(self, logs=None):
+            self._bar.close()
+
+    return EpochProgress()
 
 
 def compile_notice():

@@ -261,6 +261,7 @@ def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weigh
         *([run.epoch_logger()] if run is not None else []),  # first: it reads the LR before
         guard,  # ReduceLROnPlateau changes it
         console.compile_notice(),
+        *([console.epoch_progress(epochs, initial_epoch)] if verbose else []),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=cfg.patience, restore_best_weights=True
@@ -279,7 +280,7 @@ def _fit_phase(net, ds_train, ds_val, *, epochs, initial_epoch, cfg, class_weigh
         initial_epoch=initial_epoch,
         class_weight=class_weight,
         callbacks=callbacks,
-        verbose=verbose,
+        verbose=0,  # epochs are shown by console.epoch_progress, as every other progress
         shuffle=False,  # the tf.data pipeline shuffles the training split itself
     )
     return hist.history, guard.where
