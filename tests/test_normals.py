@@ -1,6 +1,6 @@
 """Tests of the ``normals`` feature family and of batch extraction with its cache.
 
-:mod:`train.features.normals` (invariances, bins, blocks, which side the cuts are on) and
+:mod:`geometry.normals` (invariances, bins, blocks, which side the cuts are on) and
 :mod:`train.features.cache` (reuse, invalidation, per-file errors, parallel = serial).
 """
 
@@ -12,6 +12,16 @@ import numpy as np
 import pytest
 import trimesh
 
+from geometry.errors import MeshError
+from geometry.normals import (
+    CELLS,
+    DIST_END,
+    DIST_KNOTS,
+    N_DIST,
+    N_ORIENT,
+    distance_weights,
+    normal_bins,
+)
 from train.errors import TrainError
 from train.features import (
     NORMAL_FEATURES_DIM,
@@ -21,15 +31,6 @@ from train.features import (
     extract_normals,
     mesh_features,
     normal_features,
-)
-from train.features.normals import (
-    CELLS,
-    DIST_END,
-    DIST_KNOTS,
-    N_DIST,
-    N_ORIENT,
-    distance_weights,
-    normal_bins,
 )
 
 EXTENTS = (40.0, 30.0, 20.0)
@@ -162,9 +163,9 @@ def test_distance_tents_are_exact_over_triangles():
 
 def test_malformed_mesh_is_refused():
     v, f = pocketed_box()
-    with pytest.raises(TrainError, match="integer faces"):
+    with pytest.raises(MeshError, match="integer faces"):
         normal_features(v, f.astype(np.float64))
-    with pytest.raises(TrainError, match="area"):
+    with pytest.raises(MeshError, match="area"):
         normal_features(np.zeros((3, 3)), np.array([[0, 1, 2]]))
 
 

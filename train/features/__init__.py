@@ -3,7 +3,7 @@
 Two families, each a deterministic function from one input to a fixed-length float32
 vector, documented bin by bin in its module:
 
-- ``normals`` (:mod:`train.features.normals`): a mesh -> ``(NORMAL_FEATURES_DIM,)`` =
+- ``normals`` (:mod:`geometry.normals`): a mesh -> ``(NORMAL_FEATURES_DIM,)`` =
   (322,): area-weighted normal histograms of all faces and of the faces off the
   bounding box, and where those faces sit relative to each box side, after
   straightening a tilted part (:mod:`geometry.straighten`);
@@ -28,6 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.normals import (
+    NORMAL_FEATURES_DIM,
+    NORMALS_VERSION,
+    describe,
+    mesh_features,
+    normal_features,
+)
 from geometry.straighten import straighten
 from train.errors import TrainError
 from train.features.cache import default_workers, extract
@@ -37,13 +44,6 @@ from train.features.colour_stats import (
     colour_features,
     colour_features_dim,
     image_features,
-)
-from train.features.normals import (
-    NORMAL_FEATURES_DIM,
-    NORMALS_VERSION,
-    describe,
-    mesh_features,
-    normal_features,
 )
 
 FAMILIES = ("normals", "colour-stats")

@@ -72,7 +72,6 @@ import numpy as np
 from geometry.errors import MeshError
 from geometry.stock import SIDE_AXIS, SIDE_SIGN, side_distances, stock_sides
 from geometry.straighten import check_mesh, face_normals_areas, straighten
-from train.errors import TrainError
 
 NORMALS_VERSION = 1
 
@@ -218,17 +217,14 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    TrainError
+    MeshError
         A malformed mesh: wrong shapes, NaN, indices out of range, no area or no extent.
     """
-    try:
-        vertices, faces = check_mesh(vertices, faces)
-        # Rotate about a point on the part (less rounding far from the origin); the
-        # features do not depend on which.
-        vertices = vertices - vertices[faces[0, 0]]
-        rot = straighten(vertices, faces)
-    except MeshError as exc:  # the geometry layer's error; this stage reports its own
-        raise TrainError(str(exc)) from None
+    vertices, faces = check_mesh(vertices, faces)
+    # Rotate about a point on the part (less rounding far from the origin); the features
+    # do not depend on which.
+    vertices = vertices - vertices[faces[0, 0]]
+    rot = straighten(vertices, faces)
     v = vertices @ rot.T
     tri = v[faces]  # (f, 3, 3)
     # Bounds of the faces' corners: a stray vertex no face uses must not widen the box.
@@ -236,7 +232,7 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     extent = hi - lo
     big = float(extent.max())
     if not big > 0:
-        raise TrainError("expected a mesh with non-zero extent, found all vertices at one point")
+        raise MeshError("expected a mesh with non-zero extent, found all vertices at one point")
     normals, areas = face_normals_areas(v, faces)
     total = float(areas.sum())
     w = areas / total
@@ -276,7 +272,7 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 def mesh_features(path: str | os.PathLike) -> np.ndarray:
-    """Load a mesh file (any format ``render.load_mesh`` reads) and return its features.
+    """Load a mesh file (any format :func:`geometry.mesh.load_mesh` reads) and return its features.
 
     Parameters
     ----------
@@ -288,10 +284,9 @@ def mesh_features(path: str | os.PathLike) -> np.ndarray:
 
     Raises
     ------
-    geometry.errors.MeshError
-        The file is missing or not a mesh, naming the file.
-    TrainError
-        The mesh cannot be measured (no area), naming the file.
+    MeshError
+        The file is missing or not a mesh, or the mesh cannot be measured (no area),
+        naming the file.
     """
     from geometry.mesh import load_mesh
 
@@ -299,5 +294,5 @@ def mesh_features(path: str | os.PathLike) -> np.ndarray:
     mesh = load_mesh(path, merge=False)
     try:
         return normal_features(np.asarray(mesh.vertices), np.asarray(mesh.faces))
-    except TrainError as exc:
-        raise TrainError(f"{path}: {exc}") from None
+    except MeshError as exc:
+        raise MeshError(f"{path}: {exc}") from None
