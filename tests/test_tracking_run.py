@@ -18,17 +18,6 @@ def _client():
     return MlflowClient(tracking.resolve_tracking_uri())
 
 
-def test_flatten_nested_params():
-    flat = tracking.flatten(
-        {"grid": [10, 10], "config": {"tile": 64, "n": {"x": None}}}, "dataset."
-    )
-    assert flat == {
-        "dataset.grid": "[10, 10]",
-        "dataset.config.tile": "64",
-        "dataset.config.n.x": "None",
-    }
-
-
 @pytest.mark.parametrize(
     ("exc", "status"), [(None, "FINISHED"), (ValueError, "FAILED"), (KeyboardInterrupt, "KILLED")]
 )
@@ -123,53 +112,6 @@ def test_promote_without_a_metric_leaves_no_champion():
     assert tracking.champion_run_id(tracking.make_client()) is None
 
 
-@pytest.mark.tf
-def test_epoch_logger_logs_metrics_and_lr_per_epoch():
-    import keras
-    import numpy as np
-
-    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
-    net.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
-    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
-    y = np.array([0, 1] * 4)
-    with tracking.TrainRun() as run:
-        _client().set_tag(run.run_id, "metaview.heartbeat", "1")  # long ago
-        net.fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[run.epoch_logger()])
-    client = _client()
-    assert int(client.get_run(run.run_id).data.tags["metaview.heartbeat"]) > 1  # every epoch
-    for name in ("loss", "val_loss", "lr"):
-        assert [m.step for m in client.get_metric_history(run.run_id, name)] == [0, 1, 2]
-    assert client.get_metric_history(run.run_id, "lr")[0].value == pytest.approx(0.01)
-
-
-def test_awkward_class_names_become_valid_mlflow_keys(tmp_path):
-    """Class folders like '+X' must not make MLflow drop a whole batch of params/metrics."""
-    import mlflow
-
-    from train.tracking.run import key_part
-
-    labels = ["+X", "-X", "x (top)", "z+/a", "ä_ok", "a*b?"]
-    keys = [key_part(label) for label in labels]
-    assert keys[0] == "_X" and keys[1] == "-X" and keys[4] == "ä_ok"
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'keys.db'}")
-    exp = client.create_experiment("keys")
-    run = client.create_run(exp)
-    for key in keys:
-        client.log_param(run.info.run_id, f"n.train.{key}", 1)
-        client.log_metric(run.info.run_id, f"test_recall.{key}", 0.5)
-    got = client.get_run(run.info.run_id).data
-    assert len(got.params) == len(set(keys)) and len(got.metrics) == len(set(keys))
-
-
-def test_class_keys_are_safe_and_unique():
-    labels = ["+X", "_X", "-X", "_X_2", "x (top)", "テスト"]
-    keys = tracking.class_keys(labels)
-    assert list(keys) == labels
-    assert keys["+X"] == "_X" and keys["_X"] == "_X_2" and keys["_X_2"] == "_X_2_2"
-    assert keys["-X"] == "-X" and keys["テスト"] == "テスト"
-    assert len(set(keys.values())) == len(labels)
-
-
 def test_class_scores_are_keyed_by_the_real_class_name(tmp_path):
     """'+X' and '_X' would share a metric key if names were rebuilt; the scores are not."""
     import json
@@ -185,15 +127,6 @@ def test_class_scores_are_keyed_by_the_real_class_name(tmp_path):
     assert metrics["test_precision._X"] == 1.0 and metrics["test_precision._X_2"] == 0.25
     dst = client.download_artifacts(run.run_id, "class_scores.json", str(tmp_path))
     assert json.loads(open(dst, encoding="utf-8").read()) == scores
-
-
-def test_library_versions_are_metaviews_package_versions():
-    from base.versions import package_versions
-    from train.tracking.run import _VERSION_PACKAGES
-
-    got = tracking.library_versions()
-    assert got == package_versions(_VERSION_PACKAGES)
-    assert {"mlflow", "numpy"} <= set(got)
 
 
 def test_run_records_lineage_dataset_input_and_git_commit(tmp_path):

@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 
 from metaimage.io import read_png
-from train import plots, tracking
+from train import tracking
 from train.data import SPLITS
 from train.evaluate import Evaluation
 from train.models import get_model_spec
+from train.plot_confusion import plot_confusion_matrix
+from train.plot_misclassified import MAX_MISCLASSIFIED, plot_misclassified
+from train.plot_set_scores import plot_set_scores
+from train.plot_training_curves import plot_training_curves
 from train.split import class_counts
 
 
@@ -131,12 +135,12 @@ def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, pro
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         files = [
-            plots.plot_confusion_matrix(cm, labels, out / "confusion_matrix.png", "test split"),
-            plots.plot_training_curves(history, out / "training_curves.png"),
+            plot_confusion_matrix(cm, labels, out / "confusion_matrix.png", "test split"),
+            plot_training_curves(history, out / "training_curves.png"),
         ]
-        shown = wrong[: plots.MAX_MISCLASSIFIED]
+        shown = wrong[:MAX_MISCLASSIFIED]
         files.append(
-            plots.plot_misclassified(
+            plot_misclassified(
                 [read_png(dataset.root / test_rows[i]["path"]) for i in shown],
                 [labels[y_true[i]] for i in shown],
                 [labels[y_pred[i]] for i in shown],
@@ -155,7 +159,7 @@ def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "valid_sets.png"
         title = f"--objective {objective}: predicted sets against valid sets (test parts)"
-        run.log_files([plots.plot_set_scores(per_direction, top_valid, path, title)], "plots")
+        run.log_files([plot_set_scores(per_direction, top_valid, path, title)], "plots")
 
 
 def _log_compact_head(run, net, runtime: str) -> None:

@@ -6,6 +6,11 @@
 - :mod:`train.tracking.run`        :class:`TrainRun`: a run that never stays RUNNING,
   non-fatal params/metrics, a heartbeat, lineage (dataset input, git commit),
   artifacts, per-class scores, the model, promotion at the end;
+- :mod:`train.tracking.epoch_logger`  the Keras callback of :meth:`TrainRun.epoch_logger`:
+  metrics and learning rate every epoch, the heartbeat within one;
+- :mod:`train.tracking.provenance`  library versions, the model's pinned requirements,
+  the metaview source's git commit;
+- :mod:`train.tracking.keys`       params flattened, class names as MLflow-safe, unique keys;
 - :mod:`train.tracking.selection`  which run is best (search, rank, ``find_best_run``);
 - :mod:`train.tracking.champion`   each experiment's registered model ``metaview-<experiment>``
   and its ``@champion``; any ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS`` -> its run;
@@ -21,6 +26,7 @@ it). MLflow is imported inside the functions, so importing it is cheap.
 
 from train.tracking.artifacts import read_run_json
 from train.tracking.champion import champion_run_id, model_version_run_id, promote_if_best
+from train.tracking.keys import class_keys, flatten, key_part
 from train.tracking.names import (
     CHAMPION_ALIAS,
     DATASET_TAG,
@@ -33,14 +39,8 @@ from train.tracking.names import (
     TIEBREAK_METRIC,
     registered_model_name,
 )
-from train.tracking.run import (
-    TrainRun,
-    class_keys,
-    flatten,
-    key_part,
-    library_versions,
-    source_commit,
-)
+from train.tracking.provenance import library_versions, source_commit
+from train.tracking.run import TrainRun
 from train.tracking.selection import find_best_run, rank_runs, run_sort_key, search_train_runs
 from train.tracking.store import (
     check_reachable,

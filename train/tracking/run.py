@@ -22,9 +22,12 @@ Lineage: every run records the metaview source's git commit (tag
 a git checkout, and :meth:`TrainRun.log_dataset` records the dataset as an MLflow
 input with its content digest.
 
-Why one module of this size: TrainRun is the one adapter between a training run and MLflow
-(params, metrics, artifacts, heartbeat, lineage, promotion); splitting it would spread one
-run's state over several classes.
+Around it: :mod:`train.tracking.provenance` (library versions, the git commit, the
+model's pinned requirements), :mod:`train.tracking.keys` (flattened params, MLflow-safe
+class keys) and :mod:`train.tracking.epoch_logger` (the per-epoch Keras callback).
+TrainRun stays one class: it is the one adapter between a training run and MLflow
+(params, metrics, artifacts, heartbeat, lineage, promotion), and splitting it would
+spread one run's state over several classes.
 """
 
 from __future__ import annotations
@@ -33,21 +36,19 @@ import json
 import logging
 import math
 import os
-import re
-import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import train.tracking.champion as champion
-from base.versions import package_versions
+from train.tracking.epoch_logger import make_epoch_logger
+from train.tracking.keys import class_keys
 from train.tracking.names import (
     CLASS_SCORES_ARTIFACT,
     DATASET_DIGEST_TAG,
-    EPOCH_METRICS,
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     HEARTBEAT_INTERVAL_S,
@@ -56,6 +57,7 @@ from train.tracking.names import (
     KIND_TRAIN,
     MODEL_ARTIFACT,
 )
+from train.tracking.provenance import default_pip_requirements, source_commit
 from train.tracking.store import (
     make_client,
     open_store,
@@ -65,64 +67,6 @@ from train.tracking.store import (
 )
 
 log = logging.getLogger(__name__)
-
-# Packages whose versions a run logs as "version.<name>".
-_VERSION_PACKAGES = (
-    "metaview",
-    "tensorflow",
-    "tensorflow-cpu",
-    "keras",
-    "mlflow",
-    "numpy",
-    "pillow",
-)
-
-
-def library_versions() -> dict[str, str]:
-    """Return installed versions of the packages a model depends on (missing ones left out)."""
-    return package_versions(_VERSION_PACKAGES)
-
-
-def source_commit(timeout: float = 5.0) -> tuple[str, bool] | None:
-    """The git commit of the metaview source in use, and whether its tree had changes.
-
-    Returns None when metaview does not run from a git checkout (an installed
-    wheel) or git is missing. Only tracked files count as changes.
-    """
-    import base  # any top-level package of the checkout: they sit side by side
-
-    root = Path(base.__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None
-
-    def git(*args: str) -> str:
-        res = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True, text=True, timeout=timeout, check=True,
-        )  # fmt: skip
-        return res.stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError) as exc:
-        log.debug("no git commit for %s: %s", root, exc)
-        return None
-    return commit, dirty
-
-
-def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """Flatten nested dicts into ``{"a.b": "value"}`` strings, as MLflow params want."""
-    out: dict[str, str] = {}
-    for key, value in d.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, name + "."))
-        elif isinstance(value, (list, tuple)):
-            out[name] = json.dumps(list(value))
-        else:
-            out[name] = str(value)
-    return out
 
 
 class TrainRun:
@@ -394,7 +338,7 @@ class TrainRun:
 
     def epoch_logger(self):
         """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` every epoch."""
-        return _make_epoch_logger(self)
+        return make_epoch_logger(self)
 
     # -- after the run -----------------------------------------------------------------------
 
@@ -412,79 +356,3 @@ class TrainRun:
         except Exception as err:
             log.warning("could not register run %s in the model registry: %s", self.run_id, err)
             return False
-
-
-_KEY_UNSAFE = re.compile(r"[^\w\-. /]")
-
-
-def key_part(label: str) -> str:
-    """A class name made safe inside an MLflow param or metric key.
-
-    MLflow accepts letters, digits, ``_ - . /`` and spaces in keys and rejects the
-    whole logging batch otherwise; class folders like ``+X`` are natural, so other
-    characters become ``_`` here (``labels.json`` keeps the real names). Two
-    names may give the same key (``+X``, ``_X``): use :func:`class_keys`.
-    """
-    return _KEY_UNSAFE.sub("_", label)
-
-
-def class_keys(labels: Sequence[str]) -> dict[str, str]:
-    """Map each class name to its MLflow key part: :func:`key_part`, made unique.
-
-    A name whose safe form another name already took gets ``_2``, ``_3``, ...
-    (in ``labels`` order): ``["+X", "_X"]`` -> ``{"+X": "_X", "_X": "_X_2"}``.
-    Pass every class of the run, in model output order, so a class always gets
-    the same key.
-    """
-    out: dict[str, str] = {}
-    taken: set[str] = set()
-    for label in labels:
-        if label in out:
-            continue
-        base = key_part(label)
-        key, n = base, 1
-        while key in taken:
-            n += 1
-            key = f"{base}_{n}"
-        out[label] = key
-        taken.add(key)
-    return out
-
-
-def default_pip_requirements() -> list[str]:
-    """Pinned requirements of a logged model: tensorflow (or tensorflow-cpu), keras, numpy."""
-    versions = library_versions()
-    reqs = []
-    if "tensorflow" in versions:
-        reqs.append(f"tensorflow=={versions['tensorflow']}")
-    elif "tensorflow-cpu" in versions:
-        reqs.append(f"tensorflow-cpu=={versions['tensorflow-cpu']}")
-    for name in ("keras", "numpy"):
-        if name in versions:
-            reqs.append(f"{name}=={versions[name]}")
-    return reqs
-
-
-def _make_epoch_logger(run: TrainRun):
-    import keras
-
-    class EpochLogger(keras.callbacks.Callback):
-        """Log the epoch's metrics and learning rate to the run (step = epoch - 1, from 0),
-        and keep the run's heartbeat fresh (every epoch, at most every minute within one)."""
-
-        def on_train_batch_end(self, batch, logs=None):
-            run.heartbeat(force=False)
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            metrics = {k: logs[k] for k in EPOCH_METRICS if k in logs}
-            try:
-                metrics["lr"] = float(
-                    keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-                )
-            except Exception as err:  # never let logging stop training
-                log.warning("could not read the learning rate: %s", err)
-            run.log_metrics(metrics, step=int(epoch))
-            run.heartbeat()
-
-    return EpochLogger()
