@@ -1,11 +1,14 @@
 """Labelled synthetic workpieces: the generator behind ``metaview synth`` and the bundled set.
 
-- :mod:`assets.synth` makes machined blocks labelled with the direction from which all of
-  their features were cut (``x_plus``, ``x_minus``, ``y_plus``, ``y_minus``, ``z_plus``);
-- :mod:`assets.features` holds the feature kinds (holes, counterbores, pockets, slots, steps,
-  chamfers, and the through kinds of ``--through``) as cutters in a face's own frame;
-- :mod:`assets.reach` finds, for any mesh, the set of those directions from which every
-  feature face can be reached (``metaview reach``; the ``valid`` column of ``parts.csv``);
+- :mod:`assets.synth` makes a set of machined blocks (a process pool), each labelled with the
+  direction from which all of its features were cut (``x_plus``, ``x_minus``, ``y_plus``,
+  ``y_minus``, ``z_plus``): what it makes is :mod:`assets.synth_config`, one part
+  :mod:`assets.part`, its ``parts.csv`` row :mod:`assets.partsfile`;
+- :mod:`assets.features` draws the feature kinds (holes, counterbores, pockets, slots, steps,
+  chamfers, and the through kinds of ``--through``), :mod:`assets.cutters` cuts each as a
+  solid in a face's own frame (:mod:`assets.face_frames`);
+- :mod:`assets.reach` runs the reachability analysis (:mod:`geometry.reach`) over a folder
+  into ``reach.csv`` (``metaview reach``);
 - ``assets/parts/`` is a small committed set made by :data:`BUNDLED_COMMAND`, used by the
   demo and the tests; :func:`bundled_parts_dir` returns its path.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assets import features as feat
+from assets.cutters import Box, FaceSize
 
 # Each face's frame as world vectors (u, v, n): u x v = n, n is the outward normal. Side faces
 # have v = +Z, so their "+v" edge is the top edge.
@@ -37,7 +37,7 @@ class FaceFrame:
 
     Attributes
     ----------
-    size : assets.features.FaceSize
+    size : assets.cutters.FaceSize
         Extents ``u``, ``v`` and the stock's thickness under the face (mm).
     rotation : (3, 3) float64
         Columns: the face's ``u``, ``v`` and outward normal in world coordinates (a signed
@@ -46,7 +46,7 @@ class FaceFrame:
         World position of the face's centre.
     """
 
-    size: feat.FaceSize
+    size: FaceSize
     rotation: np.ndarray
     origin: np.ndarray
 
@@ -58,7 +58,7 @@ class FaceFrame:
         """The face-to-world map as a 3x4 affine matrix."""
         return np.hstack([self.rotation, self.origin[:, None]])
 
-    def world_box(self, box: feat.Box) -> tuple[np.ndarray, np.ndarray]:
+    def world_box(self, box: Box) -> tuple[np.ndarray, np.ndarray]:
         """A face-frame box ``(u0, u1, v0, v1, z0, z1)`` as world ``(lo (3,), hi (3,))``."""
         u0, u1, v0, v1, z0, z1 = box
         corners = np.array([[u, v, z] for u in (u0, u1) for v in (v0, v1) for z in (z0, z1)])
@@ -72,4 +72,4 @@ def face_frame(face: str, stock: tuple[float, float, float]) -> FaceFrame:
     sides = np.array(stock, dtype=np.float64)
     u, v, n = (float(np.abs(rotation[:, i]) @ sides) for i in range(3))
     origin = sides / 2 + rotation[:, 2] * n / 2
-    return FaceFrame(feat.FaceSize(u, v, n), rotation, origin)
+    return FaceFrame(FaceSize(u, v, n), rotation, origin)

@@ -12,7 +12,7 @@ Guarantees, for every part (tested in ``tests/test_part.py``):
 - *reachability*: every surface a label feature created is visible from infinity along the
   label direction: from a point just off such a surface, on its open side, a ray in the label
   direction leaves the part without meeting it. (Each cutter is a union of columns open
-  towards the label face, see :mod:`assets.features`.)
+  towards the label face, see :mod:`assets.cutters`.)
 - *no through-cuts* (unless ``through``): label features go at most ``DEPTH_FRACTION`` of the
   stock's thickness deep, so the opposite face is untouched and every line along the label
   direction through the face meets material;
@@ -36,8 +36,8 @@ grid (exact in float32), and the STL header holds no date, so the same configura
 byte-identical files.
 
 Why one module of this size: making a part is one procedure (stock, features, boolean cut,
-checks, STL) whose steps share the part's random streams; the cutters live in
-assets/features.py, the face frames in assets/face_frames.py.
+checks, STL) whose steps share the part's random streams; the feature kinds live in
+assets/features.py, their cutters in assets/cutters.py, the face frames in assets/face_frames.py.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ import manifold3d as mf
 import numpy as np
 
 from assets import features as feat
+from assets.cutters import Feature
 from assets.errors import SynthError
 from assets.face_frames import FaceFrame, face_frame
 from assets.synth_config import CLASSES, THROUGH_KINDS, SynthConfig
@@ -78,7 +79,7 @@ class PlacedFeature:
 
     face: str
     role: str
-    feature: feat.Feature
+    feature: Feature
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +147,7 @@ class Part:
         """The features as plain data: type, face, role, world position (mm), size, options.
 
         ``position`` is the feature's reference point on its face (see
-        :class:`assets.features.Feature`) in the untilted stock frame.
+        :class:`assets.cutters.Feature`) in the untilted stock frame.
         """
         out = []
         for p in self.features:
@@ -200,7 +201,7 @@ def _place(
     max_depth: float,
     segments: int,
     taken: list[tuple[np.ndarray, np.ndarray]],
-) -> list[feat.Feature]:
+) -> list[Feature]:
     """Draw up to ``count`` features on one face that keep clear of ``taken`` (updated)."""
     placed = []
     for _ in range(count):

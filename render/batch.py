@@ -151,7 +151,7 @@ def render_folder(
         ``errors.csv`` or ``metaimage.json`` could not be written (the others are still
         written).
     """
-    from render.gl import resolve_backend
+    from render.backend import resolve_backend
 
     t0 = time.perf_counter()
     # First, so that a missing Ray is said before anything is read or drawn.

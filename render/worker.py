@@ -99,12 +99,12 @@ class MeshRenderer:
                 )
             return _render_files([str(p) for p in paths], self.config, variants)
         if self._pool is None:
-            from render import gl
+            from render import backend
 
-            if self.config.get("backend", "auto") == "auto" and gl.probe_started():
-                # The caller started the backend probe ahead (gl.start_probe): its answer
+            if self.config.get("backend", "auto") == "auto" and backend.probe_started():
+                # The caller started the backend probe ahead (backend.start_probe): its answer
                 # goes to the worker, which would otherwise probe again, after its start.
-                self.config["backend"] = gl.resolve_backend("auto")
+                self.config["backend"] = backend.resolve_backend("auto")
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
         try:

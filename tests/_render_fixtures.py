@@ -49,8 +49,8 @@ def write(path: Path, data: bytes) -> Path:
 @pytest.fixture(scope="session")
 def gl_backend() -> str:
     """The headless GL backend this machine offers; skips GL tests when there is none."""
+    from render.backend import resolve_backend
     from render.errors import RenderError
-    from render.gl import resolve_backend
 
     try:
         return resolve_backend("auto")

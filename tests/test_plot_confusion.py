@@ -1,4 +1,4 @@
-"""The confusion matrix: a readable PNG of the size its figure asks (train.plot_confusion)."""
+"""The confusion matrix: a readable PNG of the size its figure asks (train.plots.confusion)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from _plot_fixtures import is_png
 
-from train.plot_confusion import plot_confusion_matrix
+from train.plots.confusion import plot_confusion_matrix
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")

@@ -1,14 +1,13 @@
 """Fonts: the families chosen together cover the text's characters, and text is drawn with them
-(train.plot_fonts)."""
+(train.plots.fonts)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from train import plot_fonts
-from train.plot_fonts import font_families, text_fonts
-from train.plots import pyplot
+from train.plots import fonts, pyplot
+from train.plots.fonts import font_families, text_fonts
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")
@@ -80,10 +79,10 @@ def built_fonts(tmp_path, monkeypatch):
     monkeypatch.setattr(font_manager.fontManager, "ttflist", entries)
     findfont_cache = font_manager.fontManager._findfont_cached
     findfont_cache.cache_clear()
-    plot_fonts._installed_fonts.cache_clear()
+    fonts._installed_fonts.cache_clear()
     with matplotlib.rc_context({"font.sans-serif": ["Test Sans"], "font.family": "sans-serif"}):
         yield {e.name: e.fname for e in entries}
-    plot_fonts._installed_fonts.cache_clear()
+    fonts._installed_fonts.cache_clear()
     findfont_cache.cache_clear()  # nothing may find the test's fonts once they are gone
 
 
@@ -128,8 +127,8 @@ def test_installed_fonts_never_offer_last_resort_and_rank_preferred_families_fir
     greek = next(e for e in entries if e.name == "Test Greek")
     entries[entries.index(greek)] = font_manager.FontEntry(fname=greek.fname, name="Noto Sans")
     monkeypatch.setattr(font_manager.fontManager, "ttflist", entries)
-    plot_fonts._installed_fonts.cache_clear()
-    names = [name for name, _ in plot_fonts._installed_fonts()]
+    fonts._installed_fonts.cache_clear()
+    names = [name for name, _ in fonts._installed_fonts()]
     assert "Last Resort" not in names
     assert names == ["Noto Sans", "Test Kana", "Test Sans", "Test Sans", "Test Wide"]
 

@@ -1,5 +1,5 @@
 """The misclassified contact sheet: capped, 'nothing misclassified' still a PNG, captions by
-class folder in any script (train.plot_misclassified)."""
+class folder in any script (train.plots.misclassified)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from _plot_fixtures import is_png
 
-from train.plot_confusion import plot_confusion_matrix
-from train.plot_misclassified import plot_misclassified, sheet_name
+from train.plots.confusion import plot_confusion_matrix
+from train.plots.misclassified import plot_misclassified, sheet_name
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")

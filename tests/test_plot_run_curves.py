@@ -1,12 +1,12 @@
 """The runs' validation curves: one panel per metric, identical runs side by side
-(train.plot_run_curves)."""
+(train.plots.run_curves)."""
 
 from __future__ import annotations
 
 import pytest
 from _plot_fixtures import is_png
 
-from train.plot_run_curves import plot_run_curves
+from train.plots.run_curves import plot_run_curves
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")
@@ -24,7 +24,7 @@ def test_run_curves_one_panel_per_metric(tmp_path):
 def test_run_curves_show_identical_runs_side_by_side():
     import matplotlib.pyplot as plt
 
-    from train.plot_run_curves import run_curves_figure
+    from train.plots.run_curves import run_curves_figure
 
     same = ([0, 1, 2], [1.0, 0.8, 0.7])
     curves = {"val_loss": [("a", *same), ("b", [0, 1], [0.9, 0.5]), ("c", *same), ("d", *same)]}

@@ -1,11 +1,11 @@
-"""Valid sets: each direction's set precision and recall bars (train.plot_set_scores)."""
+"""Valid sets: each direction's set precision and recall bars (train.plots.set_scores)."""
 
 from __future__ import annotations
 
 import pytest
 from _plot_fixtures import is_png
 
-from train.plot_set_scores import plot_set_scores, set_scores_figure
+from train.plots.set_scores import plot_set_scores, set_scores_figure
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")

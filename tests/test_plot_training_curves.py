@@ -1,12 +1,12 @@
 """Training curves: panels per metric, epochs from 1, the best epoch marked, the learning rate
-(train.plot_training_curves)."""
+(train.plots.training_curves)."""
 
 from __future__ import annotations
 
 import pytest
 from _plot_fixtures import is_png
 
-from train.plot_training_curves import plot_training_curves
+from train.plots.training_curves import plot_training_curves
 
 # Matplotlib's defaults, whatever matplotlibrc the machine has (sizes below follow from them).
 pytestmark = pytest.mark.usefixtures("matplotlib_defaults")
@@ -19,7 +19,7 @@ def test_training_curves_png_with_missing_series(tmp_path):
 
 
 def test_training_curves_count_epochs_from_1_mark_the_best_and_show_the_lr():
-    from train.plot_training_curves import training_curves_figure
+    from train.plots.training_curves import training_curves_figure
 
     history = {
         "loss": [1.0, 0.5, 0.3],

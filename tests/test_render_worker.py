@@ -67,18 +67,18 @@ def test_in_process_refuses_a_process_with_tensorflow(tmp_path, monkeypatch):
 
 
 def test_a_probe_started_ahead_gives_the_backend_and_the_worker_gets_it(tmp_path, monkeypatch):
-    from render import gl
+    from render import backend
 
     monkeypatch.delenv("PYOPENGL_PLATFORM", raising=False)
-    monkeypatch.setattr(gl, "_auto_backend", None)
-    monkeypatch.setattr(gl, "_probes", {})
-    want = "egl" if gl.probe_backend("egl") is None else "osmesa"
-    gl.start_probe()
-    assert gl.probe_started()
+    monkeypatch.setattr(backend, "_auto_backend", None)
+    monkeypatch.setattr(backend, "_probes", {})
+    want = "egl" if backend.probe_backend("egl") is None else "osmesa"
+    backend.start_probe()
+    assert backend.probe_started()
     with MeshRenderer({"tile": 8, "rows": 1, "cols": 2}) as renderer:
         [(image, error)] = renderer.render([_box_stl(tmp_path)])
         assert renderer.config["backend"] == want  # resolved here, for the worker
     assert error is None and image.shape == (8, 16, 3)
-    assert not gl.probe_started() and gl.resolve_backend("auto") == want
-    gl.start_probe()  # known now: nothing more to start
-    assert not gl.probe_started()
+    assert not backend.probe_started() and backend.resolve_backend("auto") == want
+    backend.start_probe()  # known now: nothing more to start
+    assert not backend.probe_started()

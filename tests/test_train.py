@@ -16,8 +16,8 @@ def test_importing_train_and_its_cli_modules_stays_light():
     code = (
         "import sys, train, train.cli, train.cli_model, train.config, train.errors, train.models,"
         " train.tracking, train.inference, train.inference.export, train.runs, train.metrics,"
-        " train.plots, train.plot_fonts, train.plot_confusion, train.plot_training_curves,"
-        " train.plot_misclassified, train.plot_set_scores, train.plot_run_curves, train.fit,"
+        " train.plots, train.plots.fonts, train.plots.confusion, train.plots.training_curves,"
+        " train.plots.misclassified, train.plots.set_scores, train.plots.run_curves, train.fit,"
         " train.tracking.provenance, train.tracking.keys, train.tracking.epoch_logger;"
         "heavy = [m for m in ('tensorflow', 'keras', 'mlflow', 'matplotlib') if m in sys.modules];"
         "assert not heavy, heavy"

@@ -88,7 +88,7 @@ def _register_predict(sub) -> None:
 
 
 def run_predict(args) -> int:
-    from render.gl import start_probe
+    from render.backend import start_probe
     from train.inference import format_prediction, load_model, predict_files
 
     if any(Path(p).suffix.lower() != ".png" for p in args.inputs):

@@ -19,10 +19,10 @@ from train import tracking
 from train.data import SPLITS
 from train.evaluate import Evaluation
 from train.models import get_model_spec
-from train.plot_confusion import plot_confusion_matrix
-from train.plot_misclassified import MAX_MISCLASSIFIED, plot_misclassified
-from train.plot_set_scores import plot_set_scores
-from train.plot_training_curves import plot_training_curves
+from train.plots.confusion import plot_confusion_matrix
+from train.plots.misclassified import MAX_MISCLASSIFIED, plot_misclassified
+from train.plots.set_scores import plot_set_scores
+from train.plots.training_curves import plot_training_curves
 from train.split import class_counts
 
 

@@ -3,7 +3,7 @@
 The rows and curves come from :mod:`train.tracking.compare` (in model selection's
 order: finished runs by ``best_val_f1_macro``, ties by ``best_val_loss``, then the
 earlier run; then running, failed and killed runs); the plot is
-:func:`train.plot_run_curves.plot_run_curves`. This module only formats and writes them.
+:func:`train.plots.run_curves.plot_run_curves`. This module only formats and writes them.
 
 The table's columns (:data:`COLUMNS`): marker (``*`` best, ``C`` champion), run id,
 name, family, model, input size, objective (``label`` for runs from before
@@ -169,7 +169,7 @@ def runs_report(
         If the experiment does not exist or has no training runs.
     """
     from train import tracking
-    from train.plot_run_curves import plot_run_curves
+    from train.plots.run_curves import plot_run_curves
 
     client = tracking.make_client(tracking_uri)
     exp_id = tracking.get_experiment_id(client, experiment)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.plot_fonts import text_fonts
 from train.plots import pyplot
+from train.plots.fonts import text_fonts
 
 
 def plot_set_scores(

@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from train.plot_fonts import text_fonts
 from train.plots import pyplot
+from train.plots.fonts import text_fonts
 
 MAX_MISCLASSIFIED = 24
 

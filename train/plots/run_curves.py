@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.plot_fonts import text_fonts
 from train.plots import integer_epochs, pyplot
+from train.plots.fonts import text_fonts
 
 
 def _same_curves(curves: Sequence[tuple[str, Sequence[int], Sequence[float]]]) -> list[int | None]:
