@@ -12,7 +12,10 @@
   labels, meta-image layout and input size): predicts, and refuses inputs it does not fit;
 - :mod:`train.inference.tflite`   :class:`TFLiteModel`, the interpreter with (de)quantisation;
 - :mod:`train.inference.predict`  :func:`predict_files`: meshes (rendered by
-  :class:`render.worker.MeshRenderer`) and meta-image PNGs -> :class:`Prediction`;
+  :class:`render.worker.MeshRenderer`) and meta-image PNGs
+  (:mod:`~train.inference.inputs`) -> :class:`Prediction`
+  (:mod:`~train.inference.prediction`, with its text and JSON forms), each mesh's
+  reachable set beside it (:mod:`~train.inference.reachability`);
 - :mod:`train.inference.export`   ``metaview export``: TFLite in four modes, evaluated, in
   steps: :mod:`~train.inference.export_options` (modes, I/O types),
   :mod:`~train.inference.calibration` (int8 calibration inputs),
@@ -24,9 +27,11 @@ Runs are found and read through :mod:`train.tracking`; TensorFlow, Keras and MLf
 are imported inside the functions, so importing this package is cheap.
 """
 
+from train.inference.inputs import load_png
 from train.inference.loaded import LoadedModel
 from train.inference.loading import load_model
-from train.inference.predict import Prediction, format_prediction, load_png, predict_files
+from train.inference.predict import predict_files
+from train.inference.prediction import Prediction, format_prediction
 from train.inference.spec import ModelRef, parse_model_spec
 from train.inference.tflite import TFLiteModel
 

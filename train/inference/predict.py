@@ -4,27 +4,24 @@ A mesh is rendered with the render config the model was trained on (the
 ``config`` of its ``metaimage.json``) by :class:`render.worker.MeshRenderer`, a
 spawned child process that reuses one renderer for every mesh: headless GL (Mesa
 llvmpipe) and TensorFlow crash when they share a process. A PNG must already be
-a meta-image of the size the model was trained on. Both are resized with
-:func:`train.pipeline.prepare_images`, the resize the training pipeline uses.
+a meta-image of the size the model was trained on (:func:`train.inference.inputs.load_png`).
+Both are resized with :func:`train.pipeline.prepare_images`, the resize the training
+pipeline uses.
 
 A model of a feature-vector family (``loaded.features``) gets what its family needs:
 ``normals`` the face-normal features of the mesh (a mesh file is required),
 ``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG).
 
-A PNG the model does not fit is refused too (:meth:`LoadedModel.check_input`): one
-from a dataset folder rendered with another render config, or labelled there with a
-class the model does not know. A model trained on plain class folders of PNGs has
-no render config: it takes PNGs, and refuses meshes.
+A model trained on plain class folders of PNGs has no render config: it takes PNGs,
+and refuses meshes.
 
 A bad input (missing file, unreadable mesh, PNG of the wrong size or render config)
 becomes an error for that file; the other files are still predicted.
 
-Every mesh predicted is also analysed geometrically (:func:`geometry.reach.reach_file`, a
-few ms a part): its *reachable set*, the directions that reach every feature face, is
-recorded next to the model's answer, and :attr:`Prediction.agrees` says whether the top
-class is among them. The analysis only informs: when it fails, the prediction stands and
-``reach_error`` says why. A multi-label model (one sigmoid per direction,
-``loaded.multi_label``) also predicts a set, :func:`predicted_set`.
+Every mesh predicted is also analysed geometrically
+(:func:`train.inference.reachability.add_reach`): the analysis only informs. A multi-label
+model (one sigmoid per direction, ``loaded.multi_label``) also predicts a set,
+:func:`train.inference.prediction.predicted_set`.
 """
 
 from __future__ import annotations
@@ -34,9 +31,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -44,172 +39,16 @@ from base import native
 from base.errors import MetaviewError
 from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
-from train.errors import TrainError
+from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
-from train.labelsets import predicted_sets
+from train.inference.prediction import Prediction, predicted_set
+from train.inference.reachability import add_reach
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png",)
 #: Meta-image pixels held at once while predicting: 12 meta-images of 960 px (4 files of 3
 #: variants), 33 MB as rendered and 130 MB once resized to float32 for the model.
 CHUNK_PIXELS = 12 * 960 * 960
-# An analysis error shown in a text line is cut to this many characters (JSON has it whole).
-_SHORT_ERROR = 80
-
-
-@dataclass
-class Prediction:
-    """The result for one input file.
-
-    Attributes
-    ----------
-    file : str
-        The input path as given.
-    label : str or None
-        Top class (None when the file failed).
-    probability : float or None
-        Its probability.
-    probabilities : dict
-        Class name -> probability, highest first.
-    error : str or None
-        Why the file could not be predicted (None on success).
-    predicted_set : tuple of str
-        The model's answer as a set (:func:`predicted_set`): ``(label,)`` for a softmax
-        model, every direction at or above :data:`train.labelsets.SET_THRESHOLD` for a
-        multi-label one; ``()`` when the file failed.
-    multi_label : bool
-        The model is multi-label (one sigmoid per direction): the text line shows the set.
-    reachable : tuple of str or None
-        The directions that reach every feature face of the mesh (class order; ``()`` for
-        an undercut), from :func:`geometry.reach.reach_file`. None when not analysed: a PNG,
-        ``reach=False``, a failed prediction, or a failed analysis.
-    reach_error : str or None
-        Why the analysis failed (the prediction itself still stands).
-    reach_reasons : dict
-        Direction -> why it does not reach every feature, for each direction outside
-        ``reachable`` (``ReachResult.reasons()``); empty when not analysed.
-    """
-
-    file: str
-    label: str | None = None
-    probability: float | None = None
-    probabilities: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
-    predicted_set: tuple[str, ...] = ()
-    multi_label: bool = False
-    reachable: tuple[str, ...] | None = None
-    reach_error: str | None = None
-    reach_reasons: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """True if the file was predicted."""
-        return self.error is None
-
-    @property
-    def agrees(self) -> bool | None:
-        """Whether the top class is among the part's reachable directions.
-
-        None when there is nothing to compare: the mesh was not analysed, no direction
-        reaches every feature (an undercut: ``reachable == ()``), or the model's class is
-        not a direction name (a model trained on other classes).
-        """
-        if not self.reachable or self.label is None:
-            return None
-        from geometry.directions import DIRECTIONS
-
-        if self.label not in DIRECTIONS:
-            return None
-        return self.label in self.reachable
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: the fields (``reachable`` a list or None) and ``agrees``.
-
-        ``multi_label`` and ``reach_reasons`` are left out: ``predicted_set`` and the
-        text line carry them.
-        """
-        return {
-            "file": self.file,
-            "label": self.label,
-            "probability": self.probability,
-            "probabilities": self.probabilities,
-            "error": self.error,
-            "predicted_set": list(self.predicted_set),
-            "reachable": None if self.reachable is None else list(self.reachable),
-            "reach_error": self.reach_error,
-            "agrees": self.agrees,
-        }
-
-
-def predicted_set(
-    probs: Sequence[float] | np.ndarray, labels: Sequence[str], multi_label: bool
-) -> tuple[str, ...]:
-    """The model's answer as a set of classes.
-
-    Parameters
-    ----------
-    probs : (n_classes,) array-like
-        One input's output, in label order.
-    labels : sequence of str
-        Class names in output order.
-    multi_label : bool
-        The outputs are independent sigmoids (each the probability that its direction
-        reaches the part) rather than a softmax.
-
-    Returns
-    -------
-    tuple of str
-        Softmax: ``(top label,)``. Multi-label: every label whose probability is at least
-        :data:`train.labelsets.SET_THRESHOLD`, in label order, the top label always among them.
-
-    Raises
-    ------
-    TrainError
-        If ``probs`` and ``labels`` differ in length or are empty.
-    """
-    p = np.asarray(probs, dtype=np.float64).reshape(1, -1)
-    if p.shape[1] != len(labels) or len(labels) == 0:
-        raise TrainError(f"expected one probability per label ({len(labels)}), found {p.size}")
-    # train.labelsets decides, as it does when a run is scored.
-    keep = predicted_sets(p, multi_label)[0]
-    return tuple(name for name, k in zip(labels, keep, strict=True) if k)
-
-
-def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def load_png(path: str | os.PathLike, loaded: LoadedModel) -> np.ndarray:
-    """Read a meta-image PNG and check it has the size the model was trained on.
-
-    Returns
-    -------
-    (h, w, 3) uint8
-        ``(h, w) == loaded.meta_image_shape``.
-
-    Raises
-    ------
-    DatasetError
-        Missing or unreadable file, a PNG of another size (naming both sizes), or
-        one whose dataset folder says the model does not fit it (another render
-        config, a class the model does not know; see ``LoadedModel.check_input``).
-    """
-    from metaimage.errors import DatasetError
-    from metaimage.io import read_png
-
-    path = Path(path)
-    want = loaded.meta_image_shape
-    image = read_png(path)
-    if image.shape[:2] != want:
-        rows, cols = loaded.metaimage["grid"]
-        raise DatasetError(
-            f"{path}: expected a {want[0]}x{want[1]} meta-image (a {rows}x{cols} grid of "
-            f"{loaded.metaimage['tile']} px tiles, as the model was trained on), "
-            f"found {image.shape[0]}x{image.shape[1]}"
-        )
-    loaded.check_input(path)
-    return image
 
 
 def predict_files(
@@ -279,8 +118,8 @@ def predict_files(
             bar.update(len(chunk))
     if reach:
         for r in results:
-            if r.ok and not _is_image(Path(r.file)):
-                _add_reach(r)
+            if r.ok and not is_image(Path(r.file)):
+                add_reach(r)
     for r in results:
         if r.error:
             log.debug("%s failed: %s", r.file, r.error)
@@ -303,22 +142,6 @@ def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) ->
     return max(1, min(batch_size, images // max(1, variants)))
 
 
-def _add_reach(pred: Prediction) -> None:
-    """Record the mesh's reachable set on ``pred``, or why it could not be found."""
-    from geometry.reach import reach_file
-
-    try:
-        result = reach_file(pred.file)
-    except MetaviewError as exc:  # ReachError, MeshError: they name the file
-        pred.reach_error = str(exc)
-    except Exception as exc:  # one broken file never stops a batch (as assets.reach does)
-        log.debug("reach analysis of %s failed", pred.file, exc_info=True)
-        pred.reach_error = f"{pred.file}: {type(exc).__name__}: {exc}"
-    else:
-        pred.reachable = tuple(result.valid)
-        pred.reach_reasons = dict(result.reasons())
-
-
 def _family_inputs(loaded: LoadedModel, images: list) -> np.ndarray:
     """A feature-vector family's inputs: (n, D) float32 from the files or their meta-images."""
     from train import features as F
@@ -337,7 +160,7 @@ def _predict_chunk(
     for i, r in enumerate(chunk):
         if getattr(loaded, "features", "") == "normals":
             # The mesh itself is the input: no rendering, and a meta-image will not do.
-            if _is_image(Path(r.file)):
+            if is_image(Path(r.file)):
                 r.error = (
                     f"{r.file}: a 'normals' model reads the part's mesh (STL, OBJ, ...), "
                     "not a meta-image"
@@ -352,7 +175,7 @@ def _predict_chunk(
                 except Exception as exc:  # any failure is this file's error
                     r.error = str(exc) if r.file in str(exc) else f"{r.file}: {exc}"
             continue
-        if not _is_image(Path(r.file)):
+        if not is_image(Path(r.file)):
             if not Path(r.file).is_file():
                 r.error = f"{r.file}: no such file"
             elif not loaded.can_render:
@@ -405,44 +228,3 @@ def _predict_chunk(
         res.probabilities = {loaded.labels[int(k)]: float(p[k]) for k in ranked}
         res.multi_label = bool(getattr(loaded, "multi_label", False))
         res.predicted_set = predicted_set(p, loaded.labels, res.multi_label)
-
-
-def format_prediction(pred: Prediction, top: int | None = None) -> str:
-    """One line for a person: ``file  label  p  (other p, ...)`` or ``file  error: reason``.
-
-    A multi-label model's set follows (``  set: x_plus|x_minus``), then, for an analysed
-    mesh, its reachable set (``  reachable: x_plus|x_minus``, ``  reachable: none (...)``
-    for an undercut, ``  reachable: ? (why)`` when the analysis failed) and, when the top
-    class is not in it, ``  DISAGREES: x_plus does not reach every feature (why)``.
-
-    Parameters
-    ----------
-    top : int or None
-        Show this many classes in all (the top one included); None shows all.
-    """
-    if not pred.ok:
-        return f"{pred.file}  error: {pred.error}"
-    items = list(pred.probabilities.items())[1 : None if top is None else max(top, 1)]
-    others = ", ".join(f"{name} {p:.3f}" for name, p in items)
-    line = f"{pred.file}  {pred.label}  {pred.probability:.3f}"
-    if others:
-        line += f"  ({others})"
-    if pred.multi_label and pred.predicted_set:
-        line += f"  set: {'|'.join(pred.predicted_set)}"
-    if pred.reach_error is not None:
-        line += f"  reachable: ? ({_short_error(pred.reach_error, pred.file)})"
-    elif pred.reachable is not None and not pred.reachable:
-        line += "  reachable: none (no direction reaches every feature)"
-    elif pred.reachable is not None:
-        line += f"  reachable: {'|'.join(pred.reachable)}"
-        if pred.agrees is False:
-            why = pred.reach_reasons.get(pred.label or "", "")
-            line += f"  DISAGREES: {pred.label} does not reach every feature"
-            line += f" ({why})" if why else ""
-    return line
-
-
-def _short_error(error: str, file: str) -> str:
-    """An analysis error for a text line that already names the file: first line, cut short."""
-    text = error.removeprefix(f"{file}: ").strip().splitlines()[0] if error.strip() else "failed"
-    return text if len(text) <= _SHORT_ERROR else text[: _SHORT_ERROR - 3].rstrip() + "..."
