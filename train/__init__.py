@@ -19,9 +19,10 @@ The package, by concern:
   training loop, head on cached features or images), :mod:`train.evaluate` (the test split,
   scored by part) and :mod:`train.records` (what the run logs);
 - :mod:`train.featurize`, :mod:`train.features`, :mod:`train.runtimes`  feature matrices
-  (backbone features on TensorFlow, LiteRT or OpenVINO; mesh and colour features), cached;
-- :mod:`train.plots`      every plot: confusion matrix, training curves, misclassified
-  contact sheet, the runs' validation curves;
+  (backbone features on TensorFlow, LiteRT or OpenVINO; colour features; the mesh's face
+  normals, :mod:`geometry.normals`), cached;
+- :mod:`train.plots`      every plot, one module each: confusion matrix, training curves,
+  misclassified contact sheet, valid-set scores, the runs' validation curves; fonts;
 - :mod:`train.tracking`   the only code that talks to MLflow: store, run adapter, tag
   names, best-run selection, champion promotion, reading runs back;
 - :mod:`train.inference`  load a model from any ``--model`` spec, predict, export to TFLite;
