@@ -13,7 +13,7 @@ from _synth_fixtures import (
 )
 
 from assets.partsfile import read_parts_csv
-from assets.reach import reachable_directions
+from geometry.reach import reachable_directions
 
 __all__ = ["hard_set", "plain_set", "through_set", "tilted_set"]
 
