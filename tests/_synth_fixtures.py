@@ -3,6 +3,9 @@
 Each set is made once per test session, whichever test module asks first
 (test_synth.py, test_part.py, test_partsfile.py), and only read afterwards.
 Import the fixtures a module uses by name (and list them in its ``__all__``).
+
+Also the stock under one face and checks of what a cutter removes from it, in the face's own
+frame (test_cutters.py, test_features.py).
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import manifold3d as mf
 import pytest
 import trimesh
 
 import assets
+from assets.cutters import FaceSize
 from assets.synth import synth_parts
 from assets.synth_config import SynthConfig
 
@@ -77,3 +82,31 @@ def tilted_set(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def through_set(tmp_path_factory) -> Path:
     return _made("through", tmp_path_factory)
+
+
+# --- cutters in a face's frame ---------------------------------------------------------------
+
+
+def face_stock(face: FaceSize) -> mf.Manifold:
+    """The stock under a face, in its frame: ``[-u/2, u/2] x [-v/2, v/2] x [-depth, 0]``."""
+    size = (face.u, face.v, face.depth)
+    return mf.Manifold.cube(size).translate((-face.u / 2, -face.v / 2, -face.depth))
+
+
+def removed_by(cutter: mf.Manifold, face: FaceSize) -> mf.Manifold:
+    """The material ``cutter`` removes from the stock under ``face``."""
+    return cutter ^ face_stock(face)
+
+
+def left_in_the_way(removed: mf.Manifold, face: FaceSize, towards: int = 1) -> float:
+    """Volume of stock left between removed material and the face it was cut from.
+
+    ``towards`` is +1 for the face itself (``z = 0``), -1 for the opposite face. A cut reached
+    along -z from the face removes, with every point, the whole column above it up to the
+    face: moved up by any distance and clipped to the stock, it lies inside itself. 0 when so.
+    """
+    stock = face_stock(face)
+    lifts = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, face.depth / 2)
+    return max(
+        ((removed.translate((0.0, 0.0, towards * dz)) ^ stock) - removed).volume() for dz in lifts
+    )
