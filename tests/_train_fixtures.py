@@ -111,3 +111,28 @@ def make_dataset_folder(
     if test_parts is not None:
         (root / "test_parts.txt").write_text("\n".join(test_parts) + "\n", encoding="utf-8")
     return root
+
+
+# -- meshes: a box with one pocket, for the normals family and the feature cache -------------
+
+EXTENTS = (40.0, 30.0, 20.0)
+# Pocket centre on each cut face of a 40 x 30 x 20 box centred on the origin.
+POCKETS = {
+    "x_plus": ((6.0, 10.0, 8.0), (20.0, 3.0, 2.0)),
+    "x_minus": ((6.0, 10.0, 8.0), (-20.0, 3.0, 2.0)),
+    "y_plus": ((10.0, 6.0, 8.0), (5.0, 15.0, 2.0)),
+    "y_minus": ((10.0, 6.0, 8.0), (5.0, -15.0, 2.0)),
+    "z_plus": ((10.0, 8.0, 6.0), (5.0, 3.0, 10.0)),
+}
+
+
+def pocketed_box(label: str = "z_plus") -> tuple[np.ndarray, np.ndarray]:
+    """The 40 x 30 x 20 box with one box pocket (3 mm deep) cut into the ``label`` face."""
+    import trimesh
+
+    size, centre = POCKETS[label]
+    box = trimesh.creation.box(extents=EXTENTS)
+    cutter = trimesh.creation.box(extents=size)
+    cutter.apply_translation(centre)
+    part = box.difference(cutter, engine="manifold")
+    return np.asarray(part.vertices, dtype=np.float64), np.asarray(part.faces, dtype=np.int64)

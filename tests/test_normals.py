@@ -1,16 +1,14 @@
-"""Tests of the ``normals`` feature family and of batch extraction with its cache.
-
-:mod:`geometry.normals` (invariances, bins, blocks, which side the cuts are on) and
-:mod:`train.features.cache` (reuse, invalidation, per-file errors, parallel = serial).
+"""Tests of the ``normals`` feature family: :mod:`geometry.normals` (invariances, bins,
+blocks, which side the cuts are on). Batch extraction and its cache:
+``tests/test_features_cache.py``.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import trimesh
+from _train_fixtures import EXTENTS, pocketed_box
 
 from geometry.errors import MeshError
 from geometry.normals import (
@@ -22,37 +20,14 @@ from geometry.normals import (
     distance_weights,
     normal_bins,
 )
-from train.errors import TrainError
 from train.features import (
     NORMAL_FEATURES_DIM,
-    default_cache_path,
     describe,
-    extract,
-    extract_normals,
     mesh_features,
     normal_features,
 )
 
-EXTENTS = (40.0, 30.0, 20.0)
-# Pocket centre on each cut face of a 40 x 30 x 20 box centred on the origin.
-POCKETS = {
-    "x_plus": ((6.0, 10.0, 8.0), (20.0, 3.0, 2.0)),
-    "x_minus": ((6.0, 10.0, 8.0), (-20.0, 3.0, 2.0)),
-    "y_plus": ((10.0, 6.0, 8.0), (5.0, 15.0, 2.0)),
-    "y_minus": ((10.0, 6.0, 8.0), (5.0, -15.0, 2.0)),
-    "z_plus": ((10.0, 8.0, 6.0), (5.0, 3.0, 10.0)),
-}
 SIDE_OF = {"x_plus": 0, "x_minus": 1, "y_plus": 2, "y_minus": 3, "z_plus": 4}
-
-
-def pocketed_box(label: str = "z_plus") -> tuple[np.ndarray, np.ndarray]:
-    """The 40 x 30 x 20 box with one box pocket (3 mm deep) cut into the ``label`` face."""
-    size, centre = POCKETS[label]
-    box = trimesh.creation.box(extents=EXTENTS)
-    cutter = trimesh.creation.box(extents=size)
-    cutter.apply_translation(centre)
-    part = box.difference(cutter, engine="manifold")
-    return np.asarray(part.vertices, dtype=np.float64), np.asarray(part.faces, dtype=np.int64)
 
 
 def split_every_face(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,80 +149,3 @@ def test_mesh_file_gives_the_same_features(tmp_path):
     path = tmp_path / "part.stl"
     trimesh.Trimesh(v, f, process=False).export(path)
     assert np.allclose(mesh_features(path), normal_features(v, f), atol=1e-5)
-
-
-# --------------------------------------------------------------------------- batch + cache
-
-
-def write_parts(folder, labels=("x_plus", "z_plus", "y_minus")):
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for label in labels:
-        path = folder / f"{label}.stl"
-        trimesh.Trimesh(*pocketed_box(label), process=False).export(path)
-        paths.append(path)
-    return paths
-
-
-def test_cache_is_reused_and_invalidated(tmp_path):
-    paths = write_parts(tmp_path / "parts")
-    calls: list[str] = []
-
-    def counting(path: str) -> np.ndarray:
-        calls.append(path)
-        return mesh_features(path)
-
-    cache = default_cache_path(tmp_path / "parts", "normals")
-    key = {"family": "normals", "version": 1}
-    first = extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
-    assert first.shape == (3, NORMAL_FEATURES_DIM) and len(calls) == 3
-    with np.load(cache, allow_pickle=False) as data:
-        assert np.array_equal(data["features"], first)
-        assert [p.rsplit("/", 1)[-1] for p in data["files"]] == [p.name for p in paths]
-
-    again = extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
-    assert len(calls) == 3 and np.array_equal(again, first)
-
-    # Touched, or rewritten with the same bytes: the content is the key, nothing recomputes.
-    before = os.stat(paths[0]).st_mtime_ns
-    paths[0].write_bytes(paths[0].read_bytes())
-    os.utime(paths[0], ns=(before + 10**9, before + 10**9))
-    extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
-    assert len(calls) == 3
-
-    # A changed file (another part under the same name, as many faces, so the same size,
-    # and the same modification time) recomputes, with the new content.
-    stamp = os.stat(paths[0]).st_mtime_ns
-    trimesh.Trimesh(*pocketed_box("x_minus"), process=False).export(paths[0])
-    os.utime(paths[0], ns=(stamp, stamp))
-    changed = extract(paths, counting, key=key, cache_path=cache, workers=1, progress=False)
-    assert len(calls) == 6
-    assert np.allclose(changed[0], normal_features(*pocketed_box("x_minus")), atol=1e-5)
-    assert np.array_equal(changed[1:], first[1:])
-
-    # So do a new feature version and a different file list.
-    extract(paths, counting, key={**key, "version": 2}, cache_path=cache, workers=1)
-    assert len(calls) == 9
-    extract(paths[:2], counting, key={**key, "version": 2}, cache_path=cache, workers=1)
-    assert len(calls) == 11
-
-
-def test_broken_file_is_named_and_nothing_is_cached(tmp_path):
-    paths = write_parts(tmp_path / "parts", labels=("x_plus",))
-    broken = tmp_path / "parts" / "broken.stl"
-    broken.write_bytes(b"solid nonsense\nfacet normal 0 0 1\nvertex 1 2\n")
-    cache = tmp_path / "parts" / "cache.npz"
-    with pytest.raises(TrainError, match=r"1 of 2 files.*broken\.stl") as info:
-        extract_normals([paths[0], broken], cache_path=cache, workers=1, progress=False)
-    assert [p for p, _ in info.value.failures] == [str(broken)]
-    assert "vertex x y z" in info.value.failures[0][1]
-    assert not cache.exists()
-    with pytest.raises(TrainError, match="missing.stl"):
-        extract_normals([tmp_path / "missing.stl"], workers=1)
-
-
-def test_parallel_gives_the_serial_result(tmp_path):
-    paths = write_parts(tmp_path / "parts")
-    serial = extract_normals(paths, workers=1, progress=False)
-    parallel = extract_normals(paths, workers=2, progress=False)
-    assert np.array_equal(serial, parallel)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import trimesh
 
 from render import RenderConfig, RenderError
 

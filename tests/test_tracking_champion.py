@@ -107,11 +107,6 @@ def test_each_experiment_has_its_own_champion(toy):
     assert load_model("champion", experiment="parts-b").run_id == b
 
 
-def test_registered_model_names_are_valid_for_any_experiment_name():
-    assert tracking.registered_model_name("metaview") == "metaview-metaview"
-    assert tracking.registered_model_name("/Users/me/parts:v2@x") == "metaview-_Users_me_parts_v2_x"
-
-
 # --------------------------------------------------------------------------- a real server
 
 
