@@ -31,31 +31,34 @@ from dataclasses import dataclass, field
 import manifold3d as mf
 import numpy as np
 
-LIFT = 1.0  # cutters rise this far above the face, so no cutter face is coplanar with it
-OVERSHOOT = 1.0  # features open to a side run this far past the stock's edge, for the same reason
-DRILL_POINT_DEG = 118.0  # included angle of a twist drill's point (conical hole bottom)
-SIDES = ("+u", "+v", "-u", "-v")  # a face's edges by the way they face; index = quarter turns
+from assets.cutters_closed import BUILDERS as CLOSED_BUILDERS
+from assets.cutters_open import BUILDERS as OPEN_BUILDERS
+from assets.face_geometry import (
+    DRILL_POINT_DEG,
+    LIFT,
+    OVERSHOOT,
+    SIDES,
+    Box,
+    FaceSize,
+    drill_point,
+    quarter_turn,
+    revolved,
+    side_extents,
+    turn_point,
+)
 
-# A box (u0, u1, v0, v1, z0, z1) in the face frame that contains all the material a cutter
-# removes from the stock. Boxes decide overlaps; the cutter may stick out of the stock past it.
-Box = tuple[float, float, float, float, float, float]
-
-
-@dataclass(frozen=True)
-class FaceSize:
-    """The size of a stock face, in its own frame.
-
-    Attributes
-    ----------
-    u, v : float
-        Extents of the face along its ``u`` and ``v`` axes (mm).
-    depth : float
-        Thickness of the stock along the face's normal (mm): a cut this deep goes through.
-    """
-
-    u: float
-    v: float
-    depth: float
+__all__ = [
+    "DRILL_POINT_DEG",
+    "LIFT",
+    "OVERSHOOT",
+    "SIDES",
+    "Box",
+    "FaceSize",
+    "Feature",
+    "drill_point",
+    "side_extents",
+    "turn_point",
+]
 
 
 @dataclass(frozen=True)
@@ -100,43 +103,6 @@ class Feature:
         return _BUILDERS[self.kind](self, face, segments)
 
 
-# --- face-frame geometry, shared with the samplers -----------------------------------------
-
-
-def _quarter_turn(k: int) -> np.ndarray:
-    """The exact rotation by ``k`` quarter turns about ``+z`` as a 3x4 affine matrix.
-
-    Side features are built facing ``+u`` and then turned: quarter turns are signed
-    permutations, so turning moves no coordinate by a rounding error.
-    """
-    c, s = ((1, 0), (0, 1), (-1, 0), (0, -1))[k % 4]
-    return np.array([[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0]], dtype=np.float64)
-
-
-def turn_point(k: int, a: float, b: float) -> tuple[float, float]:
-    """The point ``(a, b)`` turned by ``k`` quarter turns about ``+z`` (exactly)."""
-    m = _quarter_turn(k)
-    return (m[0, 0] * a + m[0, 1] * b + 0.0, m[1, 0] * a + m[1, 1] * b + 0.0)
-
-
-def side_extents(face: FaceSize, side: str) -> tuple[float, float]:
-    """``(A, B)``: the face's extent across the edge ``side`` and along it."""
-    return (face.u, face.v) if side in ("+u", "-u") else (face.v, face.u)
-
-
-def drill_point(radius: float) -> float:
-    """Height of a drill point's cone for a hole of this radius."""
-    return radius / math.tan(math.radians(DRILL_POINT_DEG / 2))
-
-
-def _revolved(
-    profile: list[tuple[float, float]], cu: float, cv: float, segments: int
-) -> mf.Manifold:
-    """Revolve a ``(radius, z)`` profile (counter-clockwise) about the vertical through (cu, cv)."""
-    section = mf.CrossSection([profile])
-    return mf.Manifold.revolve(section, circular_segments=segments).translate((cu, cv, 0.0))
-
-
 # --- blind kinds ---------------------------------------------------------------------------
 
 
@@ -144,7 +110,7 @@ def _build_hole(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     r, depth = f.size["diameter"] / 2, f.size["depth"]
     tip = [(0.0, -depth - drill_point(r))] if f.options["bottom"] == "drill" else [(0.0, -depth)]
     profile = [*tip, (r, -depth), (r, LIFT), (0.0, LIFT)]
-    return _revolved(profile, *f.position, segments)
+    return revolved(profile, *f.position, segments)
 
 
 def _build_counterbore(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
@@ -152,12 +118,12 @@ def _build_counterbore(f: Feature, face: FaceSize, segments: int) -> mf.Manifold
     r_cb, cb_depth = f.size["cb_diameter"] / 2, f.size["cb_depth"]
     tip = [(0.0, -depth - drill_point(r))] if f.options["bottom"] == "drill" else [(0.0, -depth)]
     profile = [*tip, (r, -depth), (r, -cb_depth), (r_cb, -cb_depth), (r_cb, LIFT), (0.0, LIFT)]
-    return _revolved(profile, *f.position, segments)
+    return revolved(profile, *f.position, segments)
 
 
 def _build_circular_pocket(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     r, depth = f.size["diameter"] / 2, f.size["depth"]
-    return _revolved([(0.0, -depth), (r, -depth), (r, LIFT), (0.0, LIFT)], *f.position, segments)
+    return revolved([(0.0, -depth), (r, -depth), (r, LIFT), (0.0, LIFT)], *f.position, segments)
 
 
 def _build_rectangular_pocket(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
@@ -189,7 +155,7 @@ def _build_slot(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     if f.options["end"] == "round":
         section = section + mf.CrossSection.circle(w / 2, segments).translate((start, centre))
     solid = mf.Manifold.extrude(section, depth + LIFT).translate((0.0, 0.0, -depth))
-    return solid.transform(_quarter_turn(k))
+    return solid.transform(quarter_turn(k))
 
 
 def _build_step(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
@@ -198,7 +164,7 @@ def _build_step(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     w, depth = f.size["width"], f.size["depth"]
     size = (w + OVERSHOOT, along + 2 * OVERSHOOT, depth + LIFT)
     solid = mf.Manifold.cube(size).translate((across / 2 - w, -along / 2 - OVERSHOOT, -depth))
-    return solid.transform(_quarter_turn(k))
+    return solid.transform(quarter_turn(k))
 
 
 def _build_chamfer(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
@@ -218,7 +184,7 @@ def _build_chamfer(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
         prism = mf.Manifold.extrude(mf.CrossSection([tri]), along + 2 * OVERSHOOT)
         # Extrusion frame (x, y, t) -> (a, b, z) = (x, along/2 + OVERSHOOT - t, y): a rotation.
         lay = np.array([[1, 0, 0, 0], [0, 0, -1, along / 2 + OVERSHOOT], [0, 1, 0, 0]], float)
-        solids.append(prism.transform(lay).transform(_quarter_turn(k)))
+        solids.append(prism.transform(lay).transform(quarter_turn(k)))
     return mf.Manifold.batch_boolean(solids, mf.OpType.Add)
 
 
@@ -227,7 +193,7 @@ def _build_chamfer(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
 
 def _build_through_hole(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
     r, bottom = f.size["diameter"] / 2, -f.size["depth"] - OVERSHOOT
-    return _revolved([(0.0, bottom), (r, bottom), (r, LIFT), (0.0, LIFT)], *f.position, segments)
+    return revolved([(0.0, bottom), (r, bottom), (r, LIFT), (0.0, LIFT)], *f.position, segments)
 
 
 def _build_through_pocket(f: Feature, face: FaceSize, segments: int) -> mf.Manifold:
@@ -251,6 +217,8 @@ def _build_through_slot(f: Feature, face: FaceSize, segments: int) -> mf.Manifol
 
 
 _BUILDERS: dict[str, Callable[[Feature, FaceSize, int], mf.Manifold]] = {
+    **CLOSED_BUILDERS,
+    **OPEN_BUILDERS,
     "hole": _build_hole,
     "counterbore": _build_counterbore,
     "rectangular_pocket": _build_rectangular_pocket,

@@ -37,7 +37,7 @@ MIN_DEPTH = 1.5  # the shallowest cut of any kind
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _pick(rng: np.random.Generator, lo: float, hi: float) -> float | None:
+def pick(rng: np.random.Generator, lo: float, hi: float) -> float | None:
     """A uniform value on the 0.1 mm grid inside ``[lo, hi]``, or None if there is none."""
     lo_i = math.ceil(lo * 10 - 1e-9)
     hi_i = math.floor(hi * 10 + 1e-9)
@@ -46,22 +46,22 @@ def _pick(rng: np.random.Generator, lo: float, hi: float) -> float | None:
     return int(rng.integers(lo_i, hi_i + 1)) / 10
 
 
-def _turn_box(k: int, a0: float, a1: float, b0: float, b1: float, z0: float, z1: float) -> Box:
+def turn_box(k: int, a0: float, a1: float, b0: float, b1: float, z0: float, z1: float) -> Box:
     corners = np.array([turn_point(k, a, b) for a in (a0, a1) for b in (b0, b1)])
     lo, hi = corners.min(axis=0), corners.max(axis=0)
     return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), z0, z1)
 
 
-def _box(cu: float, cv: float, hu: float, hv: float, depth: float) -> Box:
+def centred_box(cu: float, cv: float, hu: float, hv: float, depth: float) -> Box:
     return (cu - hu, cu + hu, cv - hv, cv + hv, -depth, 0.0)
 
 
-def _place_closed(
+def place_closed(
     rng: np.random.Generator, face: FaceSize, hu: float, hv: float
 ) -> tuple[float, float] | None:
     """A centre for a closed feature of half-extents ``(hu, hv)`` that keeps EDGE_WALL."""
-    cu = _pick(rng, -face.u / 2 + EDGE_WALL + hu, face.u / 2 - EDGE_WALL - hu)
-    cv = _pick(rng, -face.v / 2 + EDGE_WALL + hv, face.v / 2 - EDGE_WALL - hv)
+    cu = pick(rng, -face.u / 2 + EDGE_WALL + hu, face.u / 2 - EDGE_WALL - hu)
+    cv = pick(rng, -face.v / 2 + EDGE_WALL + hv, face.v / 2 - EDGE_WALL - hv)
     if cu is None or cv is None:
         return None
     return cu, cv
@@ -74,15 +74,15 @@ def sample_hole(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A blind hole: diameter 3-20 mm, depth 1-3 diameters, flat or drill-point bottom."""
-    diameter = _pick(rng, 3.0, min(20.0, 0.3 * min(face.u, face.v)))
+    diameter = pick(rng, 3.0, min(20.0, 0.3 * min(face.u, face.v)))
     if diameter is None:
         return None
-    depth = _pick(rng, min(diameter, max_depth), min(3 * diameter, max_depth))
+    depth = pick(rng, min(diameter, max_depth), min(3 * diameter, max_depth))
     if depth is None or depth < MIN_DEPTH:
         return None
     point = drill_point(diameter / 2)
     bottom = "drill" if rng.random() < 0.5 and depth + point <= max_depth else "flat"
-    centre = _place_closed(rng, face, diameter / 2, diameter / 2)
+    centre = place_closed(rng, face, diameter / 2, diameter / 2)
     if centre is None:
         return None
     total = depth + (point if bottom == "drill" else 0.0)
@@ -91,7 +91,7 @@ def sample_hole(
         centre,
         {"diameter": diameter, "depth": depth},
         {"bottom": bottom},
-        (_box(*centre, diameter / 2, diameter / 2, total),),
+        (centred_box(*centre, diameter / 2, diameter / 2, total),),
     )
 
 
@@ -99,19 +99,19 @@ def sample_counterbore(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A counterbored hole: hole 3-12 mm, counterbore 1.5-2x wider and 0.4-1 hole diameters deep."""
-    diameter = _pick(rng, 3.0, min(12.0, 0.15 * min(face.u, face.v)))
+    diameter = pick(rng, 3.0, min(12.0, 0.15 * min(face.u, face.v)))
     if diameter is None:
         return None
-    cb_diameter = _pick(rng, 1.5 * diameter, 2.0 * diameter)
-    cb_depth = _pick(rng, max(0.4 * diameter, 1.0), min(diameter, max_depth / 3))
+    cb_diameter = pick(rng, 1.5 * diameter, 2.0 * diameter)
+    cb_depth = pick(rng, max(0.4 * diameter, 1.0), min(diameter, max_depth / 3))
     if cb_diameter is None or cb_depth is None:
         return None
-    depth = _pick(rng, cb_depth + diameter, min(cb_depth + 3 * diameter, max_depth))
+    depth = pick(rng, cb_depth + diameter, min(cb_depth + 3 * diameter, max_depth))
     if depth is None:
         return None
     point = drill_point(diameter / 2)
     bottom = "drill" if rng.random() < 0.5 and depth + point <= max_depth else "flat"
-    centre = _place_closed(rng, face, cb_diameter / 2, cb_diameter / 2)
+    centre = place_closed(rng, face, cb_diameter / 2, cb_diameter / 2)
     if centre is None:
         return None
     total = depth + (point if bottom == "drill" else 0.0)
@@ -120,7 +120,7 @@ def sample_counterbore(
         centre,
         {"diameter": diameter, "depth": depth, "cb_diameter": cb_diameter, "cb_depth": cb_depth},
         {"bottom": bottom},
-        (_box(*centre, cb_diameter / 2, cb_diameter / 2, total),),
+        (centred_box(*centre, cb_diameter / 2, cb_diameter / 2, total),),
     )
 
 
@@ -131,11 +131,11 @@ def sample_circular_pocket(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A flat-bottomed circular pocket: diameter 12-60 mm, depth up to half its diameter."""
-    diameter = _pick(rng, 12.0, min(60.0, 0.6 * min(face.u, face.v)))
+    diameter = pick(rng, 12.0, min(60.0, 0.6 * min(face.u, face.v)))
     if diameter is None:
         return None
-    depth = _pick(rng, MIN_DEPTH, min(15.0, diameter / 2, max_depth))
-    centre = _place_closed(rng, face, diameter / 2, diameter / 2)
+    depth = pick(rng, MIN_DEPTH, min(15.0, diameter / 2, max_depth))
+    centre = place_closed(rng, face, diameter / 2, diameter / 2)
     if depth is None or centre is None:
         return None
     return Feature(
@@ -143,7 +143,7 @@ def sample_circular_pocket(
         centre,
         {"diameter": diameter, "depth": depth},
         {},
-        (_box(*centre, diameter / 2, diameter / 2, depth),),
+        (centred_box(*centre, diameter / 2, diameter / 2, depth),),
     )
 
 
@@ -151,15 +151,15 @@ def sample_rectangular_pocket(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A rectangular pocket, 8-80 mm a side, sharp or with rounded corners (radius 1 mm up)."""
-    width = _pick(rng, 8.0, min(80.0, 0.6 * face.u))
-    length = _pick(rng, 8.0, min(80.0, 0.6 * face.v))
+    width = pick(rng, 8.0, min(80.0, 0.6 * face.u))
+    length = pick(rng, 8.0, min(80.0, 0.6 * face.v))
     if width is None or length is None:
         return None
-    depth = _pick(rng, MIN_DEPTH, min(20.0, 0.6 * min(width, length), max_depth))
+    depth = pick(rng, MIN_DEPTH, min(20.0, 0.6 * min(width, length), max_depth))
     radius = 0.0
     if rng.random() < 0.6:
-        radius = _pick(rng, 1.0, min(width, length) / 4) or 0.0
-    centre = _place_closed(rng, face, width / 2, length / 2)
+        radius = pick(rng, 1.0, min(width, length) / 4) or 0.0
+    centre = place_closed(rng, face, width / 2, length / 2)
     if depth is None or centre is None:
         return None
     return Feature(
@@ -167,7 +167,7 @@ def sample_rectangular_pocket(
         centre,
         {"width": width, "length": length, "depth": depth, "corner_radius": radius},
         {},
-        (_box(*centre, width / 2, length / 2, depth),),
+        (centred_box(*centre, width / 2, length / 2, depth),),
     )
 
 
@@ -181,12 +181,12 @@ def sample_slot(
     k = int(rng.integers(4))
     side = SIDES[k]
     across, along = side_extents(face, side)
-    width = _pick(rng, 4.0, min(20.0, 0.3 * along))
+    width = pick(rng, 4.0, min(20.0, 0.3 * along))
     if width is None:
         return None
-    length = _pick(rng, max(width, 0.2 * across), 0.7 * across)
-    depth = _pick(rng, MIN_DEPTH, min(15.0, max_depth))
-    centre = _pick(rng, -along / 2 + EDGE_WALL + width / 2, along / 2 - EDGE_WALL - width / 2)
+    length = pick(rng, max(width, 0.2 * across), 0.7 * across)
+    depth = pick(rng, MIN_DEPTH, min(15.0, max_depth))
+    centre = pick(rng, -along / 2 + EDGE_WALL + width / 2, along / 2 - EDGE_WALL - width / 2)
     if length is None or depth is None or centre is None:
         return None
     end = "round" if rng.random() < 0.5 else "square"
@@ -196,7 +196,7 @@ def sample_slot(
         turn_point(k, a0 + length / 2, centre),
         {"width": width, "length": length, "depth": depth},
         {"side": side, "end": end},
-        (_turn_box(k, a0, across / 2, centre - width / 2, centre + width / 2, -depth, 0.0),),
+        (turn_box(k, a0, across / 2, centre - width / 2, centre + width / 2, -depth, 0.0),),
     )
 
 
@@ -211,10 +211,10 @@ def sample_step(
     k = int(rng.integers(4))
     side = SIDES[k]
     across, along = side_extents(face, side)
-    width = _pick(rng, 4.0, min(40.0, 0.35 * across))
+    width = pick(rng, 4.0, min(40.0, 0.35 * across))
     if width is None:
         return None
-    depth = _pick(rng, MIN_DEPTH, min(width / 2, 0.4 * face.depth, max_depth))
+    depth = pick(rng, MIN_DEPTH, min(width / 2, 0.4 * face.depth, max_depth))
     if depth is None:
         return None
     return Feature(
@@ -222,7 +222,7 @@ def sample_step(
         turn_point(k, across / 2 - width / 2, 0.0),
         {"width": width, "depth": depth},
         {"side": side},
-        (_turn_box(k, across / 2 - width, across / 2, -along / 2, along / 2, -depth, 0.0),),
+        (turn_box(k, across / 2 - width, across / 2, -along / 2, along / 2, -depth, 0.0),),
     )
 
 
@@ -238,7 +238,7 @@ def sample_chamfer(
     while mask == 0:
         mask = int(rng.integers(16))
     edges = [SIDES[k] for k in range(4) if mask >> k & 1]
-    width = _pick(rng, 1.0, min(6.0, 0.1 * min(face.u, face.v)))
+    width = pick(rng, 1.0, min(6.0, 0.1 * min(face.u, face.v)))
     angle = float(rng.integers(20, 41))
     if width is None:
         return None
@@ -249,7 +249,7 @@ def sample_chamfer(
     for side in edges:
         k = SIDES.index(side)
         across, along = side_extents(face, side)
-        boxes.append(_turn_box(k, across / 2 - width, across / 2, -along / 2, along / 2, -depth, 0))
+        boxes.append(turn_box(k, across / 2 - width, across / 2, -along / 2, along / 2, -depth, 0))
     # Reference point: the middle of the first chamfered edge's strip.
     first = boxes[0]
     return Feature(
@@ -274,10 +274,10 @@ def sample_through_hole(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A hole through the whole stock: diameter 3-20 mm (``max_depth`` does not apply)."""
-    diameter = _pick(rng, 3.0, min(20.0, 0.3 * min(face.u, face.v)))
+    diameter = pick(rng, 3.0, min(20.0, 0.3 * min(face.u, face.v)))
     if diameter is None:
         return None
-    centre = _place_closed(rng, face, diameter / 2, diameter / 2)
+    centre = place_closed(rng, face, diameter / 2, diameter / 2)
     if centre is None:
         return None
     return Feature(
@@ -285,7 +285,7 @@ def sample_through_hole(
         centre,
         {"diameter": diameter, "depth": face.depth},
         {},
-        (_box(*centre, diameter / 2, diameter / 2, face.depth),),
+        (centred_box(*centre, diameter / 2, diameter / 2, face.depth),),
     )
 
 
@@ -293,14 +293,14 @@ def sample_through_pocket(
     rng: np.random.Generator, face: FaceSize, max_depth: float, segments: int
 ) -> Feature | None:
     """A rectangular window through the whole stock, 8-60 mm a side, sharp or rounded corners."""
-    width = _pick(rng, 8.0, min(60.0, 0.5 * face.u))
-    length = _pick(rng, 8.0, min(60.0, 0.5 * face.v))
+    width = pick(rng, 8.0, min(60.0, 0.5 * face.u))
+    length = pick(rng, 8.0, min(60.0, 0.5 * face.v))
     if width is None or length is None:
         return None
     radius = 0.0
     if rng.random() < 0.6:
-        radius = _pick(rng, 1.0, min(width, length) / 4) or 0.0
-    centre = _place_closed(rng, face, width / 2, length / 2)
+        radius = pick(rng, 1.0, min(width, length) / 4) or 0.0
+    centre = place_closed(rng, face, width / 2, length / 2)
     if centre is None:
         return None
     return Feature(
@@ -308,7 +308,7 @@ def sample_through_pocket(
         centre,
         {"width": width, "length": length, "depth": face.depth, "corner_radius": radius},
         {},
-        (_box(*centre, width / 2, length / 2, face.depth),),
+        (centred_box(*centre, width / 2, length / 2, face.depth),),
     )
 
 
@@ -322,11 +322,11 @@ def sample_through_slot(
     k = int(rng.integers(4))
     side = SIDES[k]
     across, along = side_extents(face, side)
-    width = _pick(rng, 4.0, min(20.0, 0.3 * along))
+    width = pick(rng, 4.0, min(20.0, 0.3 * along))
     if width is None:
         return None
-    length = _pick(rng, max(width, 0.2 * across), 0.7 * across)
-    centre = _pick(rng, -along / 2 + EDGE_WALL + width / 2, along / 2 - EDGE_WALL - width / 2)
+    length = pick(rng, max(width, 0.2 * across), 0.7 * across)
+    centre = pick(rng, -along / 2 + EDGE_WALL + width / 2, along / 2 - EDGE_WALL - width / 2)
     if length is None or centre is None:
         return None
     end = "round" if rng.random() < 0.5 else "square"
@@ -336,7 +336,7 @@ def sample_through_slot(
         turn_point(k, a0 + length / 2, centre),
         {"width": width, "length": length, "depth": face.depth},
         {"side": side, "end": end},
-        (_turn_box(k, a0, across / 2, centre - width / 2, centre + width / 2, -face.depth, 0.0),),
+        (turn_box(k, a0, across / 2, centre - width / 2, centre + width / 2, -face.depth, 0.0),),
     )
 
 

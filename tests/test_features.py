@@ -15,9 +15,11 @@ import pytest
 import trimesh
 from _synth_fixtures import left_in_the_way, removed_by
 
+from assets import kinds_closed
 from assets.cutters import LIFT, OVERSHOOT, FaceSize
 from assets.features import CLOSED_KINDS, EDGE_WALL, KINDS, MIN_DEPTH, THROUGH_KINDS
 from assets.part import DEPTH_FRACTION
+from assets.taxonomy import ALL_KINDS, THROUGH
 
 SEGMENTS = 24
 SEEDS = range(12)
@@ -26,7 +28,6 @@ FACES = {
     "wide": (FaceSize(u=90.0, v=50.0, depth=40.0), DEPTH_FRACTION * 40.0),
     "thin": (FaceSize(u=45.0, v=120.0, depth=25.5), 10.0),
 }
-ALL_KINDS = {**KINDS, **THROUGH_KINDS}
 
 
 def _draw(kind: str, face: FaceSize, max_depth: float, seed: int):
@@ -57,7 +58,7 @@ def test_the_registries_name_the_kinds_their_features_have():
 @pytest.mark.parametrize("kind", list(ALL_KINDS))
 def test_every_kind_cuts_a_valid_feature_into_its_face_only(kind, face_name):
     face, max_depth = FACES[face_name]
-    through = kind in THROUGH_KINDS
+    through = kind in THROUGH
     drawn = {}
     for seed in SEEDS:
         f = _draw(kind, face, max_depth, seed)
@@ -91,7 +92,7 @@ def test_every_kind_cuts_a_valid_feature_into_its_face_only(kind, face_name):
             assert r_lo[2] >= -max_depth - 1e-9  # never deeper than allowed: not through
             if kind != "chamfer":  # a chamfer's depth follows from its width and angle
                 assert -r_lo[2] >= MIN_DEPTH - 1e-9
-        if kind in CLOSED_KINDS or kind in ("through_hole", "through_pocket"):
+        if kind in CLOSED_KINDS or kind in ("through_hole", "through_pocket", *kinds_closed.KINDS):
             wall = np.array([face.u / 2 - EDGE_WALL, face.v / 2 - EDGE_WALL])
             assert (r_lo[:2] >= -wall - 1e-9).all() and (r_hi[:2] <= wall + 1e-9).all()
 
@@ -112,7 +113,7 @@ def test_a_face_too_small_for_a_kind_gives_none(kind):
     assert all(_draw(kind, small, 3.0, seed) is None for seed in SEEDS)
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("kind", [k for k in ALL_KINDS if k not in THROUGH])
 def test_no_room_in_depth_gives_none_for_a_blind_kind(kind):
     face = FaceSize(u=90.0, v=50.0, depth=40.0)
     assert all(_draw(kind, face, 0.3, seed) is None for seed in SEEDS)
