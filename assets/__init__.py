@@ -6,7 +6,12 @@
   :mod:`assets.part`, its ``parts.csv`` row :mod:`assets.partsfile`;
 - :mod:`assets.features` draws the feature kinds (holes, counterbores, pockets, slots, steps,
   chamfers, and the through kinds of ``--through``), :mod:`assets.cutters` cuts each as a
-  solid in a face's own frame (:mod:`assets.face_frames`);
+  solid in a face's own frame (:mod:`assets.face_geometry`, :mod:`assets.face_frames`);
+- the kinds that complete the machining-feature taxonomy (``--preset taxonomy``) are
+  :mod:`assets.kinds_closed` / :mod:`assets.cutters_closed` (pockets, passages, O-rings,
+  countersinks) and :mod:`assets.kinds_open` / :mod:`assets.cutters_open` (through slots,
+  blind steps, rounds...), all listed in :mod:`assets.taxonomy`; stock beyond boxes is
+  :mod:`assets.stock_shapes`;
 - :mod:`assets.reach` runs the reachability analysis (:mod:`geometry.reach`) over a folder
   into ``reach.csv`` (``metaview reach``);
 - ``assets/parts/`` is a small committed set made by :data:`BUNDLED_COMMAND`, used by the

@@ -8,12 +8,13 @@ command runs, so ``metaview --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 
 # The options come from SynthConfig: manifold3d and NumPy, about 50 ms, for --help.
-from assets.synth_config import FEATURE_KINDS, THROUGH_KINDS, SynthConfig
+from assets.synth_config import FEATURE_KINDS, PRESETS, THROUGH_KINDS, SynthConfig
 from base.options import (
     add_batch_options,
     add_config_options,
@@ -38,6 +39,11 @@ class direction.
 With --through, the features are instead cut right through the stock, out of the opposite
 face ({", ".join(THROUGH_KINDS)}): the opposite direction reaches them as well.
 
+--preset taxonomy draws from every kind of the machining-feature taxonomy (FeatureNet's 24
+classes, countersinks and fillets: --kinds accepts each of them), on boxes, plates, bars and
+stepped blocks (--stock), and gives a share of the side parts through features cut from the
+opposite face too (--second-face): docs/parts.md has the table and a picture.
+
 Output: OUT/<class>/<id>.stl (binary STL, mm, watertight), OUT/parts.csv (file, label, valid,
 features as JSON with type/face/position/size, seed, stock_mm, tilt_deg, footprint_frac) and
 OUT/synth.json (the configuration). valid is the part's set of directions that reach every
@@ -55,8 +61,14 @@ share of the labelled face the features cover: small is hard.
 examples:
   metaview synth parts/ --per-class 200 --seed 7
   metaview synth hard/ --per-class 100 --tilt-deg 5 --distractors 2 --max-features 2
+  metaview synth tax/ --per-class 200 --preset taxonomy --seed 3
+  metaview synth pockets/ --per-class 50 --kinds hexagonal_pocket,o_ring --stock plate,bar
   metaview synth assets/parts --per-class 4 --seed 0 --force   (the bundled set)
 """
+
+
+#: What an option of SynthConfig not given on the command line parses to.
+_UNSET = object()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +82,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out", metavar="OUT", help="output folder (created if missing)")
     add_config_options(p, SynthConfig)
+    # The help texts already show the fields' defaults; parsing leaves the options not given
+    # unset, so that a preset fills exactly those (config_from_args).
+    p.set_defaults(**{f.name: _UNSET for f in dataclasses.fields(SynthConfig)})
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="default",
+        help="a named set of options, for those you do not give. taxonomy: every feature kind "
+        "of the machining taxonomy (--kinds all), every --stock shape, --second-face 0.3 "
+        "(default: default, the first generator)",
+    )
     add_batch_options(
         p,
         workers="processes; the files are byte-identical for any N",
@@ -80,8 +103,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SynthConfig:
-    """Build the :class:`assets.synth_config.SynthConfig` the parsed options ask for."""
-    return SynthConfig(**config_kwargs(SynthConfig, args))
+    """Build the :class:`assets.synth_config.SynthConfig` the parsed options ask for.
+
+    With ``--preset``, the preset's values replace those of the options left at their
+    defaults.
+    """
+    given = config_kwargs(SynthConfig, args)
+    explicit = {k: v for k, v in given.items() if v is not _UNSET}
+    return SynthConfig.from_preset(getattr(args, "preset", "default"), **explicit)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -50,9 +50,11 @@ import manifold3d as mf
 import numpy as np
 
 from assets import features as feat
+from assets import taxonomy
 from assets.cutters import Feature
 from assets.errors import SynthError
 from assets.face_frames import FaceFrame, face_frame
+from assets.stock_shapes import shape_sides, stock_step
 from assets.synth_config import CLASSES, THROUGH_KINDS, SynthConfig
 from geometry.stl import encode_stl
 
@@ -60,6 +62,9 @@ log = logging.getLogger(__name__)
 
 #: The clamped face, where distractors go. It is not a class.
 DISTRACTOR_FACE = "z_minus"
+#: The face opposite each side class (``second_face``): through features cut from it open on
+#: the label face too. ``z_plus`` has none: the face opposite it is the clamped one.
+OPPOSITE = {"x_plus": "x_minus", "x_minus": "x_plus", "y_plus": "y_minus", "y_minus": "y_plus"}
 
 DEPTH_FRACTION = 0.6  # label features reach at most this fraction of the stock's thickness
 DISTRACTOR_DEPTH_FRACTION = 0.3  # distractors reach at most this fraction of the height
@@ -190,7 +195,7 @@ def _disjoint(boxes: list[tuple[np.ndarray, np.ndarray]], lo: np.ndarray, hi: np
     return True
 
 
-_SAMPLERS = {**feat.KINDS, **feat.THROUGH_KINDS}
+_SAMPLERS = taxonomy.ALL_KINDS
 
 
 def _place(
@@ -226,19 +231,40 @@ def _rotation(axis: np.ndarray, angle_rad: float) -> np.ndarray:
 
 
 def _draw(label: str, cfg: SynthConfig, rngs: list[np.random.Generator]):
-    """Draw one candidate part: stock, placed features and tilt (no geometry yet)."""
-    rng_main, rng_distract, rng_tilt = rngs
+    """Draw one candidate part: stock, placed features and tilt (no geometry yet).
+
+    The stock shape and the second face draw from their own stream (the fourth), only when
+    they are asked for, so that the first generator's parts come out byte for byte as before.
+    """
+    rng_main, rng_distract, rng_tilt, rng_shape = rngs
     sides = [_stock_side(rng_main, cfg) for _ in range(3)]
+    shape = "box"
+    if cfg.stock != ("box",):
+        shape = cfg.stock[int(rng_shape.integers(len(cfg.stock)))]
+        shape_sides(rng_shape, shape, sides)
     stock = (sides[0], sides[1], sides[2])
     frame = face_frame(label, stock)
     taken: list[tuple[np.ndarray, np.ndarray]] = []
+    placed = []
+    if shape == "stepped":
+        step = stock_step(rng_shape, frame)
+        taken.extend(frame.world_box(b) for b in step.boxes)
+        placed.append(PlacedFeature(label, "stock", step))
     count = int(rng_main.integers(cfg.min_features, cfg.max_features + 1))
     max_depth = DEPTH_FRACTION * frame.size.depth
     kinds = THROUGH_KINDS if cfg.through else cfg.kinds
-    placed = [
+    placed += [
         PlacedFeature(label, "feature", f)
         for f in _place(rng_main, frame, count, kinds, max_depth, cfg.segments, taken)
     ]
+    if cfg.second_face > 0 and label in OPPOSITE and rng_shape.random() < cfg.second_face:
+        # Through features cut from the opposite face open on the label face too: the part
+        # has features on two faces, and the label still reaches every one of them.
+        other = face_frame(OPPOSITE[label], stock)
+        through = [k for k in cfg.kinds if k in taxonomy.THROUGH] or list(THROUGH_KINDS)
+        n = int(rng_shape.integers(1, 3))
+        for f in _place(rng_shape, other, n, tuple(through), 0.0, cfg.segments, taken):
+            placed.append(PlacedFeature(OPPOSITE[label], "feature", f))
     if cfg.distractors:
         bottom = face_frame(DISTRACTOR_FACE, stock)
         n = int(rng_distract.integers(1, cfg.distractors + 1))
@@ -297,7 +323,8 @@ def generate_part(label: str, seed: int, cfg: SynthConfig) -> Part:
     """
     if label not in CLASSES:
         raise SynthError(f"unknown class {label!r}; expected one of {', '.join(CLASSES)}")
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
+    # spawn(4)'s first three children are spawn(3)'s: the fourth stream is new, the rest as before.
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     for attempt in range(ATTEMPTS_PER_PART):
         stock, placed, angle, tilt = _draw(label, cfg, rngs)
         if not any(p.role == "feature" for p in placed):

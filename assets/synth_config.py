@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from assets import features as feat
+from assets import taxonomy
 from assets.errors import SynthError
 from base.options import names, option
 from geometry import directions
@@ -22,6 +23,22 @@ CLASSES = directions.CLASSES
 FEATURE_KINDS = tuple(feat.KINDS)
 #: Kinds cut through the whole stock: ``--through`` draws the label features from these.
 THROUGH_KINDS = tuple(feat.THROUGH_KINDS)
+#: Every kind ``--kinds`` accepts: the first generator's, its through kinds and the taxonomy's.
+ALL_KINDS = tuple(taxonomy.ALL_KINDS)
+#: Stock shapes (``--stock``): a box with every side drawn from [min_side, max_side]; a plate
+#: (one side 10-30 % of the smaller other, at least 10 mm); a bar (one side 1.5-3 times the
+#: larger other); a stepped block (a box with a wide, deep step cut along one edge of the
+#: label face, an L seen end-on).
+STOCK_SHAPES = ("box", "plate", "bar", "stepped")
+
+#: Named presets (``metaview synth --preset NAME``): values for the fields left at their
+#: defaults. ``taxonomy`` draws from every kind (the machining-feature taxonomy), on every
+#: stock shape, and gives a third of the side-labelled parts through features from the
+#: opposite face too.
+PRESETS: dict[str, dict[str, object]] = {
+    "default": {},
+    "taxonomy": {"kinds": ALL_KINDS, "stock": STOCK_SHAPES, "second_face": 0.3},
+}
 
 MAX_SIDE_LIMIT = 1000.0  # largest stock side accepted (mm)
 
@@ -74,6 +91,23 @@ class SynthConfig:
     segments: int = field(
         default=32, metadata=option("line segments per circle of round features", metavar="N")
     )
+    stock: tuple[str, ...] = field(
+        default=("box",),
+        metadata=option(
+            "comma-separated stock shapes to draw from: " + ", ".join(STOCK_SHAPES),
+            metavar="S1,S2",
+            type=names,
+            default_help="box",
+        ),
+    )
+    second_face: float = field(
+        default=0.0,
+        metadata=option(
+            "share of side-labelled parts that also get 1-2 through features cut from the "
+            "opposite face (features on two faces; the label still reaches them)",
+            metavar="P",
+        ),
+    )
     through: bool = field(
         default=False,
         metadata=option(
@@ -85,6 +119,7 @@ class SynthConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
         object.__setattr__(self, "kinds", tuple(self.kinds))
+        object.__setattr__(self, "stock", tuple(self.stock))
         _check_int("per_class", self.per_class, 1, "the number of parts per class")
         if not self.classes:
             raise SynthError("classes must name at least one class, got none")
@@ -119,10 +154,9 @@ class SynthConfig:
         if not self.kinds:
             raise SynthError("kinds must name at least one feature kind, got none")
         for name in self.kinds:
-            if name not in FEATURE_KINDS:
+            if name not in ALL_KINDS:
                 raise SynthError(
-                    f"kinds: unknown feature kind {name!r}; "
-                    f"expected some of {', '.join(FEATURE_KINDS)}"
+                    f"kinds: unknown feature kind {name!r}; expected some of {', '.join(ALL_KINDS)}"
                 )
         if len(set(self.kinds)) != len(self.kinds):
             raise SynthError(f"kinds lists a kind twice: {', '.join(self.kinds)}")
@@ -134,6 +168,18 @@ class SynthConfig:
         _check_int("segments", self.segments, 8, "line segments per circle")
         if self.segments > 256:
             raise SynthError(f"segments must be at most 256, got {self.segments}")
+        if not self.stock:
+            raise SynthError("stock must name at least one stock shape, got none")
+        for name in self.stock:
+            if name not in STOCK_SHAPES:
+                raise SynthError(
+                    f"stock: unknown stock shape {name!r}; expected some of "
+                    f"{', '.join(STOCK_SHAPES)}"
+                )
+        if len(set(self.stock)) != len(self.stock):
+            raise SynthError(f"stock lists a shape twice: {', '.join(self.stock)}")
+        if not _is_number(self.second_face) or not 0.0 <= self.second_face <= 1.0:
+            raise SynthError(f"second_face must be between 0 and 1, got {self.second_face!r}")
         if not isinstance(self.through, bool):
             raise SynthError(f"through must be True or False, got {self.through!r}")
         if self.through and self.kinds != FEATURE_KINDS:
@@ -143,11 +189,33 @@ class SynthConfig:
             )
 
     def to_dict(self) -> dict:
-        """The configuration as JSON-ready plain data (tuples become lists)."""
+        """The configuration as JSON-ready plain data (tuples become lists).
+
+        ``stock`` and ``second_face`` are left out at their defaults (see the comment below).
+        """
         d = asdict(self)
         d["classes"] = list(self.classes)
         d["kinds"] = list(self.kinds)
+        d["stock"] = list(self.stock)
+        # Fields added after the first generator are written only when set, so that a
+        # configuration of the first generator writes the synth.json it always wrote.
+        for name, default in (("stock", ["box"]), ("second_face", 0.0)):
+            if d[name] == default:
+                del d[name]
         return d
+
+    @classmethod
+    def from_preset(cls, preset: str, **fields: object) -> SynthConfig:
+        """The configuration of a preset (:data:`PRESETS`), with ``fields`` set over it.
+
+        Raises
+        ------
+        SynthError
+            If ``preset`` is not one of :data:`PRESETS`, or a field is invalid.
+        """
+        if preset not in PRESETS:
+            raise SynthError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[preset], **fields})
 
     @classmethod
     def from_dict(cls, d: dict) -> SynthConfig:

@@ -33,6 +33,8 @@ PLAIN = SynthConfig(per_class=3, seed=11)
 HARD = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3)
 TILTED = SynthConfig(per_class=2, seed=5, distractors=3, max_features=3, tilt_deg=8.0)
 THROUGH = SynthConfig(per_class=3, seed=9, distractors=2, through=True)
+# The taxonomy preset: every kind, every stock shape, features on two faces.
+TAXONOMY = SynthConfig.from_preset("taxonomy", per_class=5, seed=21, distractors=1)
 
 
 def bundled_config() -> SynthConfig:
@@ -41,7 +43,13 @@ def bundled_config() -> SynthConfig:
     )
 
 
-CONFIGS = {"plain": PLAIN, "hard": HARD, "tilted": TILTED, "through": THROUGH}
+CONFIGS = {
+    "plain": PLAIN,
+    "hard": HARD,
+    "tilted": TILTED,
+    "through": THROUGH,
+    "taxonomy": TAXONOMY,
+}
 
 
 def set_and_config(which: str, request) -> tuple[Path, SynthConfig]:
@@ -82,6 +90,11 @@ def tilted_set(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def through_set(tmp_path_factory) -> Path:
     return _made("through", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def taxonomy_set(tmp_path_factory) -> Path:
+    return _made("taxonomy", tmp_path_factory)
 
 
 # --- cutters in a face's frame ---------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_every_kind_cuts_a_valid_feature_into_its_face_only(kind, face_name):
             assert left_in_the_way(removed, face, towards=-1) < 1e-9 * volume
         else:
             assert r_lo[2] >= -max_depth - 1e-9  # never deeper than allowed: not through
-            if kind != "chamfer":  # a chamfer's depth follows from its width and angle
+            if kind not in ("chamfer", "round"):  # their depth follows from width and angle, radius
                 assert -r_lo[2] >= MIN_DEPTH - 1e-9
         if kind in CLOSED_KINDS or kind in ("through_hole", "through_pocket", *kinds_closed.KINDS):
             wall = np.array([face.u / 2 - EDGE_WALL, face.v / 2 - EDGE_WALL])

@@ -20,12 +20,14 @@ import trimesh
 from _synth_fixtures import (
     HARD,
     PLAIN,
+    TAXONOMY,
     THROUGH,
     TILTED,
     hard_set,
     load_stl,
     plain_set,
     set_and_config,
+    taxonomy_set,
     through_set,
     tilted_set,
 )
@@ -35,7 +37,7 @@ from assets.part import CLEARANCE, DISTRACTOR_FACE, QUANTUM, generate_part, stl_
 from assets.partsfile import read_parts_csv
 from assets.synth_config import CLASSES, THROUGH_KINDS, SynthConfig
 
-__all__ = ["hard_set", "plain_set", "through_set", "tilted_set"]
+__all__ = ["hard_set", "plain_set", "taxonomy_set", "through_set", "tilted_set"]
 
 OFFSET = 1e-2  # mm off a surface before casting a ray
 MIN_HEIGHT = 0.05  # mm: thinner triangles are slivers, not tested one by one
@@ -87,7 +89,7 @@ def classify_faces(mesh: trimesh.Trimesh, part) -> tuple[np.ndarray, np.ndarray,
     in_distractor = np.zeros(len(tri), dtype=bool)
     for placed, lo, hi in part.world_boxes():
         inside = np.all((centroid > lo - ON_PLANE) & (centroid < hi + ON_PLANE), axis=1)
-        if placed.role == "feature":
+        if placed.role in ("feature", "stock"):  # a stepped block's step faces the label too
             in_label |= inside
         else:
             in_distractor |= inside
@@ -163,7 +165,7 @@ def test_features_keep_clear_of_each_other(plain_set, hard_set):
 # --- reachability and through-cuts ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["plain", "hard", "through", "bundled"])
+@pytest.mark.parametrize("which", ["plain", "hard", "through", "taxonomy", "bundled"])
 def test_feature_surfaces_are_reachable_from_the_label_direction(which, request):
     out, cfg = set_and_config(which, request)
     for row in read_parts_csv(out / "parts.csv"):
@@ -232,6 +234,67 @@ def test_through_features_leave_by_the_opposite_face(through_set):
         assert removed > 9.0, row["file"]  # at least a 3 mm hole (7.1 mm^2) more than rounding
         label_features = [f for f in row["features"] if f["role"] == "feature"]
         assert all(f["size"]["depth"] == pytest.approx(part.stock[axis]) for f in label_features)
+
+
+def test_taxonomy_parts_have_their_stock_shapes_and_features_on_two_faces(taxonomy_set):
+    """--preset taxonomy: plates, bars and stepped blocks; through features from the face
+    opposite a side label; the label in every part's valid set."""
+    from assets.part import OPPOSITE
+    from assets.taxonomy import THROUGH
+
+    rows = read_parts_csv(taxonomy_set / "parts.csv")
+    shapes, kinds, two_faced = set(), set(), 0
+    for row in rows:
+        part = regenerate(taxonomy_set, row, TAXONOMY)
+        mesh = load_stl(taxonomy_set / row["file"])
+        assert mesh.is_watertight and mesh.is_winding_consistent, row["file"]
+        assert 0 < mesh.volume < float(np.prod(part.stock)) - 1.0
+        assert row["label"] in row["valid"], row["file"]
+        sides = sorted(part.stock)
+        steps = [p for p in part.features if p.role == "stock"]
+        if steps:
+            shapes.add("stepped")
+            (step,) = steps
+            assert step.face == row["label"] and step.feature.kind == "step"
+        elif sides[0] <= 0.3 * sides[1] + 0.5:
+            shapes.add("plate")
+        elif sides[2] >= 1.5 * sides[1] - 0.5:
+            shapes.add("bar")
+        else:
+            shapes.add("box")
+        assert 10.0 <= sides[0] and sides[2] <= 1000.0
+        features = [p for p in part.features if p.role == "feature"]
+        kinds |= {p.feature.kind for p in features}
+        others = [p for p in features if p.face != row["label"]]
+        if others:
+            two_faced += 1
+            assert {p.face for p in others} == {OPPOSITE[row["label"]]}
+            assert {p.feature.kind for p in others} <= THROUGH
+        assert {p.feature.kind for p in features} <= set(TAXONOMY.kinds)
+    assert shapes == {"box", "plate", "bar", "stepped"}, shapes
+    assert two_faced >= 2
+    assert len(kinds) >= 10, kinds
+
+
+def test_the_second_face_draws_from_its_own_stream():
+    """second_face adds features on the opposite face and changes none on the label face;
+    z_plus has no opposite face, so its parts stay as they were."""
+    from assets.part import OPPOSITE
+
+    plain, two = SynthConfig(distractors=2), SynthConfig(distractors=2, second_face=1.0)
+    added = 0
+    for label in CLASSES:
+        for seed in (5, 6, 7):
+            a, b = generate_part(label, seed, plain), generate_part(label, seed, two)
+            # Distractors go after, around the new features: they may move.
+            assert [p for p in a.features if p.face == label] == [
+                p for p in b.features if p.face == label
+            ]
+            extra = [p for p in b.features if p.face == OPPOSITE.get(label)]
+            added += len(extra)
+            if label == "z_plus":
+                assert not extra and a.stl_bytes() == b.stl_bytes()
+    assert added >= 12  # 1-2 on each of the 12 side parts, when they fit
 
 
 # --- tilt ----------------------------------------------------------------------------------

@@ -31,6 +31,11 @@ from base.errors import MetaviewError
         ({"per_class": 2.5}, "per_class"),
         ({"through": "yes"}, "through must be True or False"),
         ({"through": True, "kinds": ("hole",)}, "kinds does not apply with through"),
+        ({"stock": ()}, "stock must name"),
+        ({"stock": ("box", "sphere")}, "unknown stock shape 'sphere'"),
+        ({"stock": ("bar", "bar")}, "stock lists a shape twice"),
+        ({"second_face": 1.5}, "second_face must be between 0 and 1"),
+        ({"second_face": float("nan")}, "second_face"),
     ],
 )
 def test_bad_options_raise_a_clear_error(options, message):
@@ -49,3 +54,39 @@ def test_config_round_trips_through_a_dict():
     assert SynthConfig.from_dict(old) == SynthConfig()
     with pytest.raises(SynthError, match="unknown synth configuration keys: colour"):
         SynthConfig.from_dict({**cfg.to_dict(), "colour": "red"})
+
+
+def test_the_new_fields_are_written_only_when_set():
+    """A configuration of the first generator writes the synth.json it always wrote."""
+    assert "stock" not in SynthConfig().to_dict() and "second_face" not in SynthConfig().to_dict()
+    cfg = SynthConfig(stock=("plate", "stepped"), second_face=0.25, kinds=("o_ring", "hole"))
+    d = cfg.to_dict()
+    assert d["stock"] == ["plate", "stepped"] and d["second_face"] == 0.25
+    assert SynthConfig.from_dict(d) == cfg
+
+
+def test_a_preset_fills_the_fields_not_given():
+    from assets.synth_config import ALL_KINDS, PRESETS, STOCK_SHAPES
+
+    assert SynthConfig.from_preset("default") == SynthConfig()
+    tax = SynthConfig.from_preset("taxonomy", seed=4)
+    assert tax.kinds == ALL_KINDS and tax.stock == STOCK_SHAPES and tax.seed == 4
+    assert tax.second_face == PRESETS["taxonomy"]["second_face"] > 0
+    assert SynthConfig.from_preset("taxonomy", stock=("box",)).stock == ("box",)
+    with pytest.raises(SynthError, match="unknown preset 'big'; expected one of default, taxonomy"):
+        SynthConfig.from_preset("big")
+
+
+def test_the_command_line_preset_leaves_given_options_alone():
+    import argparse
+
+    from assets.cli import config_from_args, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["synth", "out", "--preset", "taxonomy", "--stock", "box"])
+    cfg = config_from_args(args)
+    assert cfg.stock == ("box",) and cfg.second_face > 0 and "o_ring" in cfg.kinds
+    assert config_from_args(parser.parse_args(["synth", "out"])) == SynthConfig()
+    args = parser.parse_args(["synth", "out", "--min-side", "30", "--preset", "taxonomy"])
+    assert config_from_args(args) == SynthConfig.from_preset("taxonomy")
