@@ -19,7 +19,9 @@ every model is scored on every set):
 - ``big``: the taxonomy preset on stock of 150-400 mm (training: 30-150, plates and bars
   aside) with one or two features: small features on large blocks;
 - ``small``: the taxonomy preset on stock of 15-30 mm, with up to 8 features: crowded
-  faces, features large against their part.
+  faces, features large against their part;
+- ``one-feature``: like the published benchmarks of real parts: a near-cube of 90-110 mm
+  with one feature of any taxonomy kind (held-out kinds included), on one face.
 
 Scores, per part (the mean of its meta-images' probabilities, as ``metaview train`` scores):
 ``label`` (the top class is the label the part was made with) and ``valid`` (the top class
@@ -27,9 +29,11 @@ is in the part's valid set, ``parts.csv``'s ``valid`` column, as ``metaview reac
 it: the score that counts where a part has several valid directions). ``--by-kind`` adds
 ``valid`` by feature kind: a part counts for every kind it has.
 
-Features come from :func:`bench.accuracy.features_for` (the frozen backbone on ``auto``'s
-runtime, cached beside each dataset; a feature family's computed afresh), heads from
-:func:`bench.accuracy._train_head`. Results: ``WORK/shifted.json`` and a markdown table.
+``A&B`` (``efficientnet-lite0&normals``) is a combined model: the features of both side by
+side, under the first one's head. Features come from :func:`bench.accuracy.features_for`
+(the frozen backbone on ``auto``'s runtime, cached beside each dataset; a feature family's
+computed afresh), heads from :func:`bench.accuracy._train_head`. Results:
+``WORK/shifted.json`` and a markdown table.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ def set_args(name: str) -> list[str]:
             *tax, "--seed", "2005", "--min-side", "150", "--max-side", "400",
             "--max-features", "2", "--kinds", _taxonomy_kinds(False),
         ],
+        "one-feature": [
+            *tax, "--seed", "2007", "--min-side", "90", "--max-side", "110",
+            "--max-features", "1", "--stock", "box", "--second-face", "0",
+        ],
         "small": [
             *tax, "--seed", "2006", "--min-side", "15", "--max-side", "30", "--max-features",
             "8", "--kinds", _taxonomy_kinds(False),
@@ -94,6 +102,12 @@ def make(work: Path, name: str, per_class: int, render_args: list[str]):
         Path(r["file"]).with_suffix("").as_posix(): r for r in read_parts_csv(parts / "parts.csv")
     }
     return load_dataset(data), parts, by_file
+
+
+def _features(model: str, ds, parts: Path, done: dict, name: str) -> np.ndarray:
+    if (name, model) not in done:
+        done[name, model] = features_for(model, ds, parts)[0]
+    return done[name, model]
 
 
 def score(probs: np.ndarray, rows: list[dict], labels: list[str], parts: dict) -> list[dict]:
@@ -162,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", default="bench/out/shifted", help="working folder")
     p.add_argument("--train", default="default,taxonomy", help="training sets")
-    p.add_argument("--eval", default="hard,heldout-kinds,big,small", help="evaluation sets")
+    p.add_argument(
+        "--eval", default="hard,heldout-kinds,big,small,one-feature", help="evaluation sets"
+    )
     p.add_argument("--models", default="efficientnet-lite0,normals")
     p.add_argument("--per-class", type=int, default=200, help="training set parts per class")
     p.add_argument("--seeds", default="0,1,2", help="split seeds")
@@ -186,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     feats: dict = {}
     for model in args.models.split(","):
         for name, (ds, parts, _) in sets.items():
-            feats[name, model] = features_for(model, ds, parts)[0]
+            feats[name, model] = np.hstack(
+                [_features(m, ds, parts, feats, name) for m in model.split("&")]
+            )
     results = []
     for tr_name in args.train.split(","):
         ds, _, tr_parts = sets[tr_name]
@@ -197,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                 split = split_parts(ds.part_labels(), 0.15, 0.15, seed)
                 tr, val = np.isin(part, split["train"]), np.isin(part, split["val"])
                 test = np.isin(part, split["test"])
-                head = _train_head(model, labels, f, y, tr, val, seed)
+                # A combined model trains the image head (standardise, dropout, dense) on the
+                # features side by side.
+                head = _train_head(model.split("&")[0], labels, f, y, tr, val, seed)
                 evals = {
                     "test": (
                         ds,

@@ -13,6 +13,7 @@ from render.errors import RenderError
 from render.views import FRAMINGS
 
 NORMAL_MODES = ("object", "camera")
+STOCK_COLOURS = ("normal", "grey")
 BACKENDS = ("auto", "egl", "osmesa")
 
 # Fields that do not change the pixels of a given (part, variant) meta-image, and so
@@ -71,6 +72,15 @@ class RenderConfig:
             "largest flat faces lie on the axes before drawing (turns of at most 15 deg)",
         ),
     )
+    stock: str = field(
+        default="normal",
+        metadata=option(
+            "colour of the stock faces (those on the part's bounding box, as the normals "
+            "family and metaview reach split them): 'normal' like every face, 'grey' flat "
+            "grey, so that only the cut faces carry their normal's colour",
+            choices=STOCK_COLOURS,
+        ),
+    )
     margin: float = field(
         default=0.05,
         metadata=option("free border on each side of a tile, as a fraction of half a tile"),
@@ -120,6 +130,8 @@ class RenderConfig:
             fail("framing", f"expected one of {FRAMINGS}")
         if self.backend not in BACKENDS:
             fail("backend", f"expected one of {BACKENDS}")
+        if self.stock not in STOCK_COLOURS:
+            fail("stock", f"expected one of {STOCK_COLOURS}")
         if not isinstance(self.straighten, bool):
             fail("straighten", "expected true or false")
         if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
@@ -180,6 +192,8 @@ class RenderConfig:
         re-rendered with another of them keeps its images.
         """
         d = {k: v for k, v in self.to_dict().items() if k not in _UNHASHED}
+        if d["stock"] == "normal":  # as before the field existed: the same hash, no re-render
+            del d["stock"]
         d["render_version"] = RENDER_VERSION
         text = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -29,13 +29,18 @@ class RenderStats:
 
 
 def prepare(mesh, cfg: RenderConfig) -> PreparedMesh:
-    """Normalise, straighten (``cfg.straighten``) and simplify a loaded mesh.
+    """Normalise, straighten (``cfg.straighten``) and simplify a loaded mesh, and mark its
+    stock faces when ``cfg.stock`` colours them apart.
 
     Very large meshes are first vertex-clustered on a grid of ``2 * tile`` cells, finer
     than half a pixel of the tile.
     """
     return prepare_mesh(
-        mesh, cfg.face_budget, cluster_cells=2 * cfg.tile, straighten=cfg.straighten
+        mesh,
+        cfg.face_budget,
+        cluster_cells=2 * cfg.tile,
+        straighten=cfg.straighten,
+        find_stock=cfg.stock != "normal",
     )
 
 

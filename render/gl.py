@@ -37,7 +37,7 @@ import numpy as np
 
 from render.backend import resolve_backend, set_platform
 from render.errors import RenderError
-from render.mesh import PreparedMesh, normal_colours
+from render.mesh import STOCK_GREY, PreparedMesh, normal_colours
 
 logger = logging.getLogger(__name__)
 
@@ -326,6 +326,10 @@ class GridRenderer:
         colours = np.empty((len(rgb), 4), dtype=np.uint8)
         colours[:, :3] = rgb
         colours[:, 3] = 255
+        if prepared.stock is not None:  # RenderConfig.stock == "grey"
+            n_faces = len(prepared.faces)
+            grey = np.tile(prepared.stock, len(colours) // n_faces)  # camera mode: per tile
+            colours[grey, :3] = STOCK_GREY
         # World x in [-cols, cols] and y in [-rows, rows] fill the framebuffer; the
         # viewer is at +z, so larger z is nearer and must get a smaller depth. x and y
         # keep their signs, so an outward face seen from outside stays counter-clockwise.

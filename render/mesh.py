@@ -12,9 +12,16 @@ import numpy as np
 
 from geometry.errors import MeshError
 from geometry.mesh import bounds
+from geometry.stock import side_distances, stock_sides
 from geometry.straighten import straighten_vertices
 
 logger = logging.getLogger(__name__)
+
+#: A stock face lies within this fraction of the longest side of a box plane (the normals
+#: family's tolerance, geometry.normals.BOX_TOL).
+STOCK_TOL = 1e-3
+#: The colour of stock faces with ``RenderConfig.stock == "grey"``: no unit normal has it.
+STOCK_GREY = (128, 128, 128)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class PreparedMesh:
         Distance of the farthest vertex from the origin.
     closed : bool
         Watertight and wound outwards: back faces can be skipped.
+    stock : (f,) bool or None
+        Faces on the part's bounding box (:func:`stock_faces`), when asked for.
     """
 
     vertices: np.ndarray
@@ -44,6 +53,7 @@ class PreparedMesh:
     faces_in: int
     radius: float
     closed: bool = False
+    stock: np.ndarray | None = None
 
     @property
     def faces_out(self) -> int:
@@ -173,8 +183,33 @@ def simplify(mesh, max_faces: int):
     return simple
 
 
+def stock_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Which faces lie on the part's bounding box: the stock, left as the blank was.
+
+    The same split as the ``normals`` family's (:data:`STOCK_TOL` of the longest side);
+    on a part that is still tilted (not straightened), few or no faces are stock.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+    faces : (f, 3) int
+
+    Returns
+    -------
+    (f,) bool
+    """
+    tri = np.asarray(vertices, np.float64)[faces]
+    lo, hi = tri.reshape(-1, 3).min(axis=0), tri.reshape(-1, 3).max(axis=0)
+    longest = float(max((hi - lo).max(), 1e-12))
+    return stock_sides(side_distances(tri, lo, hi, longest), STOCK_TOL).any(axis=1)
+
+
 def prepare_mesh(
-    mesh, max_faces: int, cluster_cells: int | None = None, straighten: bool = False
+    mesh,
+    max_faces: int,
+    cluster_cells: int | None = None,
+    straighten: bool = False,
+    find_stock: bool = False,
 ) -> PreparedMesh:
     """Normalise, simplify and orient a mesh, and compute its face normals.
 
@@ -189,6 +224,8 @@ def prepare_mesh(
     straighten : bool
         Undo a small tilt first (:func:`straighten_vertices`), so that the part's faces
         show the colours of the axis they were cut along.
+    find_stock : bool
+        Mark the stock faces (:func:`stock_faces`, after straightening and simplification).
 
     Notes
     -----
@@ -242,4 +279,5 @@ def prepare_mesh(
         faces_in=faces_in,
         radius=radius,
         closed=closed,
+        stock=stock_faces(vertices, faces) if find_stock else None,
     )

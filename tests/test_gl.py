@@ -159,3 +159,31 @@ def test_one_renderer_per_process_that_will_not_switch_backend(gl_backend):
     with pytest.raises(RenderError, match=f"renders with '{renderer.backend}'; cannot switch"):
         get_renderer(other)
     assert get_renderer("auto") is renderer  # still the one it had
+
+
+@pytest.mark.gl
+def test_grey_stock_leaves_the_colours_of_cut_faces_only(gl_backend):
+    """--stock grey: faces on the bounding box are grey; a pocket shows its normals."""
+    from render.mesh import STOCK_GREY
+
+    block = trimesh.creation.box((4.0, 4.0, 2.0))
+    pocket = trimesh.creation.box((1.5, 1.5, 1.0))
+    pocket.apply_translation((0.5, 0.0, 0.75))  # open to +Z, 0.5 deep
+    part = block.difference(pocket)
+    cfg = RenderConfig(tile=64, rows=2, cols=2, stock="grey", backend=gl_backend)
+    image, _ = render_mesh(part, cfg)
+    colours = {tuple(int(v) for v in c) for c in np.unique(image.reshape(-1, 3), axis=0)}
+    # The pocket's floor (+Z) and its four walls (+-X, +-Y) and nothing else of the normals.
+    cut = {tuple(c) for c in normal_colours(np.array([[0, 0, 1], [1, 0, 0], [-1, 0, 0]]))}
+    assert colours <= {STOCK_GREY, (0, 0, 0)} | {
+        tuple(c) for c in normal_colours(np.vstack([np.eye(3), -np.eye(3)]))
+    }
+    assert STOCK_GREY in colours and cut <= colours
+    # Seen from above (row 0), the +Z colour is only the pocket's floor: a small share.
+    top = untile(image, 2, 2)[0]
+    floor = np.all(top == normal_colours(np.array([[0.0, 0.0, 1.0]]))[0], axis=2).mean()
+    grey = np.all(top == STOCK_GREY, axis=2).mean()
+    assert 0.02 < floor < grey
+    # The same part drawn with every face by its normal has no grey at all.
+    plain, _ = render_mesh(part, RenderConfig(tile=64, rows=2, cols=2, backend=gl_backend))
+    assert not np.all(plain == STOCK_GREY, axis=2).any()

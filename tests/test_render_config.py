@@ -46,3 +46,24 @@ def test_straighten_is_a_validated_hashed_field():
     old = {k: v for k, v in RenderConfig().to_dict().items() if k != "straighten"}
     assert RenderConfig.from_dict(old).straighten is False
     assert RenderConfig.from_dict(RenderConfig().to_dict()) == RenderConfig()
+
+
+def test_stock_is_a_validated_field_hashed_only_when_set():
+    """A config without the field hashes as before it existed: datasets keep their images."""
+    assert RenderConfig().stock == "normal"
+    assert (
+        RenderConfig.from_dict({k: v for k, v in RenderConfig().to_dict().items() if k != "stock"})
+        == RenderConfig()
+    )
+    assert RenderConfig(stock="grey").config_hash() != RenderConfig().config_hash()
+    import hashlib
+    import json
+
+    from render.config import _UNHASHED, RENDER_VERSION
+
+    old = {k: v for k, v in RenderConfig().to_dict().items() if k not in _UNHASHED and k != "stock"}
+    old["render_version"] = RENDER_VERSION
+    text = json.dumps(old, sort_keys=True, separators=(",", ":"))
+    assert RenderConfig().config_hash() == hashlib.sha256(text.encode()).hexdigest()[:16]
+    with pytest.raises(RenderError, match="stock"):
+        RenderConfig(stock="blue")
