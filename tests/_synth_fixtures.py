@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import manifold3d as mf
+import numpy as np
 import pytest
 import trimesh
 
@@ -123,3 +124,34 @@ def left_in_the_way(removed: mf.Manifold, face: FaceSize, towards: int = 1) -> f
     return max(
         ((removed.translate((0.0, 0.0, towards * dz)) ^ stock) - removed).volume() for dz in lifts
     )
+
+
+def check_cut(
+    cutter: mf.Manifold,
+    face: FaceSize,
+    volume: float,
+    depth: float,
+    *,
+    through: bool,
+    genus: int = 0,
+    rel: float = 1e-9,
+) -> None:
+    """The checks every hand-built cutter passes (test_cutters*.py): closed solids of the
+    given genus, removing ``volume`` (to ``rel``) down to ``depth``, rising LIFT above the
+    face, with nothing left between the cut and the face (and the opposite face, through)."""
+    from assets.face_geometry import LIFT, OVERSHOOT
+
+    assert cutter.status().name == "NoError" and not cutter.is_empty()
+    assert all(solid.genus() == genus for solid in cutter.decompose())
+    removed = removed_by(cutter, face)
+    assert removed.volume() == pytest.approx(volume, rel=rel)
+    lo, hi = np.reshape(cutter.bounding_box(), (2, 3))
+    r_lo, r_hi = np.reshape(removed.bounding_box(), (2, 3))
+    assert hi[2] == pytest.approx(LIFT)  # above the face: no cutter face lies in the face's plane
+    assert r_hi[2] == 0.0 and r_lo[2] == pytest.approx(-depth)
+    assert left_in_the_way(removed, face) < 1e-9 * volume  # reached along -z from the face
+    if through:
+        assert lo[2] == -face.depth - OVERSHOOT
+        assert left_in_the_way(removed, face, towards=-1) < 1e-9 * volume  # and from below
+    else:
+        assert depth < face.depth  # the opposite face is untouched

@@ -11,11 +11,10 @@ import math
 
 import numpy as np
 import pytest
-from _synth_fixtures import left_in_the_way, removed_by
+from _synth_fixtures import check_cut, removed_by
 
 from assets.cutters import (
     DRILL_POINT_DEG,
-    LIFT,
     OVERSHOOT,
     SIDES,
     FaceSize,
@@ -120,23 +119,10 @@ THROUGH = ("through_hole", "through_pocket", "through_slot")
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_cutter_removes_what_its_sizes_say_as_columns_open_to_the_face(case):
     feature, volume, depth = CASES[case]
-    cutter = feature.cutter(FACE, SEGMENTS)
-    assert cutter.status().name == "NoError" and not cutter.is_empty()
-    assert all(solid.genus() == 0 for solid in cutter.decompose())  # closed solids, no handles
-    removed = removed_by(cutter, FACE)
     # Round edges are polygons of SEGMENTS sides; corner arcs of pockets only approximately so.
-    approx = "round" in case
-    assert removed.volume() == pytest.approx(volume, rel=2e-3 if approx else 1e-9)
-    lo, hi = np.reshape(cutter.bounding_box(), (2, 3))
-    r_lo, r_hi = np.reshape(removed.bounding_box(), (2, 3))
-    assert hi[2] == pytest.approx(LIFT)  # above the face: no cutter face lies in the face's plane
-    assert r_hi[2] == 0.0 and r_lo[2] == pytest.approx(-depth)
-    assert left_in_the_way(removed, FACE) < 1e-9 * volume  # reached along -z from the face
-    if feature.kind in THROUGH:
-        assert lo[2] == -FACE.depth - OVERSHOOT
-        assert left_in_the_way(removed, FACE, towards=-1) < 1e-9 * volume  # and from below
-    else:
-        assert depth < FACE.depth  # the opposite face is untouched
+    rel = 2e-3 if "round" in case else 1e-9
+    through = feature.kind in THROUGH
+    check_cut(feature.cutter(FACE, SEGMENTS), FACE, volume, depth, through=through, rel=rel)
 
 
 @pytest.mark.parametrize("side", SIDES)

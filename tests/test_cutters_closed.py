@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pytest
-from _synth_fixtures import left_in_the_way, removed_by
+from _synth_fixtures import check_cut, removed_by
 
-from assets.cutters import LIFT, OVERSHOOT, FaceSize, Feature, drill_point
+from assets.cutters import FaceSize, Feature, drill_point
 from assets.cutters_closed import hexagon_outline, inset, polygon_bounds, triangle_outline
 from assets.kinds_closed import THROUGH
 
@@ -140,23 +140,11 @@ def test_the_cases_cover_every_kind():
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_cutter_removes_what_its_sizes_say_as_columns_open_to_the_face(case):
     feature, volume, depth = CASES[case]
-    cutter = feature.cutter(FACE, SEGMENTS)
-    assert cutter.status().name == "NoError" and not cutter.is_empty()
     # Closed solids without handles; the groove of an O-ring goes round its island once.
     genus = 1 if feature.kind == "o_ring" else 0
-    assert all(solid.genus() == genus for solid in cutter.decompose())
-    removed = removed_by(cutter, FACE)
-    assert removed.volume() == pytest.approx(volume, rel=2e-3 if case in APPROXIMATE else 1e-9)
-    lo, hi = np.reshape(cutter.bounding_box(), (2, 3))
-    r_lo, r_hi = np.reshape(removed.bounding_box(), (2, 3))
-    assert hi[2] == pytest.approx(LIFT)  # above the face: no cutter face lies in the face's plane
-    assert r_hi[2] == 0.0 and r_lo[2] == pytest.approx(-depth)
-    assert left_in_the_way(removed, FACE) < 1e-9 * volume  # reached along -z from the face
-    if feature.kind in THROUGH:
-        assert lo[2] == -FACE.depth - OVERSHOOT
-        assert left_in_the_way(removed, FACE, towards=-1) < 1e-9 * volume  # and from below
-    else:
-        assert depth < FACE.depth  # the opposite face is untouched
+    rel = 2e-3 if case in APPROXIMATE else 1e-9
+    cutter = feature.cutter(FACE, SEGMENTS)
+    check_cut(cutter, FACE, volume, depth, through=feature.kind in THROUGH, genus=genus, rel=rel)
 
 
 def test_the_rounded_volumes_converge_to_the_smooth_ones():
