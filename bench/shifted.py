@@ -7,7 +7,8 @@ Training sets (``--train``, ``--per-class`` parts a class, split 70/15/15 by par
 ``metaview train`` splits them, ``--seeds`` split seeds):
 
 - ``default``: ``metaview synth`` with its defaults (the first generator), seed 2001;
-- ``taxonomy``: ``--preset taxonomy`` without the kinds of :data:`HELD_OUT`, seed 2002.
+- ``taxonomy``: ``--preset taxonomy`` without the kinds of :data:`HELD_OUT`, seed 2002;
+- ``taxonomy-hard``: the same with ``--distractors 2 --tilt-deg 3``, seed 2008.
 
 Evaluation sets, made with fresh seeds and never tuned on (``EVAL_PER_CLASS`` parts a class;
 every model is scored on every set):
@@ -71,6 +72,11 @@ def set_args(name: str) -> list[str]:
     return {
         "default": ["--seed", "2001"],
         "taxonomy": [*tax, "--seed", "2002", "--kinds", _taxonomy_kinds(False)],
+        # The taxonomy preset with the first generator's harder options, mildly.
+        "taxonomy-hard": [
+            *tax, "--seed", "2008", "--kinds", _taxonomy_kinds(False), "--distractors", "2",
+            "--tilt-deg", "3",
+        ],
         "hard": ["--seed", "2003", "--tilt-deg", "5", "--distractors", "3"],
         "heldout-kinds": [*tax, "--seed", "2004", "--kinds", _taxonomy_kinds(True)],
         "big": [
