@@ -121,15 +121,7 @@ class SynthConfig:
         object.__setattr__(self, "kinds", tuple(self.kinds))
         object.__setattr__(self, "stock", tuple(self.stock))
         _check_int("per_class", self.per_class, 1, "the number of parts per class")
-        if not self.classes:
-            raise SynthError("classes must name at least one class, got none")
-        for name in self.classes:
-            if name not in CLASSES:
-                raise SynthError(
-                    f"classes: unknown class {name!r}; expected some of {', '.join(CLASSES)}"
-                )
-        if len(set(self.classes)) != len(self.classes):
-            raise SynthError(f"classes lists a class twice: {', '.join(self.classes)}")
+        _check_names("classes", self.classes, CLASSES, ("class", "class"))
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise SynthError(f"seed must be a non-negative integer, got {self.seed!r}")
         for name in ("min_side", "max_side"):
@@ -151,15 +143,7 @@ class SynthConfig:
             )
         if self.max_features > 20:
             raise SynthError(f"max_features must be at most 20, got {self.max_features}")
-        if not self.kinds:
-            raise SynthError("kinds must name at least one feature kind, got none")
-        for name in self.kinds:
-            if name not in ALL_KINDS:
-                raise SynthError(
-                    f"kinds: unknown feature kind {name!r}; expected some of {', '.join(ALL_KINDS)}"
-                )
-        if len(set(self.kinds)) != len(self.kinds):
-            raise SynthError(f"kinds lists a kind twice: {', '.join(self.kinds)}")
+        _check_names("kinds", self.kinds, ALL_KINDS, ("feature kind", "kind"))
         if not _is_number(self.tilt_deg) or not 0.0 <= self.tilt_deg <= 45.0:
             raise SynthError(f"tilt_deg must be between 0 and 45 degrees, got {self.tilt_deg!r}")
         _check_int("distractors", self.distractors, 0, "the most distractors per part")
@@ -168,16 +152,7 @@ class SynthConfig:
         _check_int("segments", self.segments, 8, "line segments per circle")
         if self.segments > 256:
             raise SynthError(f"segments must be at most 256, got {self.segments}")
-        if not self.stock:
-            raise SynthError("stock must name at least one stock shape, got none")
-        for name in self.stock:
-            if name not in STOCK_SHAPES:
-                raise SynthError(
-                    f"stock: unknown stock shape {name!r}; expected some of "
-                    f"{', '.join(STOCK_SHAPES)}"
-                )
-        if len(set(self.stock)) != len(self.stock):
-            raise SynthError(f"stock lists a shape twice: {', '.join(self.stock)}")
+        _check_names("stock", self.stock, STOCK_SHAPES, ("stock shape", "shape"))
         if not _is_number(self.second_face) or not 0.0 <= self.second_face <= 1.0:
             raise SynthError(f"second_face must be between 0 and 1, got {self.second_face!r}")
         if not isinstance(self.through, bool):
@@ -229,6 +204,25 @@ class SynthConfig:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_names(
+    name: str, values: tuple[str, ...], allowed: tuple[str, ...], nouns: tuple[str, str]
+) -> None:
+    """A list option: not empty, every value one of ``allowed``, none twice.
+
+    ``nouns`` names a value in full and briefly: ("feature kind", "kind").
+    """
+    full, short = nouns
+    if not values:
+        raise SynthError(f"{name} must name at least one {full}, got none")
+    for value in values:
+        if value not in allowed:
+            raise SynthError(
+                f"{name}: unknown {full} {value!r}; expected some of {', '.join(allowed)}"
+            )
+    if len(set(values)) != len(values):
+        raise SynthError(f"{name} lists a {short} twice: {', '.join(values)}")
 
 
 def _check_int(name: str, value: object, minimum: int, what: str) -> None:

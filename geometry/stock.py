@@ -54,3 +54,24 @@ def stock_sides(dist: np.ndarray, tol: float) -> np.ndarray:
         A face on no side (no True in its row) is a feature face.
     """
     return dist.max(axis=1) <= tol
+
+
+def stock_faces(vertices: np.ndarray, faces: np.ndarray, tol: float) -> np.ndarray:
+    """Which faces lie on the bounding box of the faces' corners: the stock.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+    faces : (f, 3) int
+    tol : float
+        A fraction of the box's longest side (``geometry.normals.BOX_TOL`` for the
+        ``normals`` family's split). On a part that is still tilted, few faces are stock.
+
+    Returns
+    -------
+    (f,) bool
+    """
+    tri = np.asarray(vertices, np.float64)[faces]
+    lo, hi = tri.min(axis=(0, 1)), tri.max(axis=(0, 1))
+    longest = float(max((hi - lo).max(), 1e-12))
+    return stock_sides(side_distances(tri, lo, hi, longest), tol).any(axis=1)

@@ -12,14 +12,12 @@ import numpy as np
 
 from geometry.errors import MeshError
 from geometry.mesh import bounds
-from geometry.stock import side_distances, stock_sides
+from geometry.normals import BOX_TOL
+from geometry.stock import stock_faces
 from geometry.straighten import straighten_vertices
 
 logger = logging.getLogger(__name__)
 
-#: A stock face lies within this fraction of the longest side of a box plane (the normals
-#: family's tolerance, geometry.normals.BOX_TOL).
-STOCK_TOL = 1e-3
 #: The colour of stock faces with ``RenderConfig.stock == "grey"``: no unit normal has it.
 STOCK_GREY = (128, 128, 128)
 
@@ -44,7 +42,8 @@ class PreparedMesh:
     closed : bool
         Watertight and wound outwards: back faces can be skipped.
     stock : (f,) bool or None
-        Faces on the part's bounding box (:func:`stock_faces`), when asked for.
+        Faces on the part's bounding box (:func:`geometry.stock.stock_faces`, with the
+        ``normals`` family's tolerance), when asked for.
     """
 
     vertices: np.ndarray
@@ -183,27 +182,6 @@ def simplify(mesh, max_faces: int):
     return simple
 
 
-def stock_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Which faces lie on the part's bounding box: the stock, left as the blank was.
-
-    The same split as the ``normals`` family's (:data:`STOCK_TOL` of the longest side);
-    on a part that is still tilted (not straightened), few or no faces are stock.
-
-    Parameters
-    ----------
-    vertices : (v, 3) float
-    faces : (f, 3) int
-
-    Returns
-    -------
-    (f,) bool
-    """
-    tri = np.asarray(vertices, np.float64)[faces]
-    lo, hi = tri.reshape(-1, 3).min(axis=0), tri.reshape(-1, 3).max(axis=0)
-    longest = float(max((hi - lo).max(), 1e-12))
-    return stock_sides(side_distances(tri, lo, hi, longest), STOCK_TOL).any(axis=1)
-
-
 def prepare_mesh(
     mesh,
     max_faces: int,
@@ -225,7 +203,8 @@ def prepare_mesh(
         Undo a small tilt first (:func:`straighten_vertices`), so that the part's faces
         show the colours of the axis they were cut along.
     find_stock : bool
-        Mark the stock faces (:func:`stock_faces`, after straightening and simplification).
+        Mark the stock faces (:func:`geometry.stock.stock_faces`, after straightening and
+        simplification).
 
     Notes
     -----
@@ -279,5 +258,5 @@ def prepare_mesh(
         faces_in=faces_in,
         radius=radius,
         closed=closed,
-        stock=stock_faces(vertices, faces) if find_stock else None,
+        stock=stock_faces(vertices, faces, BOX_TOL) if find_stock else None,
     )

@@ -26,3 +26,18 @@ def test_box_faces_lie_on_their_own_side_and_a_pocket_on_none():
     assert stock_sides(side_distances(floor, lo, hi, 4.0), 0.07).tolist() == [
         [False, False, False, False, True, False]  # within 0.25 / 4 of +Z
     ]
+
+
+def test_stock_faces_are_those_on_the_bounding_box():
+    import trimesh
+
+    from geometry.stock import stock_faces
+
+    block = trimesh.creation.box((4.0, 4.0, 2.0))
+    pocket = trimesh.creation.box((1.5, 1.5, 1.0))
+    pocket.apply_translation((0.5, 0.0, 0.75))
+    part = block.difference(pocket)
+    stock = stock_faces(part.vertices, part.faces, 1e-3)
+    # Cut faces (the pocket's floor and walls) are exactly those whose centre is off the box.
+    inside = np.all(np.abs(part.triangles_center) < [2.0, 2.0, 1.0], axis=1)
+    assert np.array_equal(~stock, inside) and inside.any() and stock.any()
