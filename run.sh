@@ -6,6 +6,7 @@
 #
 # What it installs, each only when missing:
 #   - Debian packages for headless OpenGL (EGL and OSMesa through Mesa), via apt-get;
+#   - for the tests only: Debian's chromium, which opens `metaview explain`'s index.html;
 #   - a Python virtual environment in .venv with metaview and its dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,6 +43,16 @@ install_gl() {
         # shellcheck disable=SC2086 # a list of package names
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null
     fi
+}
+
+install_test_packages() {
+    # The explain test opens its HTML page in a headless browser.
+    if command -v chromium >/dev/null 2>&1; then return; fi
+    echo "run.sh: installing Debian packages: chromium (for the tests)"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
 install_venv() {
@@ -83,6 +94,7 @@ case "${1:-}" in
         ;;
     test)
         install_gl
+        install_test_packages
         install_venv
         shift
         exec .venv/bin/python -m pytest "$@"

@@ -66,6 +66,7 @@ Version history (``NORMALS_VERSION``, part of every cache key): 1, first version
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -200,26 +201,21 @@ def distance_weights(d: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
-def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """The ``normals`` feature vector of one mesh.
+@dataclass(frozen=True)
+class _Parts:
+    """What each face puts into the histograms of :func:`normal_features`."""
 
-    Parameters
-    ----------
-    vertices : (v, 3) float
-        Any units, position and (tilt below 45 degrees) orientation.
-    faces : (f, 3) int
-        Triangles wound outwards (normals come from the winding).
+    bins: np.ndarray  # (f,) normal bin of every face
+    w: np.ndarray  # (f,) area / total area
+    feature: np.ndarray  # (f,) bool: feature faces
+    fw: np.ndarray  # (g,) the feature faces' area / feature area
+    orient: np.ndarray  # (g, 6) orientation bin of each feature face towards each side
+    mass: list  # per side, (g, N_DIST): fw spread over the distance tents
+    shape: np.ndarray  # (3,) bounding-box sides / L
+    share: float  # feature area / total area
 
-    Returns
-    -------
-    (NORMAL_FEATURES_DIM,) float32
-        Blocks as in :func:`describe`; every entry in ``[0, 1]``.
 
-    Raises
-    ------
-    MeshError
-        A malformed mesh: wrong shapes, NaN, indices out of range, no area or no extent.
-    """
+def _parts(vertices: np.ndarray, faces: np.ndarray) -> _Parts:
     vertices, faces = check_mesh(vertices, faces)
     # Rotate about a point on the part (less rounding far from the origin); the features
     # do not depend on which.
@@ -245,30 +241,101 @@ def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     on_side = stock_sides(dist, BOX_TOL)
     feature = ~on_side.any(axis=1)
 
-    bins = normal_bins(normals)
-    all_hist = np.bincount(bins, weights=w, minlength=N_NORMAL_BINS)
     fw = w[feature]
     share = float(fw.sum())
     # Where the cuts are and which way they face, as shares of the cut area: a 3 mm hole
     # and a 60 mm pocket on the same side give similar blocks (total area would make the
     # hole ~1e-3 of the pocket's and the classifier could not see it).
     fw = fw / share if share > 0 else fw
-    feat_hist = np.bincount(bins[feature], weights=fw, minlength=N_NORMAL_BINS)
-
     fd = dist[feature]  # (g, 3 corners, 6 sides)
     orient = np.searchsorted(np.asarray(ORIENT_EDGES), cos_side[feature], side="right")  # (g, 6)
+    mass = [distance_weights(fd[:, :, s]) * fw[:, None] for s in range(6)]  # (g, N_DIST) each
+    return _Parts(normal_bins(normals), w, feature, fw, orient, mass, extent / big, share)
+
+
+def normal_features(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The ``normals`` feature vector of one mesh.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+        Any units, position and (tilt below 45 degrees) orientation.
+    faces : (f, 3) int
+        Triangles wound outwards (normals come from the winding).
+
+    Returns
+    -------
+    (NORMAL_FEATURES_DIM,) float32
+        Blocks as in :func:`describe`; every entry in ``[0, 1]``.
+
+    Raises
+    ------
+    MeshError
+        A malformed mesh: wrong shapes, NaN, indices out of range, no area or no extent.
+    """
+    p = _parts(vertices, faces)
+    all_hist = np.bincount(p.bins, weights=p.w, minlength=N_NORMAL_BINS)
+    feat_hist = np.bincount(p.bins[p.feature], weights=p.fw, minlength=N_NORMAL_BINS)
     side_hist = np.zeros((6, N_DIST, N_ORIENT))
     for s in range(6):
-        mass = distance_weights(fd[:, :, s]) * fw[:, None]  # (g, N_DIST)
         for k in range(N_ORIENT):
-            side_hist[s, :, k] = mass[orient[:, s] == k].sum(axis=0)
+            side_hist[s, :, k] = p.mass[s][p.orient[:, s] == k].sum(axis=0)
 
-    shares = np.concatenate([all_hist, feat_hist, side_hist.ravel(), [share]])
+    shares = np.concatenate([all_hist, feat_hist, side_hist.ravel(), [p.share]])
     # Square roots (the Hellinger map) spread the many small shares a histogram has.
-    out = np.concatenate(
-        [np.sqrt(np.clip(shares[:-1], 0.0, None)), extent / big, np.sqrt(shares[-1:])]
-    )
+    out = np.concatenate([np.sqrt(np.clip(shares[:-1], 0.0, None)), p.shape, np.sqrt(shares[-1:])])
     return out.astype(np.float32)
+
+
+def face_attribution(vertices: np.ndarray, faces: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Share out a weight per feature among the faces that make up each feature.
+
+    Entry ``j`` of the vector is the square root of a sum of face contributions ``c_fj``
+    (areas, or areas spread over distance tents); face ``f`` gets ``weights[j] * c_fj /
+    sum_f c_fj`` of it, summed over ``j``. With ``weights`` the gradient of a class score
+    times the features (gradient x input), this says which faces carried the decision.
+    The ``shape`` block belongs to no face and is left out.
+
+    Parameters
+    ----------
+    vertices : (v, 3) float
+    faces : (f, 3) int
+        As :func:`normal_features` takes them; the faces keep their order.
+    weights : (NORMAL_FEATURES_DIM,) float
+
+    Returns
+    -------
+    (f,) float64
+        The faces' shares; their sum is the sum of ``weights`` over the entries any face
+        contributes to.
+    """
+    weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if weights.shape != (NORMAL_FEATURES_DIM,):
+        raise MeshError(f"expected {NORMAL_FEATURES_DIM} weights, got {weights.shape}")
+    p = _parts(vertices, faces)
+    n = len(p.bins)
+    out = np.zeros(n)
+    blocks = {name: (start, stop) for name, start, stop, _ in describe()}
+
+    def share(start: int, idx: np.ndarray, value: np.ndarray, length: int) -> np.ndarray:
+        total = np.bincount(idx, weights=value, minlength=length)
+        scale = np.divide(
+            weights[start : start + length], total, out=np.zeros(length), where=total > 0
+        )
+        return value * scale[idx]
+
+    out += share(blocks["all"][0], p.bins, p.w, N_NORMAL_BINS)
+    feat = np.flatnonzero(p.feature)
+    if len(feat):
+        out[feat] += share(blocks["feature"][0], p.bins[feat], p.fw, N_NORMAL_BINS)
+        side0 = blocks["side"][0]
+        size = N_DIST * N_ORIENT
+        for s in range(6):
+            for t in range(N_DIST):
+                idx = t * N_ORIENT + p.orient[:, s]
+                out[feat] += share(side0 + s * size, idx, p.mass[s][:, t], size)
+        out[feat] += share(blocks["fraction"][0], np.zeros(len(feat), int), p.fw, 1)
+    return out
 
 
 def mesh_features(path: str | os.PathLike) -> np.ndarray:

@@ -261,6 +261,162 @@ def _as_arrays(mesh, faces) -> tuple[np.ndarray, np.ndarray]:
         raise ReachError(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class FaceReach:
+    """Per-face reach of one part, in its straightened frame: what :func:`reachable_directions`
+    sums up, kept face by face (``metaview explain`` colours the faces with it).
+
+    Attributes
+    ----------
+    vertices : (v, 3) float64
+        The part, moved and turned onto the axes (the frame the directions refer to).
+    faces : (f, 3) int64
+        Triangles wound outwards (a mesh wound inside out is turned round); the same faces
+        in the same order as the input.
+    normals : (f, 3) float64
+        Unit face normals (zero for a face without area).
+    areas : (f,) float64
+    stock : (f,) bool
+        Faces on a side plane of the bounding box (stock surface, never probed).
+    reached : (f, 6) float64
+        Per face, the share of its samples reached from each of the five directions, in
+        :data:`DIRECTIONS` order, then from ``-Z`` (the clamped side); 0 for stock faces.
+    clamped : (f,) bool
+        Cut faces that only ``-Z`` reaches (features in the clamped face), left out of the
+        feature area.
+    tilt_deg : float
+        The angle the part was turned by to straighten it.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    normals: np.ndarray
+    areas: np.ndarray
+    stock: np.ndarray
+    reached: np.ndarray
+    clamped: np.ndarray
+    tilt_deg: float
+
+    def directions(self, share: float = 0.5) -> np.ndarray:
+        """(f, 5) bool: the directions that reach at least ``share`` of each face's samples."""
+        return self.reached[:, :5] >= share
+
+    @property
+    def undercut(self) -> np.ndarray:
+        """(f,) bool: cut faces (neither stock nor clamped-only) most of whose samples no
+        direction reaches, ``-Z`` included."""
+        feature = ~self.stock & ~self.clamped & (self.areas > 0)
+        return feature & ~self.directions().any(axis=1) & ~(self.reached[:, 5] >= 0.5)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """Sample-level results of casting the rays (:func:`_probe`)."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    normals: np.ndarray
+    areas: np.ndarray
+    on_box: np.ndarray  # (f,) bool
+    cut: np.ndarray  # (c,) indices of the probed faces
+    k: int  # samples per probed face
+    facing: np.ndarray  # (c * k, 6) bool, five directions then -Z
+    clear: np.ndarray  # (c * k, 6) bool: no material between the sample and the outside
+    weights: np.ndarray  # (c * k,) each sample's share of its face's area
+    tilt_deg: float
+
+
+def _probe(mesh, faces: np.ndarray | None, cfg: ReachConfig) -> _Probe:
+    """Straighten the part, find its cut faces and cast the rays (steps 1-4 of the module
+    docstring)."""
+    backend = ray_backend(cfg.rays)
+    vertices, faces = _as_arrays(mesh, faces)
+    # Turn about a point on the part: less rounding far from the origin.
+    vertices = vertices - vertices[faces[0, 0]]
+    try:
+        rot = straighten(vertices, faces)
+    except MeshError as exc:  # the geometry layer's error type; ours here
+        raise ReachError(str(exc)) from None
+    tilt = turn_angle_deg(rot)
+    vertices = vertices @ rot.T
+    tri = vertices[faces]  # (f, 3, 3)
+    lo, hi = tri.min(axis=(0, 1)), tri.max(axis=(0, 1))
+    big = float((hi - lo).max())
+    if not big > 0:
+        raise ReachError("expected a mesh with non-zero extent, found all vertices at one point")
+    # A mesh wound inside out (negative signed volume) would put every ray origin inside the
+    # material: turn its triangles round.
+    if np.einsum("ij,ij->", tri[:, 0] - lo, np.cross(tri[:, 1] - lo, tri[:, 2] - lo)) < 0:
+        faces = faces[:, ::-1]
+        tri = vertices[faces]
+    normals, areas = face_normals_areas(vertices, faces)
+    if not float(areas.sum()) > 0:
+        raise ReachError("expected a mesh with non-zero surface area, got none")
+
+    # Stock surface: all three corners on one side plane of the box.
+    on_box = stock_sides(side_distances(tri, lo, hi), cfg.box_tol * big).any(axis=1)
+    cut = np.flatnonzero(~on_box & (areas > 0))
+
+    bary = _SAMPLES[cfg.samples]
+    k = len(bary)
+    # (c * k, 3) sample points, face by face, and each sample's share of its face's area.
+    points = np.einsum("sj,fjd->fsd", bary, tri[cut]).reshape(-1, 3)
+    n_s = np.repeat(normals[cut], k, axis=0)
+    origins = points + n_s * (cfg.offset * big)
+
+    dirs = np.array([*DIRECTIONS.values(), CLAMPED], dtype=np.float64)  # (6, 3)
+    facing = (n_s @ dirs.T) >= -cfg.facing_tol  # (s, 6)
+    clear = np.zeros_like(facing)
+    sample, direction = np.nonzero(facing)  # only the rays a facing test leaves open, at once
+    if len(sample):
+        engine = _ray_engine(vertices, faces, backend)
+        hit = engine.intersects_any(origins[sample], dirs[direction])
+        clear[sample, direction] = ~np.asarray(hit, dtype=bool)
+    return _Probe(
+        vertices=vertices,
+        faces=faces,
+        normals=normals,
+        areas=areas,
+        on_box=on_box,
+        cut=cut,
+        k=k,
+        facing=facing,
+        clear=clear,
+        weights=np.repeat(areas[cut] / k, k),
+        tilt_deg=tilt,
+    )
+
+
+def face_reach(mesh, faces: np.ndarray | None = None, cfg: ReachConfig | None = None) -> FaceReach:
+    """What reaches each face of a part: the rays of :func:`reachable_directions`, per face.
+
+    Parameters and errors as :func:`reachable_directions`.
+
+    Returns
+    -------
+    FaceReach
+    """
+    p = _probe(mesh, faces, cfg or ReachConfig())
+    n = len(p.faces)
+    reached = p.facing & p.clear  # (s, 6)
+    clamped_s = reached[:, 5] & ~reached[:, :5].any(axis=1)
+    per_face = np.zeros((n, 6))
+    clamped = np.zeros(n, dtype=bool)
+    if len(p.cut):
+        per_face[p.cut] = reached.reshape(len(p.cut), p.k, 6).mean(axis=1)
+        clamped[p.cut] = clamped_s.reshape(len(p.cut), p.k).all(axis=1)
+    return FaceReach(
+        vertices=p.vertices,
+        faces=np.asarray(p.faces, dtype=np.int64),
+        normals=p.normals,
+        areas=p.areas,
+        stock=p.on_box,
+        reached=per_face,
+        clamped=clamped,
+        tilt_deg=p.tilt_deg,
+    )
+
+
 def reachable_directions(
     mesh, faces: np.ndarray | None = None, cfg: ReachConfig | None = None
 ) -> ReachResult:
@@ -286,58 +442,15 @@ def reachable_directions(
         A malformed mesh: wrong shapes, non-finite vertices, indices out of range, no area.
     """
     cfg = cfg or ReachConfig()
-    backend = ray_backend(cfg.rays)
-    vertices, faces = _as_arrays(mesh, faces)
-    # Turn about a point on the part: less rounding far from the origin.
-    vertices = vertices - vertices[faces[0, 0]]
-    try:
-        rot = straighten(vertices, faces)
-    except MeshError as exc:  # the geometry layer's error type; ours here
-        raise ReachError(str(exc)) from None
-    tilt = turn_angle_deg(rot)
-    vertices = vertices @ rot.T
-    tri = vertices[faces]  # (f, 3, 3)
-    lo, hi = tri.min(axis=(0, 1)), tri.max(axis=(0, 1))
-    big = float((hi - lo).max())
-    if not big > 0:
-        raise ReachError("expected a mesh with non-zero extent, found all vertices at one point")
-    # A mesh wound inside out (negative signed volume) would put every ray origin inside the
-    # material: turn its triangles round.
-    if np.einsum("ij,ij->", tri[:, 0] - lo, np.cross(tri[:, 1] - lo, tri[:, 2] - lo)) < 0:
-        faces = faces[:, ::-1]
-        tri = vertices[faces]
-    normals, areas = face_normals_areas(vertices, faces)
-    total = float(areas.sum())
-    if not total > 0:
-        raise ReachError("expected a mesh with non-zero surface area, got none")
-
-    # Stock surface: all three corners on one side plane of the box.
-    on_box = stock_sides(side_distances(tri, lo, hi), cfg.box_tol * big).any(axis=1)
-    cut = np.flatnonzero(~on_box & (areas > 0))
-
-    bary = _SAMPLES[cfg.samples]
-    k = len(bary)
-    # (c * k, 3) sample points, face by face, and each sample's share of its face's area.
-    points = np.einsum("sj,fjd->fsd", bary, tri[cut]).reshape(-1, 3)
-    n_s = np.repeat(normals[cut], k, axis=0)
-    w_s = np.repeat(areas[cut] / k, k)
-    origins = points + n_s * (cfg.offset * big)
-
-    dirs = np.array([*DIRECTIONS.values(), CLAMPED], dtype=np.float64)  # (6, 3)
-    facing = (n_s @ dirs.T) >= -cfg.facing_tol  # (s, 6)
-    clear = np.zeros_like(facing)
-    sample, direction = np.nonzero(facing)  # only the rays a facing test leaves open, at once
-    if len(sample):
-        engine = _ray_engine(vertices, faces, backend)
-        hit = engine.intersects_any(origins[sample], dirs[direction])
-        clear[sample, direction] = ~np.asarray(hit, dtype=bool)
+    p = _probe(mesh, faces, cfg)
+    facing, clear, w_s = p.facing, p.clear, p.weights
     reached = facing & clear
     from_five = reached[:, :5].any(axis=1)
     clamped = reached[:, 5] & ~from_five
     counted = ~clamped
     cut_area = float(w_s.sum())
     feature_area = float(w_s[counted].sum())
-    face_counted = counted.reshape(-1, k).any(axis=1) if len(cut) else np.zeros(0, dtype=bool)
+    face_counted = counted.reshape(-1, p.k).any(axis=1) if len(p.cut) else np.zeros(0, dtype=bool)
 
     reach, away, shadowed = {}, {}, {}
     valid = []
@@ -364,13 +477,13 @@ def reachable_directions(
         feature_faces=int(face_counted.sum()),
         feature_area=feature_area,
         cut_area=cut_area,
-        total_area=total,
+        total_area=float(p.areas.sum()),
         reach=reach,
         away=away,
         shadowed=shadowed,
         clamped_frac=float(w_s[clamped].sum() / cut_area) if cut_area > 0 else 0.0,
         unreachable_frac=unreachable,
-        tilt_deg=tilt,
+        tilt_deg=p.tilt_deg,
         area_tol=cfg.area_tol,
     )
 

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     assets_cli.register_reach(sub)  # reach
     render_cli.register(sub)  # render
     train_cli.register(sub)  # train
-    train_model_cli.register(sub)  # predict, runs, export
+    train_model_cli.register(sub)  # predict, explain, runs, export
     demo.register(sub)  # demo
     return parser
 

@@ -50,6 +50,21 @@ def _render_files(
     return out
 
 
+def _reach_view_files(paths: list[str], size: int) -> list[tuple]:
+    """Per path ``(ReachViews, None)`` or ``(None, message)``, in this (child) process."""
+    from render.reach_views import reach_views_file
+
+    out: list[tuple] = []
+    for p in paths:
+        try:
+            out.append((reach_views_file(p, size), None))
+        except MetaviewError as exc:
+            out.append((None, str(exc)))
+        except Exception as exc:  # one file must never stop the others
+            out.append((None, f"{p}: could not draw it: {exc!r}"))
+    return out
+
+
 class MeshRenderer:
     """Renders mesh files into meta-images in one spawned child process, reused across calls.
 
@@ -83,12 +98,21 @@ class MeshRenderer:
 
         With ``variants > 1``: ``((variants, h, w, 3) uint8, None)``, variant 0 first.
         """
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
         if not paths:
             return []
+        return self._run(_render_files, [str(p) for p in paths], self.config, variants)
+
+    def reach_views(self, paths: Sequence[str | os.PathLike], size: int = 320) -> list[tuple]:
+        """Per path ``(ReachViews, None)`` or ``(None, message)``: each part's per-face reach
+        and its five direction views (:func:`render.reach_views.reach_views_file`)."""
+        if not paths:
+            return []
+        return self._run(_reach_view_files, [str(p) for p in paths], int(size))
+
+    def _run(self, fn, paths: list[str], *args) -> list:
+        """``fn(paths, *args)`` here or in the worker; a dead worker fails every path."""
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.in_process:
             import sys
 
@@ -97,8 +121,11 @@ class MeshRenderer:
                     "MeshRenderer(in_process=True) in a process that has imported "
                     "TensorFlow: expected a process without it; render in the worker instead"
                 )
-            return _render_files([str(p) for p in paths], self.config, variants)
+            return fn(paths, *args)
         if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             from render import backend
 
             if self.config.get("backend", "auto") == "auto" and backend.probe_started():
@@ -108,8 +135,7 @@ class MeshRenderer:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
         try:
-            job = self._pool.submit(_render_files, [str(p) for p in paths], self.config, variants)
-            return job.result()
+            return self._pool.submit(fn, paths, *args).result()
         except BrokenProcessPool:
             self.close()
             msg = "the renderer process died (headless GL crashed); try PYOPENGL_PLATFORM=osmesa"

@@ -149,3 +149,47 @@ def test_mesh_file_gives_the_same_features(tmp_path):
     path = tmp_path / "part.stl"
     trimesh.Trimesh(v, f, process=False).export(path)
     assert np.allclose(mesh_features(path), normal_features(v, f), atol=1e-5)
+
+
+# --- face attribution ----------------------------------------------------------------------
+
+
+def test_face_attribution_shares_each_feature_among_its_faces():
+    from geometry.normals import describe, face_attribution, normal_bins
+
+    v, f = pocketed_box("z_plus")
+    blocks = {name: (start, stop) for name, start, stop, _ in describe()}
+    # A weight on one bin of the "all" block goes to the faces in that bin, by area.
+    tri = v[f]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1) / 2
+    bins = normal_bins(cross / np.linalg.norm(cross, axis=1, keepdims=True))
+    up = int(bins[np.argmax(cross[:, 2])])  # the +Z bin
+    w = np.zeros(NORMAL_FEATURES_DIM)
+    w[blocks["all"][0] + up] = 3.0
+    share = face_attribution(v, f, w)
+    assert share.shape == (len(f),)
+    assert share.sum() == pytest.approx(3.0)
+    assert np.allclose(share[bins != up], 0)
+    assert np.allclose(share[bins == up], 3.0 * area[bins == up] / area[bins == up].sum())
+    # Every block but "shape" belongs to faces: the shares add up to the weights.
+    w = np.random.default_rng(0).normal(size=NORMAL_FEATURES_DIM)
+    feats = normal_features(v, f)
+    used = np.ones(NORMAL_FEATURES_DIM, bool)
+    used[blocks["shape"][0] : blocks["shape"][1]] = False
+    used &= feats > 0  # an empty bin has no faces to give its weight to
+    assert face_attribution(v, f, w).sum() == pytest.approx(w[used].sum())
+    # The feature block's weight lands on the pocket's faces only.
+    w = np.zeros(NORMAL_FEATURES_DIM)
+    w[blocks["feature"][0] : blocks["feature"][1]] = 1.0
+    share = face_attribution(v, f, w)
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    on_box = np.array(
+        [
+            any(np.allclose(tri[i][:, a], b) for a in range(3) for b in (lo[a], hi[a]))
+            for i in range(len(f))
+        ]
+    )
+    assert np.allclose(share[on_box], 0) and (share[~on_box] > 0).all()
+    with pytest.raises(MeshError, match="weights"):
+        face_attribution(v, f, np.zeros(3))

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 import trimesh
+from _reach_fixtures import SIZE, blind_hole_x, box, cut, rod, step_x_z, t_slot, through_hole_x
 
 from assets import cli as assets_cli
 from assets.part import stl_bytes
@@ -25,51 +26,10 @@ from geometry.directions import DIRECTIONS, label_set
 from geometry.errors import ReachError
 from geometry.reach import ReachConfig, reachable_directions
 
-SIZE = (40.0, 30.0, 20.0)
 ALL = tuple(DIRECTIONS)
 
 
-# --- parts ---------------------------------------------------------------------------------
-
-
-def box(extents, centre=(0.0, 0.0, 0.0)) -> trimesh.Trimesh:
-    return trimesh.creation.box(
-        extents=extents, transform=trimesh.transformations.translation_matrix(centre)
-    )
-
-
-def span(lo, hi) -> trimesh.Trimesh:
-    """The box [lo, hi] (3-vectors)."""
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    return box(hi - lo, (lo + hi) / 2)
-
-
-def rod(p0, p1, radius=3.0) -> trimesh.Trimesh:
-    return trimesh.creation.cylinder(radius=radius, segment=[p0, p1], sections=32)
-
-
-def cut(*cutters) -> trimesh.Trimesh:
-    part = trimesh.boolean.difference([box(SIZE), *cutters], engine="manifold")
-    assert part.is_watertight
-    return part
-
-
-def blind_hole_x() -> trimesh.Trimesh:
-    return cut(rod((8, 0, 0), (25, 0, 0)))  # 12 mm deep into the +X face
-
-
-def through_hole_x() -> trimesh.Trimesh:
-    return cut(rod((-25, 0, 0), (25, 0, 0)))
-
-
-def step_x_z() -> trimesh.Trimesh:
-    return cut(span((15, -20, 6), (25, 20, 15)))  # the whole +X/+Z edge, 5 wide, 4 deep
-
-
-def t_slot(open_ends: bool) -> trimesh.Trimesh:
-    """A T-slot cut down from +Z along X: a 4 mm neck over a 12 mm wide, 4 mm high channel."""
-    x = 25 if open_ends else 12
-    return cut(span((-x, -2, 4), (x, 2, 15)), span((-x, -6, 0), (x, 6, 4)))
+# --- parts: tests/_reach_fixtures.py ----------------------------------------------------
 
 
 def turned(mesh: trimesh.Trimesh, degrees: float, axis=(1.0, 2.0, 3.0)) -> trimesh.Trimesh:
@@ -357,3 +317,39 @@ def test_a_mesh_without_area_raises_reach_error():
     flat = np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0]])
     with pytest.raises(ReachError, match="area"):
         reachable_directions(flat, np.array([[0, 1, 2]]))
+
+
+# --- per face ------------------------------------------------------------------------------
+
+
+def test_face_reach_is_the_summary_face_by_face():
+    from geometry.reach import face_reach
+
+    mesh = step_x_z()
+    faces = face_reach(mesh)
+    summary = reachable_directions(mesh)
+    assert len(faces.faces) == len(mesh.faces) and faces.reached.shape == (len(mesh.faces), 6)
+    feature = ~faces.stock & ~faces.clamped
+    w = faces.areas[feature] / faces.areas[feature].sum()
+    # The summary's reached shares are the area-weighted means of the faces' shares.
+    for j, name in enumerate(ALL):
+        assert float(w @ faces.reached[feature, j]) == pytest.approx(summary.reach[name], abs=1e-12)
+    assert np.all(faces.reached[faces.stock] == 0)
+    # The step's floor faces +X, its wall +Z: every feature face is reached from the four valid
+    # directions and not from -X.
+    reached = faces.directions()[feature]
+    assert reached[:, [0, 2, 3, 4]].all() and not reached[:, 1].any()
+    assert not faces.undercut.any()
+
+
+def test_face_reach_marks_the_undercut_faces():
+    from geometry.reach import face_reach
+
+    faces = face_reach(t_slot(open_ends=False))
+    # The channel's ceiling (normal -Z, hidden by the floor below it) is an undercut.
+    ceiling = faces.undercut & (faces.normals[:, 2] < -0.99)
+    assert ceiling.any()
+    assert not (faces.undercut & faces.stock).any()
+    result = reachable_directions(t_slot(open_ends=False))
+    area = faces.areas[faces.undercut].sum() / faces.areas[~faces.stock & ~faces.clamped].sum()
+    assert area == pytest.approx(result.unreachable_frac, rel=0.3)

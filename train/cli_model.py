@@ -31,8 +31,9 @@ _MODEL_HELP = (
 
 
 def register(sub) -> None:
-    """Add the ``predict``, ``runs`` and ``export`` sub-commands to ``sub``."""
+    """Add the ``predict``, ``explain``, ``runs`` and ``export`` sub-commands to ``sub``."""
     _register_predict(sub)
+    _register_explain(sub)
     _register_runs(sub)
     _register_export(sub)
 
@@ -83,6 +84,12 @@ def _register_predict(sub) -> None:
         action="store_true",
         help="skip the reachability analysis of mesh inputs",
     )
+    p.add_argument(
+        "--explain",
+        default=None,
+        metavar="DIR",
+        help="also write a picture per input and DIR/index.html, as 'metaview explain' does",
+    )
     add_batch_options(p)  # --no-progress; a bar shows from 4 inputs
     p.set_defaults(func=run_predict)
 
@@ -93,13 +100,23 @@ def run_predict(args) -> int:
 
     if any(Path(p).suffix.lower() != ".png" for p in args.inputs):
         start_probe()  # which GL backend renders: found while the model loads, not after
-    # need_keras=False: a run with a compact head predicts without importing TensorFlow.
+    # need_keras=False: a run with a compact head predicts without importing TensorFlow
+    # (explaining an image model needs its Keras form for Grad-CAM).
     loaded = load_model(
-        args.model, tracking_uri=args.tracking_uri, experiment=args.experiment, need_keras=False
+        args.model,
+        tracking_uri=args.tracking_uri,
+        experiment=args.experiment,
+        need_keras=bool(args.explain),
     )
     # Progress only for batches worth waiting on: one part answers in seconds.
     show = None if len(args.inputs) > 3 and not args.no_progress else False
-    results = predict_files(args.inputs, loaded, reach=not args.no_reach, progress=show)
+    reach = not args.no_reach or bool(args.explain)
+    results = predict_files(args.inputs, loaded, reach=reach, progress=show)
+    if args.explain:
+        from train.explain.report import explain_files
+
+        explain_files(args.inputs, loaded, args.explain, predictions=results, progress=show)
+        _say(f"metaview predict: pictures in {Path(args.explain) / 'index.html'}", err=True)
     if args.json:
         out = []
         for r in results:
@@ -123,6 +140,66 @@ def run_predict(args) -> int:
     failed = sum(not r.ok for r in results)
     if failed:
         _say(f"metaview predict: {failed} of {len(results)} inputs failed", err=True)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def _register_explain(sub) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="draw why a model predicts what it does: one picture per part and an index.html",
+        description=(
+            "Explain predictions. For each input, DIR/<part>.png shows the part from its five "
+            "machine directions with every face coloured by what reaches it (grey: stock; a "
+            "direction's colour, or stripes of several; red: an undercut, reached from none), "
+            "then what the model looked at (Grad-CAM over the meta-image for an image model; "
+            "the faces that carried the score for 'normals'), the probabilities and whether the "
+            "top class reaches every feature face, saying why not. DIR/index.html links them all "
+            "with the answers as text; DIR/explain.json holds the same for tools. Exit code 2 if "
+            "some inputs failed (each gets an error line and a row in the index)."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="mesh files and/or meta-image PNGs")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the pictures")
+    _common(p)
+    p.add_argument(
+        "--view-px",
+        type=positive_int,
+        default=320,
+        metavar="PX",
+        help="pixels on a side of each direction view (default: 320)",
+    )
+    add_batch_options(p)
+    p.set_defaults(func=run_explain)
+
+
+def run_explain(args) -> int:
+    from render.backend import start_probe
+    from train.explain.report import explain_files
+    from train.inference import load_model
+
+    start_probe()
+    loaded = load_model(args.model, tracking_uri=args.tracking_uri, experiment=args.experiment)
+    show = None if len(args.inputs) > 1 and not args.no_progress else False
+    items = explain_files(args.inputs, loaded, args.out, progress=show, view_px=args.view_px)
+    for it in items:
+        p = it.prediction
+        if it.error:
+            _say(it.error, err=True)
+            continue
+        reach = "unknown" if p.reachable is None else "|".join(p.reachable) or "none"
+        flag = "  DISAGREES" if it.disagrees else ""
+        _say(
+            f"{p.file}\t{p.label} {p.probability:.3f}\treachable: {reach}{flag}\t"
+            f"{Path(args.out) / it.picture}"
+        )
+    _say(f"metaview explain: {Path(args.out) / 'index.html'}", err=True)
+    failed = sum(bool(it.error) for it in items)
+    if failed:
+        _say(f"metaview explain: {failed} of {len(items)} inputs failed", err=True)
         return EXIT_PARTIAL
     return EXIT_OK
 

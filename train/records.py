@@ -150,9 +150,69 @@ def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, pro
             )
         )
         run.log_files(files, "plots")
+        explained = _explain_misclassified(
+            net, dataset, test_rows, labels, probs, wrong, out / "explain"
+        )
+        run.log_files(explained, "explain")
     # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
     inference = keras.Model(net.inputs, net.outputs, name=net.name)
     run.log_model(inference, np.asarray(example, dtype=np.float32))
+
+
+#: At most this many misclassified test parts are explained (a picture each) in a run.
+MAX_EXPLAINED = 6
+
+
+def _explain_misclassified(net, dataset, test_rows, labels, probs, wrong, out: Path) -> list[Path]:
+    """Explain pictures of the first misclassified test parts whose meshes are at hand.
+
+    The parts' meshes are the dataset's sources (``metaimage.json``'s ``source_dir``); a
+    dataset of plain PNGs, or one whose meshes have moved, has none and gets no pictures.
+    Each costs about 2 s (its geometry, a meta-image and Grad-CAM), so at most
+    :data:`MAX_EXPLAINED`. Returns the files to log: the pictures, ``index.html`` and
+    ``explain.json``; none when nothing was explained.
+    """
+    source_dir = str(dataset.meta.get("source_dir") or "")
+    if not source_dir or not len(wrong):
+        return []
+    from train.explain.report import INDEX, SUMMARY, explain_files
+    from train.inference.loaded import LoadedModel
+    from train.inference.loading import model_features
+    from train.inference.prediction import Prediction
+    from train.inference.reachability import add_reach
+    from train.models import classifier
+
+    preds = []
+    for i in wrong:
+        path = Path(source_dir) / str(test_rows[i].get("source") or "")
+        if not path.is_file():
+            continue
+        p = np.asarray(probs[i], dtype=np.float64)
+        order = np.argsort(-p, kind="stable")
+        pred = Prediction(
+            file=str(path),
+            label=labels[int(order[0])],
+            probability=float(p[order[0]]),
+            probabilities={labels[int(k)]: float(p[k]) for k in order},
+        )
+        add_reach(pred)
+        preds.append(pred)
+        if len(preds) == MAX_EXPLAINED:
+            break
+    if not preds:
+        return []
+    features = model_features(tuple(net.input_shape))
+    loaded = LoadedModel(
+        net,
+        list(labels),
+        dataset.meta,
+        0 if features else classifier.input_size(net),
+        None,
+        "this run",
+        features=features,
+    )
+    items = explain_files([p.file for p in preds], loaded, out, predictions=preds)
+    return [out / it.picture for it in items if it.picture] + [out / INDEX, out / SUMMARY]
 
 
 def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:

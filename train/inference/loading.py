@@ -68,7 +68,7 @@ def _run_runtime(client, run_id: str, dst: str) -> str:
     return runtime if isinstance(runtime, str) and runtime else "tensorflow"
 
 
-def _features_of(shape: tuple) -> str:
+def model_features(shape: tuple) -> str:
     """The feature family a model with input ``shape`` (None, D) takes, "" for images."""
     from train.models import get_model_spec, list_models
 
@@ -83,7 +83,7 @@ def _features_of(shape: tuple) -> str:
 
 def _keras_input_size(model, where: str) -> int:
     shape = tuple(model.input_shape)
-    if len(shape) == 2 and _features_of(shape):
+    if len(shape) == 2 and model_features(shape):
         return 0
     if len(shape) != 4 or shape[1] != shape[2] or shape[1] is None or shape[3] != 3:
         raise TrainError(f"{where}: expected a model input of shape (None, S, S, 3), found {shape}")
@@ -133,7 +133,7 @@ def load_run_model(client, run_id: str, *, need_keras: bool = True) -> LoadedMod
     labels, metaimage = check_metadata(labels, metaimage, f"run {run_id}")
     size = _keras_input_size(model, uri)
     check_classes(model.output_shape[-1], labels, uri)
-    features = _features_of(tuple(model.input_shape))
+    features = model_features(tuple(model.input_shape))
     return LoadedModel(
         model,
         labels,
@@ -236,7 +236,7 @@ def load_path_model(path: str | os.PathLike) -> LoadedModel:
     model = _load_keras(model_dir)
     check_classes(model.output_shape[-1], labels, str(path))
     size = _keras_input_size(model, str(path))
-    features = _features_of(tuple(model.input_shape))
+    features = model_features(tuple(model.input_shape))
     return LoadedModel(
         model,
         labels,

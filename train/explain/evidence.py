@@ -1,0 +1,196 @@
+"""What a model looked at: the gradient of a class score through the head, Grad-CAM over the
+backbone's last feature map, and the faces that carried a ``normals`` decision.
+
+Every metaview classifier ends in the same head (:mod:`train.models.classifier`): pooled
+features (or a family's feature vector) -> [normalize] -> dense layers -> softmax.
+:func:`head_gradient` differentiates that head in NumPy, from the arrays
+:func:`train.inference.compact.head_arrays` reads out of the Keras model, so nothing here
+traces a graph. The score explained is the class's logit less the mean logit: evidence *for*
+the class against the others, which does not move when all logits move together.
+
+Grad-CAM (Selvaraju et al., 2017) weighs each channel ``k`` of a feature map ``A`` (h, w,
+c) by the spatial mean of the score's gradient, ``alpha_k = mean_ij d score / d A_kij``,
+and shows ``relu(sum_k alpha_k A_k)``. Behind global max pooling the gradient reaches one
+position per channel, its maximum, with the pooled feature's gradient ``g_k``: so
+``alpha_k = g_k / (h w)`` exactly, and only a forward pass of the backbone is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from train.errors import TrainError
+
+log = logging.getLogger(__name__)
+
+
+def head_gradient(steps: list[dict], arrays: dict, x: np.ndarray, target: int) -> np.ndarray:
+    """The gradient of ``logit[target] - mean(logits)`` with respect to the head's input.
+
+    Parameters
+    ----------
+    steps, arrays
+        The head as :func:`train.inference.compact.head_arrays` gives it: ``normalize``
+        and ``dense`` steps, the last one dense (its activation is ignored: the logits).
+    x : (D,) float
+        One input: pooled features, or a family's feature vector.
+    target : int
+        The class whose evidence is wanted.
+
+    Returns
+    -------
+    (D,) float64
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    # Forward, keeping what the backward pass needs.
+    trace = []
+    for i, step in enumerate(steps):
+        if step["op"] == "normalize":
+            trace.append(("normalize", arrays[f"{i}_std"], None))
+            x = (x - arrays[f"{i}_mean"]) / arrays[f"{i}_std"]
+            continue
+        kernel = np.asarray(arrays[f"{i}_kernel"], np.float64)
+        z = x @ kernel + arrays[f"{i}_bias"]
+        last = i == len(steps) - 1
+        act = "linear" if last else step.get("activation", "linear")
+        trace.append((act, kernel, z))
+        if act == "relu":
+            x = np.maximum(z, 0.0)
+        elif act == "sigmoid":
+            x = 1.0 / (1.0 + np.exp(-z))
+        elif act in ("linear", "softmax"):
+            if act == "softmax":
+                raise TrainError("expected softmax only on the head's last layer")
+            x = z
+    n_out = len(x)
+    if not 0 <= target < n_out:
+        raise TrainError(f"expected a class index below {n_out}, got {target}")
+    grad = -np.full(n_out, 1.0 / n_out)
+    grad[target] += 1.0
+    for act, a, z in reversed(trace):
+        if act == "normalize":
+            grad = grad / a
+            continue
+        if act == "relu":
+            grad = grad * (z > 0)
+        elif act == "sigmoid":
+            s = 1.0 / (1.0 + np.exp(-z))
+            grad = grad * s * (1.0 - s)
+        grad = a @ grad
+    return grad
+
+
+def grad_cam(feature_map: np.ndarray, pooled_gradient: np.ndarray) -> np.ndarray:
+    """Grad-CAM of one feature map behind global max pooling (module docstring).
+
+    Parameters
+    ----------
+    feature_map : (h, w, c) float
+    pooled_gradient : (c,) float
+        The score's gradient with respect to the max-pooled features of this map.
+
+    Returns
+    -------
+    (h, w) float32 in [0, 1]
+        Scaled to its maximum (all zero when nothing speaks for the class).
+    """
+    a = np.asarray(feature_map, dtype=np.float64)
+    g = np.asarray(pooled_gradient, dtype=np.float64)
+    if a.ndim != 3 or g.shape != (a.shape[2],):
+        raise TrainError(f"expected a (h, w, c) map and (c,) gradient, got {a.shape} and {g.shape}")
+    cam = np.maximum(a @ (g / (a.shape[0] * a.shape[1])), 0.0)
+    top = float(cam.max())
+    return (cam / top if top > 0 else cam).astype(np.float32)
+
+
+def image_maps(net, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The backbone's feature maps and pooled features of one image.
+
+    Parameters
+    ----------
+    net : keras.Model
+        An image classifier (:mod:`train.models.classifier`).
+    image : (S, S, 3) float32
+        Pixels in [0, 255] at the model's input size.
+
+    Returns
+    -------
+    maps : list of (h, w, c) float32
+        Each backbone output, as the head's "pool" layer concatenates them.
+    pooled : (D,) float32
+        Their global maxima, concatenated: the head's input.
+    """
+    from train.models import classifier
+
+    backbone = classifier.get_backbone(net)
+    out = backbone(np.asarray(image, np.float32)[None], training=False)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    maps = [np.asarray(m)[0] for m in outs]
+    pooled = np.concatenate([m.max(axis=(0, 1)) for m in maps]).astype(np.float32)
+    return maps, pooled
+
+
+def image_evidence(net, image: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM of class ``target`` on the last (deepest) feature map of the backbone.
+
+    Parameters
+    ----------
+    net : keras.Model
+        An image classifier whose head :func:`~train.inference.compact.head_arrays` reads.
+    image : (S, S, 3) float32
+        Pixels in [0, 255] at the model's input size.
+    target : int
+
+    Returns
+    -------
+    cam : (h, w) float32 in [0, 1]
+        At the last map's resolution (S / 32 for EfficientNet).
+    pooled : (D,) float32
+        The head's input (to check against the model's own prediction).
+
+    Raises
+    ------
+    TrainError
+        A head of layers other than normalize and dense.
+    """
+    from train.inference.compact import head_arrays
+
+    found = head_arrays(net)
+    if found is None:
+        raise TrainError(f"model {net.name!r}: its head has layers Grad-CAM here cannot follow")
+    maps, pooled = image_maps(net, image)
+    grad = head_gradient(*found, pooled, target)
+    # The deepest map is the smallest; its channels are the last in the pooled vector when
+    # it is the last output (EfficientNet-Lite's order), wherever it is, its own slice.
+    sizes = [m.shape[2] for m in maps]
+    deepest = int(np.argmin([m.shape[0] * m.shape[1] for m in maps]))
+    start = int(sum(sizes[:deepest]))
+    return grad_cam(maps[deepest], grad[start : start + sizes[deepest]]), pooled
+
+
+def normals_evidence(
+    net, vertices: np.ndarray, faces: np.ndarray, target: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which faces carried a ``normals`` model's score for class ``target``.
+
+    The gradient of the score times the feature vector (gradient x input), shared out
+    among the faces each feature is made of (:func:`geometry.normals.face_attribution`).
+
+    Returns
+    -------
+    faces : (f,) float64
+        Per face, its part of the score: positive for the class, negative against.
+    features : (D,) float32
+        The part's feature vector.
+    """
+    from geometry.normals import face_attribution, normal_features
+    from train.inference.compact import head_arrays
+
+    found = head_arrays(net)
+    if found is None:
+        raise TrainError(f"model {net.name!r}: its head has layers this cannot follow")
+    x = normal_features(vertices, faces)
+    grad = head_gradient(*found, x, target)
+    return face_attribution(vertices, faces, grad * x), x
