@@ -180,3 +180,22 @@ def test_export_int8_memory_is_bounded_and_writes_a_usable_pair(default_run, tmp
 
     loaded = load_model(str(out))
     assert loaded.kind == "tflite" and loaded.image_size == SIZE
+
+
+def test_explain_at_the_default_size_is_bounded_by_pixels(default_run, tmp_path, monkeypatch):
+    """Grad-CAM on 960 px meta-images: one picture per input, the same peak for 1 and 4."""
+    data, uri, run_id = default_run
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    peaks = {}
+    for n in (1, 4):
+        out_dir = tmp_path / f"why{n}"
+        code, peak, out, err = _run_with_peak(
+            ["explain", "--model", run_id, "--out", str(out_dir), *_pngs(data, n)], tmp_path
+        )
+        assert code == 0, err
+        summary = json.loads((out_dir / "explain.json").read_text())
+        assert len(summary) == n and all(s["evidence"] == "grad-cam" for s in summary)
+        assert all((out_dir / s["picture"]).is_file() for s in summary)
+        peaks[n] = peak
+    assert peaks[4] < peaks[1] + 0.5 * GB, peaks
+    assert peaks[4] < 3 * GB, peaks

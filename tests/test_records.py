@@ -134,7 +134,7 @@ def test_log_results_logs_outputs_plots_and_the_model_then_metrics_last(tmp_path
     net = create_model("colour-stats", 2, weights="none")
     net.compile(optimizer="adam", loss="categorical_crossentropy")
     example = np.random.default_rng(0).random((2, net.input_shape[1]))
-    dataset = SimpleNamespace(root=root)
+    dataset = SimpleNamespace(root=root, meta={})  # PNGs only: no meshes to explain
     run = FakeRun()
 
     records.log_results(run, net, example, dataset, labels, history, scores, cfg)
@@ -155,3 +155,47 @@ def test_log_results_logs_outputs_plots_and_the_model_then_metrics_last(tmp_path
     # The twin takes its inputs as a list (net.inputs), the trained model one tensor.
     twin = np.asarray(model([logged_example]))
     np.testing.assert_allclose(twin, np.asarray(net(logged_example)))
+
+
+@pytest.mark.tf
+def test_a_run_logs_explain_pictures_of_its_misclassified_parts(tmp_path, gl_ok):
+    import json
+
+    import trimesh
+    from _train_fixtures import pocketed_box
+
+    from train.evaluate import score_test_split
+    from train.models import create_model
+
+    labels = ["x_plus", "y_plus"]
+    root = make_dataset_folder(tmp_path / "ds", labels=labels, parts_per_class=2, tile=8)
+    ds_rows = [
+        {"part_id": r.split("_v")[0], "label": r.split("/")[0], "path": r,
+         "source": r.split("_v")[0] + ".stl"}
+        for r in sorted(str(p.relative_to(root)) for p in root.glob("*/*.png"))
+    ]  # fmt: skip
+    meshes = tmp_path / "parts"
+    for r in ds_rows:
+        (meshes / r["source"]).parent.mkdir(parents=True, exist_ok=True)
+        trimesh.Trimesh(*pocketed_box(r["label"])).export(meshes / r["source"])
+    (meshes / ds_rows[2]["source"]).unlink()  # a mesh that has moved: left out, not an error
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])  # parts 1 and 2 wrong
+    y = np.array([labels.index(r["label"]) for r in ds_rows])
+    history = {"loss": [1.0], "val_loss": [0.9], "val_accuracy": [0.5], "val_f1_macro": [0.4]}
+    scores = score_test_split(history, ds_rows, probs, y, np.eye(2, dtype=bool)[y], labels, False)
+    net = create_model("normals", 2, weights="none")
+    example = np.zeros((2, net.input_shape[1]))
+    dataset = SimpleNamespace(root=root, meta={"source_dir": str(meshes)})
+    run = FakeRun()
+
+    records.log_results(
+        run, net, example, dataset, labels, history, scores, TrainConfig(model="normals")
+    )
+
+    files = {(d, name): data for d, batch in run.of("files") for name, data in batch.items()}
+    explained = {name for d, name in files if d == "explain"}
+    assert explained == {"0001.png", "index.html", "explain.json"}
+    summary = json.loads(files[("explain", "explain.json")])
+    assert [s["label"] for s in summary] == ["y_plus"]  # what the run predicted, not the truth
+    assert summary[0]["reachable"] == ["x_plus"] and summary[0]["disagrees"]
+    assert files[("explain", "0001.png")].startswith(b"\x89PNG")

@@ -153,7 +153,8 @@ def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, pro
         explained = _explain_misclassified(
             net, dataset, test_rows, labels, probs, wrong, out / "explain"
         )
-        run.log_files(explained, "explain")
+        if explained:
+            run.log_files(explained, "explain")
     # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
     inference = keras.Model(net.inputs, net.outputs, name=net.name)
     run.log_model(inference, np.asarray(example, dtype=np.float32))

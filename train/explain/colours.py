@@ -105,7 +105,7 @@ def paint_reach(views: ReachViews, unreached_by: str | None = None) -> np.ndarra
     size = views.ids.shape[1]
     yy, xx = np.mgrid[0:size, 0:size]
     band = (xx + yy) // STRIPE_PX
-    dots = ((xx - yy) % 4 == 0) & (yy % 4 == 0)
+    dots = ((xx // 2) % 3 == 0) & ((yy // 2) % 3 == 0)  # 2 x 2 px dots, 6 px apart
     undone = np.zeros(n, dtype=bool)
     if unreached_by is not None:
         j = list(DIRECTIONS).index(unreached_by)

@@ -17,6 +17,7 @@ position per channel, its maximum, with the pooled feature's gradient ``g_k``: s
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
@@ -124,12 +125,20 @@ def image_maps(net, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """
     from train.models import classifier
 
-    backbone = classifier.get_backbone(net)
-    out = backbone(np.asarray(image, np.float32)[None], training=False)
+    out = _traced(classifier.get_backbone(net))(np.asarray(image, np.float32)[None])
     outs = out if isinstance(out, (list, tuple)) else [out]
     maps = [np.asarray(m)[0] for m in outs]
     pooled = np.concatenate([m.max(axis=(0, 1)) for m in maps]).astype(np.float32)
     return maps, pooled
+
+
+@functools.lru_cache(maxsize=2)
+def _traced(backbone):
+    """The backbone as one traced function: a graph frees activations as it goes, where an
+    eager call at 960 px holds about twice the memory (docs/runtimes.md)."""
+    import tensorflow as tf
+
+    return tf.function(lambda x: backbone(x, training=False), reduce_retracing=True)
 
 
 def image_evidence(net, image: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:

@@ -92,8 +92,8 @@ def draw(panel: Panel, path: str | Path) -> Path:
 
 
 def _figure(plt, panel: Panel):
-    fig = plt.figure(figsize=(15, 10.5), dpi=90)
-    grid = fig.add_gridspec(3, 5, height_ratios=[1.0, 1.15, 0.75], hspace=0.32, wspace=0.06)
+    fig = plt.figure(figsize=(15, 12.5), dpi=90)
+    grid = fig.add_gridspec(3, 5, height_ratios=[1.0, 1.7, 0.7], hspace=0.3, wspace=0.06)
     title = panel.name
     if panel.label is not None:
         title += f"  -  predicted {panel.label} ({panel.probabilities.get(panel.label, 0):.2f})"
@@ -133,14 +133,17 @@ def _figure(plt, panel: Panel):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"what the model looked at (Grad-CAM for {panel.label})", fontsize=10)
+        ax.set_xlabel(_wrap(panel.evidence_note, 110), fontsize=9, color="0.3")
     elif panel.evidence_kind == "faces" and panel.evidence is not None:
         for j, name in enumerate(DIRECTIONS):
             ax = fig.add_subplot(grid[1, j])
             _view(ax, panel.evidence[j])
             ax.set_title(f"from {AXIS_NAMES[name]}", fontsize=9)
+            if j == 2:
+                ax.set_xlabel(_wrap(panel.evidence_note, 110), fontsize=9, color="0.3")
         fig.text(
             0.02,
-            0.63,
+            0.66,
             f"faces that carried the score of {panel.label} (red: for, blue: against)",
             fontsize=11,
             va="top",
@@ -157,8 +160,6 @@ def _figure(plt, panel: Panel):
             fontsize=11,
             wrap=True,
         )
-    if panel.evidence_note and panel.evidence_kind != "none":
-        fig.text(0.5, 0.335, panel.evidence_note, ha="center", fontsize=9, color="0.3")
 
     _bars(fig.add_subplot(grid[2, 0:2]), panel)
     _legend(fig.add_subplot(grid[2, 2:3]))
