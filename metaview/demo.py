@@ -176,6 +176,14 @@ def run(args: argparse.Namespace) -> int:
         right += pred.label == truth
         _say(f"  [{mark}] true {truth:8s} {format_prediction(pred, top=2)}")
     _say(f"{right}/{len(files)} held-out parts right ({time.perf_counter() - t:.1f} s)")
+    # Why: a picture per part (metaview explain). Grad-CAM needs an image model's Keras form.
+    from train.explain.report import INDEX, explain_files
+
+    t = time.perf_counter()
+    if loaded.kind == "compact":
+        loaded = load_model(loaded.run_id, tracking_uri=res.tracking_uri)
+    explain_files(files, loaded, out / "explain", predictions=preds)
+    _say(f"why, part by part: {out / 'explain' / INDEX} ({time.perf_counter() - t:.1f} s)")
 
     # 5. The runs side by side, as `metaview runs` shows them.
     _step(5, "compare runs")
@@ -188,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
     _say("  metaview runs                      compare runs, best first")
     _say("  mlflow ui                          the runs, metrics and plots (run it in this folder)")
     _say(f"  {out}/data/                     the meta-images, manifest.csv, metaimage.json")
+    _say(f"  {out}/explain/index.html        why each held-out part got its answer")
     _say(f"  metaview predict --model best {files[0] if files else 'PART.stl'}")
     if res.artifact_uri:
         _say(f"  artifacts of this run: {res.artifact_uri}")

@@ -48,6 +48,12 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
     assert len(lines) == 5
     assert all(".stl" in s for s in lines)
     assert "held-out parts right" in printed
+    # ... and explained: a picture each, linked from the index.
+    summary_of = json.loads((out / "explain" / "explain.json").read_text())
+    assert len(summary_of) == 5 and all(
+        (out / "explain" / s["picture"]).is_file() for s in summary_of
+    )
+    assert "explain/index.html" in printed
     # 5. the runs table of both.
     assert "efficientnet-lite0" in printed and "normals" in printed
     assert "mlflow ui" in printed

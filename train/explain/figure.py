@@ -37,6 +37,7 @@ class Panel:
     probabilities: dict[str, float] = field(default_factory=dict)
     reachable: tuple[str, ...] | None = None
     reasons: dict[str, str] = field(default_factory=dict)
+    predicted: tuple[str, ...] = ()  # a multi-label model's predicted set; else (label,)
     geometry: np.ndarray | None = None  # (5, s, s, 3) uint8, paint_reach
     evidence_kind: str = "none"  # "grad-cam", "faces" or "none"
     evidence: np.ndarray | None = None  # (H, W, 3) meta-image, or (5, s, s, 3) face views
@@ -102,8 +103,8 @@ def _figure(plt, panel: Panel):
         ax = fig.add_subplot(grid[0, j])
         _view(ax, panel.geometry[j] if panel.geometry is not None else None)
         marks = []
-        if panel.label == name:
-            marks.append("predicted")
+        if panel.label == name or name in panel.predicted:
+            marks.append("predicted" if panel.label == name else "in the predicted set")
         if panel.reachable is not None and name in panel.reachable:
             marks.append("reaches all")
         ax.set_title(

@@ -155,6 +155,7 @@ def _explain_one(
         probabilities=dict(pred.probabilities),
         reachable=pred.reachable,
         reasons=dict(pred.reach_reasons),
+        predicted=tuple(pred.predicted_set),
     )
     views = None
     if not is_image(Path(pred.file)):
