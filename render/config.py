@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from base.options import option
+from geometry.mesh import STEP_TOL
 from render.errors import RenderError
 from render.views import FRAMINGS
 
@@ -81,6 +82,14 @@ class RenderConfig:
             choices=STOCK_COLOURS,
         ),
     )
+    step_tol: float = field(
+        default=STEP_TOL,
+        metadata=option(
+            "STEP files: how far the tessellation may stray from the exact surface, in the "
+            "file's length unit (mm for most CAD); smaller is finer and slower",
+            metavar="D",
+        ),
+    )
     margin: float = field(
         default=0.05,
         metadata=option("free border on each side of a tile, as a fraction of half a tile"),
@@ -132,6 +141,12 @@ class RenderConfig:
             fail("backend", f"expected one of {BACKENDS}")
         if self.stock not in STOCK_COLOURS:
             fail("stock", f"expected one of {STOCK_COLOURS}")
+        if (
+            isinstance(self.step_tol, bool)
+            or not isinstance(self.step_tol, (int, float))
+            or not 0.0 < float(self.step_tol) <= 10.0
+        ):
+            fail("step_tol", "expected a number above 0 and at most 10")
         if not isinstance(self.straighten, bool):
             fail("straighten", "expected true or false")
         if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
@@ -194,6 +209,8 @@ class RenderConfig:
         d = {k: v for k, v in self.to_dict().items() if k not in _UNHASHED}
         if d["stock"] == "normal":  # as before the field existed: the same hash, no re-render
             del d["stock"]
+        if d["step_tol"] == STEP_TOL:  # likewise (it changes nothing but STEP files)
+            del d["step_tol"]
         d["render_version"] = RENDER_VERSION
         text = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -130,7 +130,7 @@ def render_file(
         Headless GL failed.
     """
     path = Path(path)
-    mesh = load_mesh(path, merge=False)
+    mesh = load_mesh(path, merge=False, step_tol=cfg.step_tol)
     pid = path.stem if part_id is None else part_id
     image, _ = render_mesh(mesh, cfg, variant=variant, seed=seed, part_id=pid)
     return image

@@ -107,9 +107,11 @@ def render_job(
     try:
         t0 = time.perf_counter()
         if data is None:
-            mesh = load_mesh(job.path, merge=False)
+            mesh = load_mesh(job.path, merge=False, step_tol=cfg.step_tol)
         else:
-            mesh = mesh_from_bytes(data, Path(job.path).suffix.lower(), job.path, merge=False)
+            mesh = mesh_from_bytes(
+                data, Path(job.path).suffix.lower(), job.path, merge=False, step_tol=cfg.step_tol
+            )
         prepared = prepare(mesh, cfg)
         prep_s = time.perf_counter() - t0
         rows, pngs = [], {}

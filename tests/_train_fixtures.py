@@ -26,6 +26,7 @@ COLOURS = {
     "z_plus": (128, 128, 255),
 }
 DISTRACTOR = (128, 128, 160)
+CLASSES_5 = tuple(COLOURS)
 
 
 def make_meta_image(
@@ -136,3 +137,20 @@ def pocketed_box(label: str = "z_plus") -> tuple[np.ndarray, np.ndarray]:
     cutter.apply_translation(centre)
     part = box.difference(cutter, engine="manifold")
     return np.asarray(part.vertices, dtype=np.float64), np.asarray(part.faces, dtype=np.int64)
+
+
+def nearest_template_normals(labels: Sequence[str] = CLASSES_5):
+    """A ``normals`` model, set by hand: it picks the nearest of the five pocketed boxes'
+    feature vectors (:func:`pocketed_box`). A LoadedModel with a Keras head, no training."""
+    from _toy_fixtures import metaimage_dict
+
+    from geometry.normals import NORMAL_FEATURES_DIM, normal_features
+    from train.inference.loaded import LoadedModel
+    from train.models.classifier import feature_head
+
+    templates = np.stack([normal_features(*pocketed_box(c)) for c in labels], axis=1)
+    net = feature_head(NORMAL_FEATURES_DIM, len(labels), 0.0, "nearest", standardize=False)
+    net.get_layer("predictions").set_weights([10 * templates, -5 * (templates**2).sum(axis=0)])
+    return LoadedModel(
+        net, list(labels), metaimage_dict(), 0, None, "nearest-template", features="normals"
+    )

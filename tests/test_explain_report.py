@@ -11,12 +11,10 @@ import numpy as np
 import pytest
 import trimesh
 from _reach_fixtures import blind_pocket_z, t_slot
-from _toy_fixtures import metaimage_dict
-from _train_fixtures import pocketed_box
+from _train_fixtures import nearest_template_normals, pocketed_box
 
 from geometry.directions import DIRECTIONS
 from train.explain.report import explain_files, picture_names
-from train.inference.loaded import LoadedModel
 from train.inference.prediction import Prediction
 
 CLASSES = list(DIRECTIONS)
@@ -30,20 +28,7 @@ def test_picture_names_are_safe_and_unique():
 
 @pytest.fixture(scope="module")
 def normals_model():
-    """A ``normals`` head that picks the nearest of five pocketed boxes' features, by hand."""
-    import keras
-
-    from geometry.normals import NORMAL_FEATURES_DIM, normal_features
-    from train.models.classifier import feature_head
-
-    templates = np.stack([normal_features(*pocketed_box(c)) for c in CLASSES], axis=1)
-    net = feature_head(NORMAL_FEATURES_DIM, len(CLASSES), 0.0, "nearest", standardize=False)
-    dense = net.get_layer("predictions")
-    dense.set_weights([10 * templates, -5 * (templates**2).sum(axis=0)])
-    assert isinstance(net, keras.Model)
-    return LoadedModel(
-        net, CLASSES, metaimage_dict(), 0, None, "nearest-template", features="normals"
-    )
+    return nearest_template_normals()
 
 
 def _write(path, mesh):
