@@ -6,7 +6,8 @@
 #
 # What it installs, each only when missing:
 #   - Debian packages for headless OpenGL (EGL and OSMesa through Mesa), via apt-get;
-#   - for the tests only: Debian's chromium, which opens `metaview explain`'s index.html;
+#   - for the tests only: Debian's chromium, which opens `metaview explain`'s index.html,
+#     and postgresql, the database of the team tracking server's tests;
 #   - a Python virtual environment in .venv with metaview and its dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -46,13 +47,20 @@ install_gl() {
 }
 
 install_test_packages() {
-    # The explain test opens its HTML page in a headless browser.
-    if command -v chromium >/dev/null 2>&1; then return; fi
-    echo "run.sh: installing Debian packages: chromium (for the tests)"
+    # The explain test opens its HTML page in a headless browser; the tracking server's
+    # tests start a real PostgreSQL.
+    local packages=""
+    if ! command -v chromium >/dev/null 2>&1; then packages="chromium"; fi
+    if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+        packages="$packages postgresql"
+    fi
+    if [ -z "$packages" ]; then return; fi
+    echo "run.sh: installing Debian packages for the tests: $packages"
     local sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086 # a list of package names
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null
 }
 
 install_venv() {

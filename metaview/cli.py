@@ -64,12 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     from render import cli as render_cli
     from train import cli as train_cli
     from train import cli_model as train_model_cli
+    from train import cli_server
 
     assets_cli.register(sub)  # synth
     assets_cli.register_reach(sub)  # reach
     render_cli.register(sub)  # render
     train_cli.register(sub)  # train
     train_model_cli.register(sub)  # predict, explain, runs, export
+    cli_server.register(sub)  # server
     demo.register(sub)  # demo
     return parser
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from _toy_fixtures import CLASSES, MODEL_SIZE, tracking_uri
+from _tracking_fixtures import mlflow_exe, start_mlflow_server, stop_server
 
 from train import tracking
 from train.inference import load_model
@@ -110,77 +103,15 @@ def test_each_experiment_has_its_own_champion(toy):
 # --------------------------------------------------------------------------- a real server
 
 
-def _unused_port() -> int:
-    """A port nothing listens on now; another process may take it before the server binds
-    it, so :func:`mlflow_server` tries again on another port when its bind fails."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """End the server's process group (it was started in a session of its own)."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
-
-
-def _start_server(exe: Path, port: int, tmp_path: Path, log_path: Path):
-    """Start ``mlflow server`` on ``port``; return (process, url) once it answers ``/health``,
-    or (None, None) when the port was taken meanwhile (the server could not bind it)."""
-    with log_path.open("wb") as log_file:  # the child keeps its own copy
-        proc = subprocess.Popen(
-            [
-                str(exe), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-                "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-                "--artifacts-destination", str(tmp_path / "server-artifacts"),
-            ],
-            stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    # A generous wait: starting the server (imports, tables) takes 10-40 s on a loaded
-    # 2-core machine. It is a limit for a hung start, not a claim about speed.
-    deadline = time.monotonic() + 300
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
-                    # Ours, not another process that took the port: ours still runs.
-                    if r.status == 200 and proc.poll() is None:
-                        return proc, url
-            except OSError:
-                pass
-            time.sleep(0.5)
-    except BaseException:
-        _stop(proc)
-        raise
-    log = log_path.read_text(errors="replace")
-    _stop(proc)
-    if "address already in use" in log.lower():
-        return None, None
-    pytest.fail(f"mlflow server did not start: {log[-2000:]}")
-
-
 @pytest.fixture
 def mlflow_server(tmp_path):
     """A real ``mlflow server`` on 127.0.0.1 (sqlite, served artifacts), killed at the end."""
-    exe = Path(sys.executable).with_name("mlflow")
-    if not exe.exists():
-        pytest.skip(f"no mlflow executable beside {sys.executable}")
-    for attempt in range(3):
-        proc, url = _start_server(exe, _unused_port(), tmp_path, tmp_path / f"server{attempt}.log")
-        if proc is not None:
-            break
-    else:
-        pytest.fail("mlflow server: three ports in a row were taken before it could bind them")
+    exe = mlflow_exe()
+    proc, url = start_mlflow_server(exe, f"sqlite:///{tmp_path / 'server.db'}", tmp_path)
     try:
         yield url
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 @pytest.mark.slow

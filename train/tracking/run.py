@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import train.tracking.champion as champion
+from train.errors import TrainError
 from train.tracking.epoch_logger import make_epoch_logger
 from train.tracking.keys import class_keys
 from train.tracking.names import (
@@ -105,6 +106,7 @@ class TrainRun:
         self.status: str | None = None
         self._uri_ctx: using_tracking_uri | None = None
         self._last_beat = -math.inf
+        self._lost: str | None = None  # why the store went away mid-run
 
     # -- run life cycle ---------------------------------------------------------------------
 
@@ -148,7 +150,8 @@ class TrainRun:
             mlflow.end_run(status)
             self.status = status
         except Exception as err:  # the run's own error matters more than this one
-            log.warning("could not end MLflow run %s as %s: %s", self.run_id, status, err)
+            if self._lost is None:  # a store that is gone: the error says so already
+                log.warning("could not end MLflow run %s as %s: %s", self.run_id, status, err)
             if exc_type is None:
                 raise
         finally:
@@ -162,6 +165,31 @@ class TrainRun:
 
     # -- non-fatal logging -----------------------------------------------------------------
 
+    def _logging_failed(self, what: str, err: Exception) -> None:
+        """A logging call failed: a warning, unless the store itself has gone away.
+
+        A tracking server (or database) that stopped mid-run would otherwise leave training
+        going on for hours with a warning an epoch; it ends the run's process instead, with
+        one line. The run stays RUNNING in the store: ``metaview runs`` shows it STALE once
+        the store is back, and ``--mark-failed`` ends it.
+
+        Raises
+        ------
+        TrainError
+            The store cannot be reached any more.
+        """
+        from train.tracking.store import store_gone
+
+        gone = store_gone(self.tracking_uri)
+        if gone is None:
+            log.warning("MLflow: could not %s: %s", what, err)
+            return
+        self._lost = gone
+        raise TrainError(
+            f"lost the tracking store mid-run: {gone}. Run {self.run_id} stays RUNNING there; "
+            "'metaview runs' shows it STALE once the store is back (--mark-failed ends it)"
+        )
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log params (values made strings), 100 at a time; failures are warnings."""
         import mlflow
@@ -172,7 +200,7 @@ class TrainRun:
             try:
                 mlflow.log_params(chunk)
             except Exception as err:
-                log.warning("MLflow: could not log params %s: %s", sorted(chunk)[:3], err)
+                self._logging_failed(f"log params {sorted(chunk)[:3]}", err)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Log metrics (non-finite values skipped with a warning); failures are warnings."""
@@ -196,7 +224,7 @@ class TrainRun:
         try:
             mlflow.log_metrics(clean, step=step)
         except Exception as err:
-            log.warning("MLflow: could not log metrics %s at step %s: %s", sorted(clean), step, err)
+            self._logging_failed(f"log metrics {sorted(clean)} at step {step}", err)
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         """Set run tags; failures are warnings."""
@@ -205,7 +233,7 @@ class TrainRun:
         try:
             mlflow.set_tags(dict(tags))
         except Exception as err:
-            log.warning("MLflow: could not set tags %s: %s", sorted(tags), err)
+            self._logging_failed(f"set tags {sorted(tags)}", err)
 
     def heartbeat(self, force: bool = True) -> None:
         """Record that the run is alive (tag ``metaview.heartbeat`` = Unix time in seconds).

@@ -102,6 +102,77 @@ def check_reachable(uri: str | None = None, timeout: float = REACH_TIMEOUT_S) ->
     return uri
 
 
+#: Database back ends MLflow's SQLAlchemy store takes besides sqlite (``postgresql+psycopg://``).
+DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")
+#: Retries of an HTTP request to the tracking server, and their backoff factor: MLflow's
+#: defaults (7, 2) retry for minutes when the server has gone away mid-run; these give up in
+#: about 3 s, so a run whose server stopped fails with one line instead of hanging.
+HTTP_RETRIES, HTTP_BACKOFF = "2", "1"
+
+
+def masked_uri(uri: str) -> str:
+    """``uri`` with its password, if any, shown as ``***`` (for messages and logs)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def is_database_uri(uri: str) -> bool:
+    """True for a SQLAlchemy database URI other than sqlite (``postgresql+psycopg://...``)."""
+    return urlsplit(uri).scheme.split("+", 1)[0] in DATABASE_SCHEMES
+
+
+def check_database(uri: str, timeout: float = REACH_TIMEOUT_S) -> str:
+    """Connect to a tracking database once; return ``uri``.
+
+    Raises
+    ------
+    TrainError
+        One line naming the URI (password masked) and the database's own reason: a wrong
+        password, a server that does not answer, a missing driver or database.
+    """
+    scheme = urlsplit(uri).scheme
+    try:
+        import sqlalchemy
+
+        args = (
+            {"connect_timeout": max(1, int(round(timeout)))}
+            if scheme.startswith("postgresql")
+            else {}
+        )
+        engine = sqlalchemy.create_engine(
+            uri, connect_args=args, poolclass=sqlalchemy.pool.NullPool
+        )
+        with engine.connect():
+            pass
+    except ModuleNotFoundError as exc:
+        raise TrainError(
+            f"cannot open the tracking database {masked_uri(uri)}: its driver is missing "
+            f"({exc.name}); for PostgreSQL: pip install 'psycopg[binary]'"
+        ) from None
+    except Exception as exc:  # SQLAlchemy's errors wrap the driver's: its first line says why
+        reason = getattr(exc, "orig", None) or exc
+        first = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+        raise TrainError(f"cannot open the tracking database {masked_uri(uri)}: {first}") from None
+    return uri
+
+
+def store_gone(uri: str) -> str | None:
+    """Why the tracking server or database at ``uri`` cannot be reached now, or None (it
+    answers, or it is a local store)."""
+    try:
+        if is_database_uri(uri):
+            check_database(uri)
+        elif urlsplit(uri).scheme in ("http", "https"):
+            check_reachable(uri)
+    except TrainError as exc:
+        return str(exc).split("; start it", 1)[0]
+    return None
+
+
 def _sqlite_path(uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` URI (None for in-memory or other URIs)."""
     if not uri.startswith("sqlite:///"):
@@ -136,7 +207,9 @@ def _file_lock(path: Path):
 def open_store(uri: str | None = None) -> str:
     """Make the store at ``uri`` ready to use, once per process; return the resolved URI.
 
-    An HTTP(S) server is checked with :func:`check_reachable`. A sqlite store is
+    An HTTP(S) server is checked with :func:`check_reachable` (and MLflow's client is set
+    to give up on it within seconds, :data:`HTTP_RETRIES`); a database with
+    :func:`check_database`. A sqlite store is
     opened (its tables created if it is new) while holding an exclusive lock on
     ``<tmp>/metaview-store-<hash of its path>.lock``, so concurrent first uses
     take turns instead of racing on ``CREATE TABLE``.
@@ -144,7 +217,7 @@ def open_store(uri: str | None = None) -> str:
     Raises
     ------
     TrainError
-        If a tracking server cannot be reached.
+        If a tracking server or database cannot be reached.
     """
     uri = resolve_tracking_uri(uri)
     db = _sqlite_path(uri)
@@ -160,7 +233,12 @@ def open_store(uri: str | None = None) -> str:
             # The first request builds MLflow's store for this URI (cached per process),
             # which creates and migrates the tables of a new database.
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    elif is_database_uri(uri):
+        check_database(uri)
     else:
+        if urlsplit(uri).scheme in ("http", "https"):
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", HTTP_RETRIES)
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", HTTP_BACKOFF)
         check_reachable(uri)
     with _opened_lock:
         _opened.add(key)
