@@ -10,7 +10,9 @@ import pytest
 from base.errors import MetaviewError
 from metaview import cli
 
-SUBCOMMANDS = ("synth", "reach", "render", "train", "predict", "explain", "runs", "export", "demo")
+SUBCOMMANDS = (
+    "synth", "reach", "render", "train", "predict", "explain", "runs", "export", "server", "demo"
+)  # fmt: skip
 
 
 def _subparsers():

@@ -40,6 +40,9 @@ class FakeRun:
     def log_model(self, model, example):
         self.calls.append(("model", model, example))
 
+    def log_extra(self, what, log_it):
+        self.calls.append(("extra", what))
+
     def log_metrics(self, metrics, step=None):
         self.calls.append(("metrics", dict(metrics)))
 

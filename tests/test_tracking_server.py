@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from _postgres_fixtures import PASSWORD, create_database, postgres_cluster
@@ -114,6 +115,19 @@ def test_every_command_works_against_a_postgresql_server(team_server, tmp_path):
     for spec in ("best", "champion", "models:/metaview-metaview@champion"):
         code, out, err = _run(["predict", png, "--model", spec], url)
         assert code == 0 and png in out, (spec, err[-2000:])
+    # The champion is also the served form (models from code), loaded over HTTP.
+    import base64
+
+    import mlflow
+    import pandas as pd
+
+    from train.tracking.store import using_tracking_uri
+
+    with using_tracking_uri(url):
+        served = mlflow.pyfunc.load_model("models:/metaview-metaview@champion")
+    content = base64.b64encode(Path(png).read_bytes()).decode()
+    out = served.predict(pd.DataFrame([{"name": "p.png", "format": "png", "content": content}]))
+    assert out["label"][0] in LABELS and out["reachable"][0] is None
     tflite = tmp_path / "m.tflite"
     code, out, err = _run(["export", "--model", "champion", str(tflite)], url)
     assert code == 0 and tflite.stat().st_size > 0, err[-2000:]
@@ -157,7 +171,6 @@ def test_a_server_that_stops_mid_run_fails_the_client_in_seconds_and_loses_nothi
     last = err.strip().splitlines()[-1]
     assert last.startswith("metaview train: error: lost the tracking store mid-run"), err[-2000:]
     assert url.split("//")[1] in last and err.count("error:") == 1, err[-2000:]
-    print(f"the client failed {took:.1f} s after the server stopped")
     # Restarted on the same database: everything is there, the cut run STALE or FAILED.
     port = int(url.rsplit(":", 1)[1])
     proc, url2 = start_mlflow_server(mlflow_exe(), db, tmp_path, port=port)

@@ -22,6 +22,7 @@ from train.errors import TrainError
 from train.models import get_model_spec
 
 _MODEL, _TRAIN = "model", "training"  # argument groups of metaview train --help
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,25 @@ class TrainConfig:
             "that keeps TensorFlow's accuracy and is installed; see docs/runtimes.md)",
             group=_MODEL,
             choices=("auto", "tensorflow", "litert", "openvino", "openvino-bf16"),
+        ),
+    )
+    executor: str = field(
+        default="local",
+        metadata=option(
+            "where the frozen backbone's features are computed: 'local' (this process) or "
+            "'ray' (a Ray cluster through Ray Data, one model per actor; --address); the "
+            "features and their cache are the same",
+            group=_MODEL,
+            choices=EXECUTORS,
+        ),
+    )
+    address: str = field(
+        default="",
+        metadata=option(
+            "with --executor ray: the cluster (HOST:6379, ray://HOST:10001, auto); empty: "
+            "$RAY_ADDRESS, else a Ray instance started on this machine for the run",
+            group=_MODEL,
+            metavar="ADDR",
         ),
     )
     epochs: int = field(
@@ -226,6 +246,14 @@ class TrainConfig:
         spec = get_model_spec(self.model)  # raises, listing the known names, for an unknown model
         if self.weights == "auto":
             object.__setattr__(self, "weights", "imagenet" if spec.pretrained else "none")
+        if self.executor not in EXECUTORS:
+            raise TrainError(
+                f"TrainConfig.executor: expected one of {EXECUTORS}, got {self.executor!r}"
+            )
+        if self.address and self.executor != "ray":
+            raise TrainError(
+                f"TrainConfig.address: a Ray address needs executor 'ray', got {self.executor!r}"
+            )
         _check_int(self, "image_size", 0)
         if 0 < self.image_size < 32:
             raise TrainError(

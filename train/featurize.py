@@ -121,6 +121,11 @@ def family_features(
     return full[[where[id(r)] for r in rows]]
 
 
+#: New backbone features between two writes of the cache (about a minute of work at 960 px
+#: on 2 cores): an interrupted run loses at most this many.
+CACHE_EVERY = 256
+
+
 def _cache_path(path: Path) -> Path | None:
     """``path`` if its folder is writable, else None (no cache; a read-only dataset works)."""
     return path if os.access(path.parent, os.W_OK) else None
@@ -137,6 +142,8 @@ def backbone_features(
     batch_size: int = 16,
     progress: bool | None = None,
     runtime: str = "tensorflow",
+    executor: str = "local",
+    address: str = "",
 ) -> np.ndarray:
     """Pooled backbone features of the meta-images of ``rows``: (N, D) float32.
 
@@ -156,6 +163,12 @@ def backbone_features(
         keeps its own cache (``.features-<model>-<size>.npz`` for TensorFlow,
         ``...-<size>-<runtime>.npz`` for the others, e.g. ``-openvino-bf16``), so features
         of two runtimes or precisions never mix.
+    executor : {"local", "ray"}
+        Compute here, or on a Ray cluster (:mod:`train.features.ray_features`, at
+        ``address``); the same features and the same cache.
+
+    The cache is written every :data:`CACHE_EVERY` new meta-images, so an interrupted run
+    keeps what it computed and resumes from there.
     """
     from train import runtimes
 
@@ -176,12 +189,42 @@ def backbone_features(
     cache = dataset.root / f".features-{model}-{image_size}{suffix}.npz"
     known = _read_keyed_cache(cache, ident)
     todo = sorted({k: p for k, p in zip(keys, paths, strict=True) if k not in known}.items())
-    if todo:
+    writable = _cache_path(cache) is not None
+    if todo and executor == "ray":
+        from base.progress import progress as progress_bar
+        from train import batching
+        from train.features.ray_features import ray_features
+
+        per_batch = batching.images_per_batch(image_size, most=batch_size)
+        fresh = 0
+        with progress_bar(len(todo), "backbone features", "img", enabled=progress) as bar:
+            for k, v in ray_features(
+                extractor,
+                todo,
+                model=model,
+                image_size=image_size,
+                runtime=resolved,
+                per_batch=per_batch,
+                address=address,
+            ):
+                known[k] = v
+                fresh += 1
+                bar.update(1)
+                if writable and fresh % CACHE_EVERY == 0:
+                    _write_keyed_cache(cache, ident, known)
+        missing = [k for k, _ in todo if k not in known]
+        if missing:
+            raise TrainError(f"Ray returned no features for {len(missing)} meta-images")
+    elif todo:
         call, _ = runtimes.backbone_runner(extractor, resolved)
-        new = _run_backbone(call, [p for _, p in todo], image_size, batch_size, progress)
-        known.update({k: v for (k, _), v in zip(todo, new, strict=True)})
-        if _cache_path(cache):
-            _write_keyed_cache(cache, ident, known)
+        for start in range(0, len(todo), CACHE_EVERY):
+            part = todo[start : start + CACHE_EVERY]
+            new = _run_backbone(call, [p for _, p in part], image_size, batch_size, progress)
+            known.update({k: v for (k, _), v in zip(part, new, strict=True)})
+            if writable and start + CACHE_EVERY < len(todo):
+                _write_keyed_cache(cache, ident, known)
+    if todo and writable:
+        _write_keyed_cache(cache, ident, known)
     log.info(
         "backbone features on %s: %d meta-images, %d computed, %d from %s",
         resolved,
@@ -242,20 +285,6 @@ def _write_keyed_cache(path: Path, ident: dict[str, Any], known: dict[str, np.nd
         )
 
 
-def _read_batch(paths, image_size: int) -> np.ndarray:
-    """PNG files -> (n, image_size, image_size, 3) float32, naming a file that cannot be read."""
-    from metaimage.io import read_png
-    from train.pipeline import prepare_images
-
-    images = []
-    for p in paths:
-        try:
-            images.append(read_png(p))
-        except Exception as exc:  # name the file, whatever the decoder said
-            raise TrainError(f"{p}: cannot read the meta-image: {exc}") from None
-    return np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)
-
-
 def _run_backbone(
     call, paths, image_size: int, batch_size: int, progress, stats: dict | None = None
 ) -> np.ndarray:
@@ -272,7 +301,7 @@ def _run_backbone(
     from concurrent.futures import ThreadPoolExecutor
 
     from base.progress import progress as progress_bar
-    from train import batching
+    from train import batching, pipeline
 
     per_batch = batching.images_per_batch(image_size, most=batch_size)
     slices = list(batching.batch_slices(len(paths), per_batch))
@@ -285,11 +314,11 @@ def _run_backbone(
         progress_bar(len(paths), "backbone features", "img", enabled=progress) as bar,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="png-reader") as reader,
     ):
-        ahead = reader.submit(_read_batch, paths[slices[0]], image_size) if slices else None
+        ahead = reader.submit(pipeline.read_batch, paths[slices[0]], image_size) if slices else None
         for k, sl in enumerate(slices):
             x = ahead.result()
             if k + 1 < len(slices):
-                ahead = reader.submit(_read_batch, paths[slices[k + 1]], image_size)
+                ahead = reader.submit(pipeline.read_batch, paths[slices[k + 1]], image_size)
             t = time.perf_counter()
             out.append(np.asarray(call(x), dtype=np.float32))
             busy += time.perf_counter() - t

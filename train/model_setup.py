@@ -143,6 +143,8 @@ def split_features(net, spec, cfg: TrainConfig, dataset, rows) -> dict[str, np.n
             image_size=cfg.image_size,
             batch_size=cfg.batch_size,
             runtime=cfg.runtime,
+            executor=cfg.executor,
+            address=cfg.address,
         )
         for s in rows
     }

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from metaimage.errors import DatasetError
+from train.errors import TrainError
 
 
 def prepare_images(images, size: int):
@@ -179,3 +180,16 @@ def naming_bad_files(paths: Sequence[str | Path]):
             f"{first}: TensorFlow cannot decode this PNG ({reason}); re-render the dataset or "
             f"remove the file{more}"
         ) from exc
+
+
+def read_batch(paths, image_size: int) -> np.ndarray:
+    """PNG files -> (n, image_size, image_size, 3) float32, naming a file that cannot be read."""
+    from metaimage.io import read_png
+
+    images = []
+    for p in paths:
+        try:
+            images.append(read_png(p))
+        except Exception as exc:  # name the file, whatever the decoder said
+            raise TrainError(f"{p}: cannot read the meta-image: {exc}") from None
+    return np.asarray(prepare_images(np.stack(images), image_size), dtype=np.float32)

@@ -158,6 +158,13 @@ def _log_outputs(run, net, example, dataset, test_rows, labels, history, cm, pro
     # Log an uncompiled twin (same layers and weights): loading it needs no custom metric classes.
     inference = keras.Model(net.inputs, net.outputs, name=net.name)
     run.log_model(inference, np.asarray(example, dtype=np.float32))
+    from train.inference.pyfunc import log_pyfunc
+    from train.tracking.provenance import default_pip_requirements
+
+    run.log_extra(
+        "log the served model",
+        lambda: log_pyfunc(inference, labels, dataset.meta, default_pip_requirements()),
+    )
 
 
 #: At most this many misclassified test parts are explained (a picture each) in a run.

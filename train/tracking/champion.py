@@ -24,6 +24,7 @@ from train.tracking.names import (
     KIND_TAG,
     KIND_TRAIN,
     MODEL_ARTIFACT,
+    PYFUNC_ARTIFACT,
     SELECTION_METRIC,
     registered_model_name,
 )
@@ -33,12 +34,20 @@ from train.tracking.store import resolve_experiment
 log = logging.getLogger(__name__)
 
 
-def _logged_model_id(run) -> str | None:
-    """The id of the logged model named "model" that ``run`` produced (MLflow 3), if any."""
+def _logged_model_id(run, client=None) -> str | None:
+    """The id of the model ``run`` logged (MLflow 3) that the registry should point at: its
+    served pyfunc (``pyfunc``) where there is one, else the first (the Keras ``model``)."""
     outputs = getattr(run, "outputs", None)
-    for out in getattr(outputs, "model_outputs", None) or []:
-        return out.model_id
-    return None
+    ids = [out.model_id for out in getattr(outputs, "model_outputs", None) or []]
+    if client is not None and len(ids) > 1:
+        for model_id in ids:
+            try:
+                if client.get_logged_model(model_id).name == PYFUNC_ARTIFACT:
+                    return model_id
+            except Exception as exc:  # an older server without logged models: the first
+                log.debug("logged model %s: %s", model_id, exc)
+                break
+    return ids[0] if ids else None
 
 
 def champion_model_name(client, experiment: str | None = None, experiment_id: str | None = None):
@@ -245,7 +254,7 @@ def promote_if_best(
         if existing:
             version = max(existing, key=lambda v: int(v.version))
         else:
-            model_id = _logged_model_id(best)
+            model_id = _logged_model_id(best, client)
             source = f"models:/{model_id}" if model_id else f"runs:/{run_id}/{MODEL_ARTIFACT}"
             tags = {metric: str(best.data.metrics.get(metric))}
             version = client.create_model_version(

@@ -32,6 +32,7 @@ MODEL_NAME_PREFIX = "metaview-"  # registered model of experiment E: "metaview-E
 CHAMPION_ALIAS = "champion"  # alias of the best run's version: models:/metaview-E@champion
 
 MODEL_ARTIFACT = "model"  # artifact path of the logged Keras model: runs:/<id>/model
+PYFUNC_ARTIFACT = "pyfunc"  # the served form (train.inference.pyfunc), what @champion points at
 CLASS_SCORES_ARTIFACT = "class_scores.json"  # per-class test scores keyed by the real class name
 
 HEARTBEAT_INTERVAL_S = 60.0  # a training run refreshes its heartbeat at most this often

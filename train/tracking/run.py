@@ -364,6 +364,14 @@ class TrainRun:
             pip_requirements=pip_requirements or default_pip_requirements(),
         )
 
+    def log_extra(self, what: str, log_it) -> None:
+        """Run ``log_it()``, more logging to the run (the served model, say); a failure is a
+        warning, or ends the run's process when the store has gone (as every log call)."""
+        try:
+            log_it()
+        except Exception as err:
+            self._logging_failed(what, err)
+
     def epoch_logger(self):
         """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` every epoch."""
         return make_epoch_logger(self)
