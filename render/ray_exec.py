@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
-import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from base import files, versions
+from base.rayinit import init_ray
 from render.config import RenderConfig
 from render.errors import RenderError
 from render.executors import Executor
@@ -168,23 +167,12 @@ class RayExecutor(Executor):
             kwargs = {"address": "local", "num_cpus": self.workers or os.cpu_count(), **kwargs}
         else:
             kwargs = {"address": address, **kwargs}
-        # ray.init replaces the SIGTERM handler (with sys.exit, and while it runs with a
-        # native one that aborts): SIGTERM is held back meanwhile, and the metaview
-        # command's handler (stop like Ctrl-C, keep what finished) is put back first.
-        main = threading.current_thread() is threading.main_thread()
-        saved = signal.getsignal(signal.SIGTERM) if main else None
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if main else None
         try:
-            ray.init(**kwargs)
+            init_ray(ray, **kwargs)  # the metaview command's SIGTERM handler kept
             self._owns_ray = True
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
             raise RenderError(f"could not start or reach {where}: {exc}") from None
-        finally:
-            if main and saved is not None:
-                signal.signal(signal.SIGTERM, saved)
-            if mask is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def start(self, backend: str, n_jobs: int) -> int:
         self._connect()

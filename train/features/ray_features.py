@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from base.rayinit import init_ray
 from train.errors import TrainError
 
 log = logging.getLogger(__name__)
@@ -111,17 +111,11 @@ def connect(address: str = "") -> bool:
     if not address:  # our own instance: its workers keep TensorFlow's start-up lines quiet
         quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
         kwargs["runtime_env"] = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": quiet}}
-    # ray.init replaces the SIGTERM handler: keep the metaview command's (stop like Ctrl-C).
-    main = threading.current_thread() is threading.main_thread()
-    saved = signal.getsignal(signal.SIGTERM) if main else None
     try:
-        ray.init(**kwargs)
+        init_ray(ray, **kwargs)  # the metaview command's SIGTERM handler kept
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise TrainError(f"could not start or reach {where}: {exc}") from None
-    finally:
-        if main and saved is not None:
-            signal.signal(signal.SIGTERM, saved)
     return True
 
 
