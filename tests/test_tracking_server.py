@@ -105,8 +105,13 @@ def test_every_command_works_against_a_postgresql_server(team_server, tmp_path):
     train = ["train", str(data), "--model", "colour-stats", "--epochs", "3", "--seed", "0"]
     # Two engineers train at once: both runs are recorded.
     procs = [_metaview([*train, "--run-name", name], url) for name in ("alice", "bob")]
-    for p in procs:
-        out, err = p.communicate(timeout=600)
+    try:
+        results = [p.communicate(timeout=600) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-3000:]
     code, out, err = _run(["runs"], url)
     assert code == 0, err
@@ -143,34 +148,39 @@ def test_a_server_that_stops_mid_run_fails_the_client_in_seconds_and_loses_nothi
     base = ["train", str(data), "--model", "colour-stats", "--seed", "0"]
     code, _, err = _run([*base, "--epochs", "2", "--run-name", "finished"], url)
     assert code == 0, err[-2000:]
-    long = _metaview(
-        [*base, "--epochs", "100000", "--patience", "100000", "--run-name", "cut"], url
-    )
-    from mlflow import MlflowClient
+    args = [*base, "--epochs", "100000", "--patience", "100000", "--run-name", "cut"]
+    long = _metaview(args, url)
+    try:
+        from mlflow import MlflowClient
 
-    client = MlflowClient(url)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # until the run is training (its first epochs logged)
-        runs = client.search_runs(
-            [client.get_experiment_by_name("metaview").experiment_id],
-            filter_string="attributes.run_name = 'cut'",
-        )
-        if runs and runs[0].data.metrics.get("val_loss") is not None:
-            break
-        time.sleep(0.5)
-    else:
-        long.kill()
-        pytest.fail("the long run never started")
-    stop_server(state["proc"])
-    state["proc"] = None
-    stopped = time.monotonic()
-    out, err = long.communicate(timeout=300)
-    took = time.monotonic() - stopped
-    assert long.returncode == 1, err[-2000:]
-    assert took < 60, took  # MLflow's own retries would take minutes
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("metaview train: error: lost the tracking store mid-run"), err[-2000:]
-    assert url.split("//")[1] in last and err.count("error:") == 1, err[-2000:]
+        client = MlflowClient(url)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # until the run is training (its first epochs logged)
+            runs = client.search_runs(
+                [client.get_experiment_by_name("metaview").experiment_id],
+                filter_string="attributes.run_name = 'cut'",
+            )
+            if runs and runs[0].data.metrics.get("val_loss") is not None:
+                break
+            time.sleep(0.5)
+        else:
+            long.kill()
+            pytest.fail("the long run never started")
+        stop_server(state["proc"])
+        state["proc"] = None
+        stopped = time.monotonic()
+        out, err = long.communicate(timeout=300)
+        took = time.monotonic() - stopped
+        assert long.returncode == 1, err[-2000:]
+        assert took < 60, took  # MLflow's own retries would take minutes
+        last = err.strip().splitlines()[-1]
+        lost = "metaview train: error: lost the tracking store mid-run"
+        assert last.startswith(lost), err[-2000:]
+        assert url.split("//")[1] in last and err.count("error:") == 1, err[-2000:]
+    finally:
+        if long.poll() is None:  # a failed check must not leave training running
+            long.kill()
+            long.wait()
     # Restarted on the same database: everything is there, the cut run STALE or FAILED.
     port = int(url.rsplit(":", 1)[1])
     proc, url2 = start_mlflow_server(mlflow_exe(), db, tmp_path, port=port)
