@@ -115,7 +115,7 @@ def test_every_command_works_against_a_postgresql_server(team_server, tmp_path):
         assert p.returncode == 0, err[-3000:]
     code, out, err = _run(["runs"], url)
     assert code == 0, err
-    assert "alice" in out and "bob" in out and out.count("FINISHED") == 2
+    assert "alice" in out and "bob" in out and out.count("FINISHED") == 2, out
     png = str(sorted(data.glob("x_plus/*.png"))[0])
     for spec in ("best", "champion", "models:/metaview-metaview@champion"):
         code, out, err = _run(["predict", png, "--model", spec], url)

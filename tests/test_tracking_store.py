@@ -180,3 +180,33 @@ def test_concurrent_first_use_of_a_new_sqlite_store_records_every_run(tmp_path):
     runs = client.search_runs([exp.experiment_id])
     assert sorted(r.info.run_id for r in runs) == sorted(out.strip() for out in outs)
     assert {r.info.status for r in runs} == {"FINISHED"}
+
+
+def test_ensure_experiment_reads_the_one_another_process_created_meanwhile():
+    from types import SimpleNamespace
+
+    from mlflow.exceptions import MlflowException
+
+    from train.errors import TrainError
+    from train.tracking.store import ensure_experiment
+
+    class Racing:
+        """No experiment at first; creating it fails as another process just did."""
+
+        tracking_uri = "http://server"
+
+        def __init__(self, created: bool):
+            self.created, self.asked = created, 0
+
+        def get_experiment_by_name(self, name):
+            self.asked += 1
+            if self.asked == 1 or not self.created:
+                return None
+            return SimpleNamespace(experiment_id="7", lifecycle_stage="active")
+
+        def create_experiment(self, name):
+            raise MlflowException("duplicate key value violates unique constraint")
+
+    assert ensure_experiment(Racing(created=True), "metaview") == "7"
+    with pytest.raises(TrainError, match="could not create experiment 'metaview'"):
+        ensure_experiment(Racing(created=False), "metaview")

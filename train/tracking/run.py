@@ -60,6 +60,7 @@ from train.tracking.names import (
 )
 from train.tracking.provenance import default_pip_requirements, source_commit
 from train.tracking.store import (
+    ensure_experiment,
     make_client,
     open_store,
     resolve_experiment,
@@ -123,8 +124,9 @@ class TrainRun:
         self._uri_ctx = using_tracking_uri(self.tracking_uri)
         self._uri_ctx.__enter__()
         try:
-            exp = mlflow.set_experiment(self.experiment)
-            run = mlflow.start_run(run_name=self.run_name, tags=tags)
+            exp_id = ensure_experiment(make_client(self.tracking_uri), self.experiment)
+            exp = mlflow.set_experiment(experiment_id=exp_id)
+            run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
         except BaseException:
             self._restore_uri()
             raise

@@ -277,6 +277,40 @@ def get_experiment_id(client, experiment: str | None = None) -> str:
     return exp.experiment_id
 
 
+def ensure_experiment(client, name: str) -> str:
+    """The id of experiment ``name``, created if missing; safe when several processes ask at
+    once.
+
+    Two ``metaview train`` processes starting together on a new store both find no
+    experiment and both create it; the loser's error is not always MLflow's
+    RESOURCE_ALREADY_EXISTS (a server on PostgreSQL answers with the database's unique-key
+    error), and MLflow's ``set_experiment`` then left its run in the "Default" experiment
+    (seen in 1 of 4 tries). Here the loser reads the winner's experiment instead.
+
+    Raises
+    ------
+    TrainError
+        The experiment neither exists nor can be created.
+    """
+    from mlflow.exceptions import MlflowException
+
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage != "active":
+            raise TrainError(
+                f"experiment {name!r} is deleted in {client.tracking_uri}; restore it "
+                "(mlflow experiments restore) or pick another name (--experiment)"
+            )
+        return exp.experiment_id
+    try:
+        return client.create_experiment(name)
+    except MlflowException as exc:
+        exp = client.get_experiment_by_name(name)  # created meanwhile by another process
+        if exp is None:
+            raise TrainError(f"could not create experiment {name!r}: {exc}") from exc
+        return exp.experiment_id
+
+
 class using_tracking_uri:
     """Set MLflow's tracking URI for a ``with`` block, then restore the previous one exactly.
 
