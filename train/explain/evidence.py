@@ -61,9 +61,9 @@ def head_gradient(steps: list[dict], arrays: dict, x: np.ndarray, target: int) -
             x = np.maximum(z, 0.0)
         elif act == "sigmoid":
             x = 1.0 / (1.0 + np.exp(-z))
-        elif act in ("linear", "softmax"):
-            if act == "softmax":
-                raise TrainError("expected softmax only on the head's last layer")
+        elif act == "softmax":
+            raise TrainError("expected softmax only on the head's last layer")
+        else:
             x = z
     n_out = len(x)
     if not 0 <= target < n_out:

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 import train.explain.colours as C
-from base import native
 from base.errors import MetaviewError
 from base.files import atomic_write_text
 from base.progress import progress as progress_bar
@@ -117,14 +115,13 @@ def explain_files(
         One per input, in input order.
     """
     from train.inference import predict_files
+    from train.inference.predict import mesh_renderer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = renderer is None
     if own:
-        alone = "tensorflow" not in sys.modules and native.applied() and loaded.kind == "compact"
-        config = loaded.metaimage.get("config", {}) if loaded.can_render else {}
-        renderer = MeshRenderer(config, in_process=alone)
+        renderer = mesh_renderer(loaded)
     try:
         if predictions is None:
             predictions = predict_files(paths, loaded, reach=True, renderer=renderer)

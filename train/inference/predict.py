@@ -102,12 +102,7 @@ def predict_files(
     # meta-images are held at a time; one worker renders them all.
     own = renderer is None
     if own:
-        # A compact model runs without TensorFlow, so GL may share this process and the
-        # worker's start (about 2 s, most of a cold one-part predict) is saved. Only where
-        # base.native has prepared the process (the metaview command does): a caller
-        # that imports TensorFlow later then still does not crash.
-        alone = loaded.kind == "compact" and "tensorflow" not in sys.modules and native.applied()
-        renderer = MeshRenderer(loaded.metaimage.get("config", {}), in_process=alone)
+        renderer = mesh_renderer(loaded)
     with (
         contextlib.nullcontext() if not own else renderer,
         progress_bar(len(results), "predict", "file", enabled=progress) as bar,
@@ -126,6 +121,19 @@ def predict_files(
         elif r.reach_error:
             log.debug("%s: reach analysis failed: %s", r.file, r.reach_error)
     return results
+
+
+def mesh_renderer(loaded: LoadedModel) -> MeshRenderer:
+    """A renderer with the model's render config, to be closed by the caller.
+
+    A compact model runs without TensorFlow, so GL may share this process and the worker's
+    start (about 2 s, most of a cold one-part predict) is saved. Only where base.native has
+    prepared the process (the metaview command does): a caller that imports TensorFlow
+    later then still does not crash.
+    """
+    alone = loaded.kind == "compact" and "tensorflow" not in sys.modules and native.applied()
+    config = loaded.metaimage.get("config", {}) if loaded.can_render else {}
+    return MeshRenderer(config, in_process=alone)
 
 
 def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) -> int:
