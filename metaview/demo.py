@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: set-up, with the render and train defaults otherwise.
 DEFAULT_PER_CLASS = 40
 DEMO_VARIANTS = 1
-DEFAULT_MODELS = ("efficientnet-lite0", "normals")
+DEFAULT_MODELS = ("efficientnet-lite0-views", "normals")
 DEFAULT_PREDICT = 5
 
 
@@ -39,8 +39,9 @@ def register(sub) -> None:
         description=(
             "Run the whole pipeline end to end: generate labelled workpieces (or use the "
             "bundled ones), render them into normal-map meta-images, train "
-            "EfficientNet-Lite0 (ImageNet weights, offline) and a face-normals model on the "
-            "same split as two MLflow runs, predict held-out parts from their STL files with "
+            "EfficientNet-Lite0 pooled per view direction (metaview train's default; "
+            "ImageNet weights, offline) and a face-normals model on the same split as two "
+            "MLflow runs, predict held-out parts from their STL files with "
             "the best run, and compare the runs."
         ),
         epilog=(
@@ -71,7 +72,8 @@ def register(sub) -> None:
         type=int,
         default=None,
         metavar="PX",
-        help="tile size of the meta-images (default: metaview render's)",
+        help="tile size of the meta-images, a multiple of 32 for the image model "
+        "(default: metaview render's)",
     )
     p.add_argument(
         "--models",
@@ -176,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         right += pred.label == truth
         _say(f"  [{mark}] true {truth:8s} {format_prediction(pred, top=2)}")
     _say(f"{right}/{len(files)} held-out parts right ({time.perf_counter() - t:.1f} s)")
-    # Why: a picture per part (metaview explain). Grad-CAM needs an image model's Keras form.
+    # Why: a picture per part (metaview explain). The evidence needs the model's Keras head.
     from train.explain.report import INDEX, explain_files
 
     t = time.perf_counter()

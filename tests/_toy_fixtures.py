@@ -368,3 +368,31 @@ def log_history_run(
         run_name=name, status=status,
         params={"epochs": 10, "model": "efficientnet-b0", "image_size": 64}, artifacts=False,
     )  # fmt: skip
+
+
+# Runs a command and prints its peak resident memory in bytes (the largest descendant's,
+# which is the metaview process itself: the render worker is not used for PNGs).
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_with_peak(args: list[str], cwd: Path) -> tuple[int, float, str, str]:
+    """Run ``metaview ARGS`` in a subprocess: (exit code, peak resident bytes, stdout, stderr)."""
+    metaview = [sys.executable, "-c", "from metaview.cli import main; raise SystemExit(main())"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, *metaview, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    peak = [line for line in proc.stdout.splitlines() if line.startswith("PEAK ")]
+    assert peak, f"no peak line; stderr:\n{proc.stderr[-3000:]}"
+    out = proc.stdout.replace(peak[-1], "")
+    return proc.returncode, float(peak[-1].split()[1]), out, proc.stderr

@@ -240,6 +240,7 @@ def test_help_text_is_true_to_the_defaults(capsys):
     out = " ".join(capsys.readouterr().out.split())
     example = out.split("Examples:")[1].lower()
     assert "b0," not in example and TrainConfig().model.split("-")[1] in example  # lite0
+    assert "pooled per view direction" in example and TrainConfig().model in out
     assert "native input sizes" not in out  # normals=322 is no image size
     cfg = RenderConfig()
     with pytest.raises(SystemExit):

@@ -45,3 +45,11 @@ def test_every_field_is_an_option_of_metaview_train():
     for f in dataclasses.fields(TrainConfig):
         assert f.metadata["help"], f.name
         assert getattr(args, f.name) == f.default, f.name
+
+
+def test_the_view_pooled_default_refuses_shuffled_tiles_and_fine_tuning():
+    assert TrainConfig().model == "efficientnet-lite0-views" and TrainConfig().weights == "none"
+    for kw in ({"shuffle_tiles": True}, {"fine_tune_layers": 20}):
+        with pytest.raises(TrainError, match="tiles in their places.*efficientnet-lite0 for"):
+            TrainConfig(**kw)
+        TrainConfig(model="efficientnet-lite0", **kw)  # the max-pooled model takes them

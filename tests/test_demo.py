@@ -15,7 +15,8 @@ from metaview import cli
 def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("METAVIEW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
-    code = cli.main(["demo", str(out), "--per-class", "3", "--tile", "16", "--workers", "2"])
+    # 32 px tiles: the view-pooled image model pools whole tiles of its stride-32 map.
+    code = cli.main(["demo", str(out), "--per-class", "3", "--tile", "32", "--workers", "2"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     # 1. parts, 2. meta-images: 3 parts x 5 classes, each rendered once (the demo's variants).
@@ -29,7 +30,7 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
 
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("metaview").experiment_id])
-    assert sorted(r.data.params["model"] for r in runs) == ["efficientnet-lite0", "normals"]
+    assert sorted(r.data.params["model"] for r in runs) == ["efficientnet-lite0-views", "normals"]
     assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
     splits = [json.loads(_artifact(client, r.info.run_id, "split.json")) for r in runs]
     assert splits[0] == splits[1]
@@ -55,7 +56,7 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
     )
     assert "explain/index.html" in printed
     # 5. the runs table of both.
-    assert "efficientnet-lite0" in printed and "normals" in printed
+    assert "efficientnet-lite0-views" in printed and "normals" in printed
     assert "mlflow ui" in printed
 
 

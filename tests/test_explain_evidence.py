@@ -134,3 +134,30 @@ def test_grad_cam_of_a_trained_model_is_highest_on_what_tells_the_classes_apart(
     # (measured over four training seeds: at least 2.6 times elsewhere, 1.3 times the grey).
     assert (ratios[:, 0] > 1.5).all() and np.median(ratios[:, 0]) > 2.0, ratios
     assert (ratios[:, 1] > 1.0).all(), ratios
+
+
+@pytest.mark.tf
+def test_views_shares_add_up_to_the_class_score_against_the_others():
+    """The view-pooled head is linear up to its softmax: the tiles' shares plus the output
+    biases are log p_c - mean log p, for every class."""
+    from train.explain.evidence import views_evidence
+    from train.features.views import pool_views, tile_directions, view_weights
+    from train.models import classifier, create_model
+
+    rng = np.random.default_rng(4)
+    labels = ["x_minus", "x_plus", "y_minus", "y_plus", "z_plus"]
+    net = create_model("efficientnet-lite0-views", 5, 0, "none", 0.2)
+    tiles = rng.random((3, 25, 2048)).astype(np.float32) * 4
+    w = np.stack([view_weights(tile_directions(5, 5, 0, f"p{i}", i), labels) for i in range(3)])
+    classifier.adapt_norm(net, pool_views(tiles, w))
+    net.get_layer("score").set_weights([rng.normal(0, 0.05, (2048, 1)).astype(np.float32)])
+    kernel = np.eye(5, dtype=np.float32) + rng.normal(0, 0.1, (5, 5)).astype(np.float32)
+    bias = rng.normal(0, 0.3, 5).astype(np.float32)
+    net.get_layer("predictions").set_weights([kernel, bias])
+    logp = np.log(np.asarray(net(pool_views(tiles, w)), np.float64))
+    for i in range(3):
+        for c in range(5):
+            share = views_evidence(net, tiles[i], w[i], c)
+            assert share.shape == (25,)
+            expect = logp[i, c] - logp[i].mean() - (bias[c] - bias.mean())
+            assert share.sum() == pytest.approx(expect, rel=1e-4, abs=1e-4)

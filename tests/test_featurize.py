@@ -84,3 +84,31 @@ def test_feature_dims_match_the_registry():
         assert featurize.feature_dim(name) == get_model_spec(name).input_size
     with pytest.raises(TrainError, match="expected one of"):
         featurize.feature_dim("pixels")
+
+
+def test_a_pooled_cache_runs_the_pooling_on_each_row_and_builds_the_backbone_only_when_needed(
+    tmp_path,
+):
+    """``pool`` turns each row's extractor output into its features (here: scaled by the
+    row's variant + 1); the second call finds every row in the cache without building."""
+    root = make_dataset_folder(tmp_path / "ds", parts_per_class=3, variants=2, tile=16)
+    ds = load_dataset(root)
+    ex = CountingExtractor()
+
+    def pool(out, rows):
+        return np.asarray(out) * np.array([[int(r["variant"]) + 1.0] for r in rows])
+
+    def features(build):
+        return featurize.backbone_features(
+            None, ds, ds.rows, model="m", weights="imagenet", image_size=32, progress=False,
+            pool=pool, build=build,
+        )  # fmt: skip
+
+    first = features(lambda: ex)
+    expected = np.stack(
+        [read_png(root / r["path"]).mean(axis=(0, 1)) * (int(r["variant"]) + 1) for r in ds.rows]
+    )
+    np.testing.assert_allclose(first, expected, rtol=1e-5)
+    assert ex.seen == len(ds.rows) == 12
+    again = features(lambda: pytest.fail("the cache had every row"))
+    np.testing.assert_array_equal(again, first)

@@ -55,7 +55,7 @@ def test_interrupted_run_ends_killed(tmp_path, monkeypatch, register_tiny_model)
 def test_bad_dataset_starts_no_run(tmp_path):
     root = make_dataset_folder(tmp_path / "ds", parts_per_class=2, tile=8)
     with pytest.raises(Exception, match="at least 3"):
-        fit.train(TrainConfig(image_size=32, weights="none"), root)
+        fit.train(TrainConfig(model="efficientnet-lite0", image_size=32, weights="none"), root)
     assert not (tmp_path / "mlruns").exists()
 
 
@@ -73,7 +73,8 @@ def learned(tmp_path_factory):
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         mp.setenv("METAVIEW_CACHE", str(base / "cache"))
         root = make_dataset_folder(base / "ds", parts_per_class=30, variants=2, tile=16, seed=1)
-        cfg = TrainConfig(seed=0)  # the defaults: what `metaview train DATA` does
+        # The design's model with its defaults (the default model needs the five directions).
+        cfg = TrainConfig(model="efficientnet-lite0", seed=0)
         result = fit.train(cfg, root, tracking_uri=uri, run_name="learned")
     return result, root, uri
 

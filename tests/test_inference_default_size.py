@@ -20,14 +20,11 @@ gigabytes.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _toy_fixtures import log_fake_run, metaimage_dict, toy_image, toy_split
+from _toy_fixtures import log_fake_run, metaimage_dict, run_with_peak, toy_image, toy_split
 
 from metaimage.io import read_png, write_json, write_manifest, write_png
 
@@ -37,33 +34,6 @@ GRID, TILE = (5, 5), 192  # the default render: 960 px meta-images
 SIZE = GRID[0] * TILE
 LABELS = ("blue", "green", "red")
 GB = 1e9
-
-# Runs a command and prints its peak resident memory in bytes (the largest descendant's,
-# which is the metaview process itself: the render worker is not used for PNGs).
-_PEAK = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:]).returncode\n"
-    "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
-    "sys.exit(code)\n"
-)
-
-
-def _run_with_peak(args: list[str], cwd: Path) -> tuple[int, float, str, str]:
-    """Run ``metaview ARGS`` in a subprocess: (exit code, peak resident bytes, stdout, stderr)."""
-    metaview = [sys.executable, "-c", "from metaview.cli import main; raise SystemExit(main())"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        [sys.executable, "-c", _PEAK, *metaview, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    peak = [line for line in proc.stdout.splitlines() if line.startswith("PEAK ")]
-    assert peak, f"no peak line; stderr:\n{proc.stderr[-3000:]}"
-    out = proc.stdout.replace(peak[-1], "")
-    return proc.returncode, float(peak[-1].split()[1]), out, proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +82,7 @@ def test_predict_memory_is_bounded_by_pixels_not_inputs(default_run, tmp_path, m
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     peaks = {}
     for n in (2, 12):
-        code, peak, out, err = _run_with_peak(
+        code, peak, out, err = run_with_peak(
             ["predict", "--model", run_id, "--json", *_pngs(data, n)], tmp_path
         )
         assert code == 0, err
@@ -149,7 +119,7 @@ def test_a_run_with_a_compact_head_predicts_the_same_without_tensorflow(
         mlflow.log_artifact(str(head))
     pngs = _pngs(data, 2)
     want = load_model(run_id).predict(np.stack([np.asarray(read_png(p), np.float32) for p in pngs]))
-    code, peak, out, err = _run_with_peak(
+    code, peak, out, err = run_with_peak(
         ["-v", "predict", "--model", run_id, "--json", *pngs], tmp_path
     )
     assert code == 0, err
@@ -164,7 +134,7 @@ def test_export_int8_memory_is_bounded_and_writes_a_usable_pair(default_run, tmp
     data, uri, run_id = default_run
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     out = tmp_path / "int8.tflite"
-    code, peak, text, err = _run_with_peak(
+    code, peak, text, err = run_with_peak(
         ["export", "--model", run_id, "--quantize", "int8", "--representative", "4",
          "--no-log", str(out)],
         tmp_path,
@@ -189,7 +159,7 @@ def test_explain_at_the_default_size_is_bounded_by_pixels(default_run, tmp_path,
     peaks = {}
     for n in (1, 4):
         out_dir = tmp_path / f"why{n}"
-        code, peak, out, err = _run_with_peak(
+        code, peak, out, err = run_with_peak(
             ["explain", "--model", run_id, "--out", str(out_dir), *_pngs(data, n)], tmp_path
         )
         assert code == 0, err

@@ -73,7 +73,7 @@ def test_a_full_resolution_model_takes_the_meta_images_own_size(
 def test_init_from_names_the_run_and_refuses_another_image_size(toy):
     uri = os.environ["MLFLOW_TRACKING_URI"]
     run_id = toy.log(uri)
-    cfg = TrainConfig(init_from=run_id, image_size=64)
+    cfg = TrainConfig(model="efficientnet-lite0", init_from=run_id, image_size=64)
     with pytest.raises(TrainError) as info:
         model_setup.initial_model(cfg, ["blue", "green", "red"], uri, None)
     msg = str(info.value)
@@ -81,7 +81,10 @@ def test_init_from_names_the_run_and_refuses_another_image_size(toy):
     assert "that model takes 12 px inputs, but image_size is 64" in msg
     with pytest.raises(TrainError, match=r"^--init-from 0123456789abcdef0123456789abcdef: "):
         model_setup.initial_model(
-            TrainConfig(init_from="0123456789abcdef0123456789abcdef"), LABELS, uri, None
+            TrainConfig(model="efficientnet-lite0", init_from="0123456789abcdef0123456789abcdef"),
+            LABELS,
+            uri,
+            None,
         )
 
 

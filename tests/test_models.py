@@ -20,7 +20,11 @@ def test_models_are_registered_in_order():
         *models.list_models(family="efficientnet"),
         *models.list_models(family="efficientnet-lite"),
     ]
-    assert models.list_models(input_kind="features") == ["normals", "colour-stats"]
+    assert models.list_models(input_kind="features") == [
+        "normals",
+        "colour-stats",
+        "efficientnet-lite0-views",
+    ]
 
 
 @pytest.mark.parametrize("name", models.list_models(family="efficientnet-lite"))
@@ -39,6 +43,28 @@ def test_feature_families_declare_their_features_and_width():
     assert (normals.features, normals.input_size) == ("normals", NORMAL_FEATURES_DIM)
     assert (colour.features, colour.input_size) == ("colour-stats", colour_features_dim())
     assert not normals.pretrained and not colour.pretrained
+    from train.features.views import VIEWS_DIM
+
+    views = models.get_model_spec("efficientnet-lite0-views")
+    assert (views.features, views.input_size) == ("efficientnet-lite0-views", VIEWS_DIM)
+    assert views.family == "views" and VIEWS_DIM == 5 * 2048
+
+
+@pytest.mark.tf
+def test_the_views_head_scores_every_direction_with_the_same_weights():
+    """Swapping two directions' features swaps their scores: one scorer for all five (the
+    output layer starts as the identity, so before training nothing mixes them)."""
+    import numpy as np
+
+    net = models.create_model("efficientnet-lite0-views", 5, 0, "none", 0.2)
+    net.get_layer("score").set_weights([np.linspace(-0.1, 0.1, 2048, dtype=np.float32)[:, None]])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5, 2048)).astype(np.float32)
+    p = np.asarray(net(x.reshape(4, -1)))
+    swapped = x[:, [1, 0, 2, 3, 4]]
+    q = np.asarray(net(swapped.reshape(4, -1)))
+    np.testing.assert_allclose(q, p[:, [1, 0, 2, 3, 4]], rtol=1e-5)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", models.list_models(family="efficientnet"))
@@ -127,7 +153,8 @@ def test_feature_models_are_a_head_on_their_features(name):
     from train.models import classifier
 
     spec = models.get_model_spec(name)
-    net = models.create_model(name, 3, image_size=32, weights="none", dropout=0.1)
+    n = 5 if spec.family == "views" else 3  # the views head scores the five directions
+    net = models.create_model(name, n, image_size=32, weights="none", dropout=0.1)
     assert tuple(net.inputs[0].shape) == (None, spec.input_size)  # image_size does not apply
     assert classifier.is_feature_model(net) and classifier.head_model(net) is net
     y = np.asarray(net(np.zeros((2, spec.input_size), "float32")))

@@ -27,8 +27,10 @@ def _model_help() -> str:
     vectors = ", ".join(s.name for s in specs if s.input_kind != "image")
     return (
         "the architecture to train (in predict and export, --model names a trained model "
-        f"instead). Image models, at their native input size: {images}. Models of "
-        f"per-part feature vectors, read from the meshes: {vectors}"
+        f"instead; default {TrainConfig().model}: the frozen EfficientNet-Lite0 on the "
+        "meta-image, pooled per view direction, the image model that holds on parts unlike "
+        f"its training). Image models, at their native input size: {images}. Models of "
+        f"feature vectors (of the meshes, or of the meta-images): {vectors}"
     )
 
 
@@ -45,8 +47,10 @@ def register(sub) -> None:
             "per-epoch metrics, test metrics, plots, the split and the model."
         ),
         epilog=(
-            "Examples: 'metaview train data/' (EfficientNet-Lite0, ImageNet weights, 960 px "
-            "meta-images resized as its spec says); 'metaview train data/ --model normals' "
+            "Examples: 'metaview train data/' (EfficientNet-Lite0, frozen ImageNet weights, "
+            "on the 960 px meta-images, its features pooled per view direction); 'metaview "
+            "train data/ --model efficientnet-lite0' (the design's max-pooled Lite0); "
+            "'metaview train data/ --model normals' "
             "(face normals of the meshes, seconds); "
             "'metaview train data/ --weights none --image-size 128 --epochs 20' (from scratch, "
             "offline); 'metaview train mine/ --init-from RUN_ID --fine-tune-layers 20'. "

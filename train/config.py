@@ -41,11 +41,12 @@ class TrainConfig:
     """
 
     model: str = field(
-        default="efficientnet-lite0",
+        default="efficientnet-lite0-views",
         metadata=option(
-            "registered model name: efficientnet-lite0..2 (ImageNet weights offline), "
-            "efficientnet-b0..b7 (ImageNet weights downloaded), normals, colour-stats "
-            "(feature-vector families)",
+            "registered model name: efficientnet-lite0-views (the frozen ImageNet Lite0, "
+            "pooled per view direction; the default), efficientnet-lite0..2 (max-pooled, "
+            "the design's; ImageNet weights offline), efficientnet-b0..b7 (ImageNet weights "
+            "downloaded), normals, colour-stats (feature-vector families)",
             group=_MODEL,
             metavar="NAME",
         ),
@@ -301,6 +302,14 @@ class TrainConfig:
         for name in ("shuffle_tiles", "class_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise TrainError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+        if spec.family == "views" and (self.shuffle_tiles or self.fine_tune_layers):
+            # Its features are where each view looks: shuffled tiles would lie about that,
+            # and its backbone stays frozen (the features are computed once and cached).
+            raise TrainError(
+                f"{self.model}: expected a frozen backbone on tiles in their places, got "
+                f"shuffle_tiles={self.shuffle_tiles}, fine_tune_layers={self.fine_tune_layers}; "
+                "use --model efficientnet-lite0 for those"
+            )
         from train.labelsets import OBJECTIVES
 
         if self.objective not in OBJECTIVES:

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 FEATURES = {
     "normals": "mesh",  # the part's mesh file (STL, OBJ, ...)
     "colour-stats": "image",  # the meta-image
+    # The frozen Lite0 backbone per tile, pooled per direction (train.features.views).
+    "efficientnet-lite0-views": "image",
 }
 
 IMAGE_FEATURES_VERSION = 1
@@ -47,6 +49,10 @@ def feature_dim(features: str) -> int:
         return NORMAL_FEATURES_DIM
     if features == "colour-stats":
         return colour_features_dim()
+    if features == "efficientnet-lite0-views":
+        from train.features.views import VIEWS_DIM
+
+        return VIEWS_DIM
     raise TrainError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
 
 
@@ -94,12 +100,21 @@ def family_features(
     *,
     meshes: str = "",
     progress: bool | None = None,
+    runtime: str = "auto",
+    executor: str = "local",
+    address: str = "",
 ) -> np.ndarray:
     """One feature-vector family's features for ``rows`` of ``dataset``: (N, D) float32.
 
     Computed in parallel and cached in the dataset folder (``.features-<family>.npz``; one
-    cache for the whole dataset, so the three splits share it).
+    cache for the whole dataset, so the three splits share it). ``runtime``, ``executor``
+    and ``address`` are for the view-pooled family, whose features come from a backbone
+    (:func:`view_features`).
     """
+    if features == "efficientnet-lite0-views":
+        return view_features(
+            dataset, rows, runtime=runtime, progress=progress, executor=executor, address=address
+        )
     from train.features import default_cache_path, extract_colour_stats, extract_normals
 
     every = list(dataset.rows)
@@ -119,6 +134,51 @@ def family_features(
     else:
         raise TrainError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
     return full[[where[id(r)] for r in rows]]
+
+
+def view_features(
+    dataset,
+    rows: Sequence[dict[str, Any]],
+    *,
+    runtime: str = "auto",
+    progress: bool | None = None,
+    executor: str = "local",
+    address: str = "",
+) -> np.ndarray:
+    """The view-pooled family's features of ``rows``: (N, 5 * 2048) float32.
+
+    The frozen Lite0 backbone pooled per tile (:func:`train.models.efficientnet_lite.
+    build_tile_backbone`), then per direction by where each tile looks
+    (:func:`train.features.views.pool_views`, from the rows' ``part_id`` and ``variant`` and
+    the dataset's render config). Cached as :func:`backbone_features` caches, keyed by the
+    PNG and the view it was rendered from.
+    """
+    from train.features import views
+    from train.models.efficientnet_lite import build_tile_backbone
+
+    views.check_classes(list(dataset.labels), str(dataset.root))
+    meta = dict(dataset.meta) if not isinstance(dataset.meta, dict) else dataset.meta
+    (grid_rows, grid_cols), _ = views.grid_and_seed(meta)
+    size = max(int(v) for v in meta["image_size"])
+    labels = list(dataset.labels)
+
+    def pool(tiles: np.ndarray, these: list[dict[str, Any]]) -> np.ndarray:
+        return views.pool_views(tiles, views.row_weights(meta, these, labels))
+
+    return backbone_features(
+        None,
+        dataset,
+        rows,
+        model="efficientnet-lite0-views",
+        weights="imagenet",
+        image_size=size,
+        progress=progress,
+        runtime=runtime,
+        executor=executor,
+        address=address,
+        pool=pool,
+        build=lambda: build_tile_backbone(views.BACKBONE, size, grid_rows, grid_cols),
+    )
 
 
 #: New backbone features between two writes of the cache (about a minute of work at 960 px
@@ -144,6 +204,8 @@ def backbone_features(
     runtime: str = "tensorflow",
     executor: str = "local",
     address: str = "",
+    pool=None,
+    build=None,
 ) -> np.ndarray:
     """Pooled backbone features of the meta-images of ``rows``: (N, D) float32.
 
@@ -166,6 +228,13 @@ def backbone_features(
     executor : {"local", "ray"}
         Compute here, or on a Ray cluster (:mod:`train.features.ray_features`, at
         ``address``); the same features and the same cache.
+    pool : callable or None
+        ``pool(outputs, rows) -> (n, D)``: turns the extractor's outputs for some rows into
+        their features (the view-pooled family pools per-tile features by each row's views).
+        With it, a cache key is the PNG's and the row's ``part_id`` and ``variant``.
+    build : callable or None
+        With ``extractor=None``: returns the extractor, called only when some meta-image is
+        not in the cache.
 
     The cache is written every :data:`CACHE_EVERY` new meta-images, so an interrupted run
     keeps what it computed and resumes from there.
@@ -175,6 +244,10 @@ def backbone_features(
     resolved = runtimes.resolve(runtime)
     paths = [dataset.root / r["path"] for r in rows]
     keys = [_content_key(p, r) for p, r in zip(paths, rows, strict=True)]
+    row_of: dict[str, dict[str, Any]] = {}
+    if pool is not None:  # the same pixels seen from other views are other features
+        keys = [f"{k}|{r['part_id']}|{r['variant']}" for k, r in zip(keys, rows, strict=True)]
+        row_of = dict(zip(keys, rows, strict=True))
     ident = {
         "version": IMAGE_FEATURES_VERSION,
         "model": model,
@@ -190,6 +263,8 @@ def backbone_features(
     known = _read_keyed_cache(cache, ident)
     todo = sorted({k: p for k, p in zip(keys, paths, strict=True) if k not in known}.items())
     writable = _cache_path(cache) is not None
+    if todo and extractor is None and build is not None:
+        extractor = build()
     if todo and executor == "ray":
         from base.progress import progress as progress_bar
         from train import batching
@@ -207,7 +282,7 @@ def backbone_features(
                 per_batch=per_batch,
                 address=address,
             ):
-                known[k] = v
+                known[k] = v if pool is None else pool(v[None], [row_of[k]])[0]
                 fresh += 1
                 bar.update(1)
                 if writable and fresh % CACHE_EVERY == 0:
@@ -220,6 +295,8 @@ def backbone_features(
         for start in range(0, len(todo), CACHE_EVERY):
             part = todo[start : start + CACHE_EVERY]
             new = _run_backbone(call, [p for _, p in part], image_size, batch_size, progress)
+            if pool is not None:
+                new = pool(new, [row_of[k] for k, _ in part])
             known.update({k: v for (k, _), v in zip(part, new, strict=True)})
             if writable and start + CACHE_EVERY < len(todo):
                 _write_keyed_cache(cache, ident, known)

@@ -28,7 +28,7 @@ from train.batching import images_per_batch
 from train.config import TrainConfig
 from train.data import SPLITS, load_dataset, split_rows
 from train.errors import TrainError
-from train.model_setup import initial_model, split_features
+from train.model_setup import adopt_init_model, initial_model, split_features
 from train.models import classifier, get_model_spec
 from train.pipeline import make_dataset, naming_bad_files
 from train.split import class_weights, split_parts
@@ -112,6 +112,7 @@ def train(
     tracking.open_store(tracking_uri)
     valid, dataset, split, rows = _read_and_split(cfg, dataset_dir)
     labels = list(dataset.labels)
+    cfg = adopt_init_model(cfg, tracking_uri)
     spec = get_model_spec(cfg.model)
 
     import keras

@@ -33,6 +33,22 @@ def _auto_lr(cfg: TrainConfig, backbone_frozen: bool) -> float:
     return HEAD_LEARNING_RATE if backbone_frozen else SCRATCH_LEARNING_RATE
 
 
+def adopt_init_model(cfg: TrainConfig, tracking_uri: str | None) -> TrainConfig:
+    """With ``--init-from RUN``, the run's own architecture continues: ``cfg.model`` becomes
+    the run's ``model`` parameter, whatever ``--model`` said (its default included)."""
+    if not cfg.init_from:
+        return cfg
+    try:
+        run = tracking.make_client(tracking_uri).get_run(cfg.init_from)
+    except Exception:  # any failure to read the run: initial_model says what, naming it
+        return cfg
+    model = run.data.params.get("model")
+    if not model or model == cfg.model:
+        return cfg
+    log.info("init-from %s: a %s model; --model %s does not apply", cfg.init_from, model, cfg.model)
+    return cfg.replace(model=model)
+
+
 def initial_model(cfg: TrainConfig, labels: list[str], tracking_uri: str | None, dataset):
     """Build the model (or load ``cfg.init_from``); return (model, resolved cfg, frozen?).
 
@@ -129,7 +145,15 @@ def split_features(net, spec, cfg: TrainConfig, dataset, rows) -> dict[str, np.n
 
     if spec.input_kind == "features":
         return {
-            s: featurize.family_features(spec.features, dataset, rows[s], meshes=cfg.meshes)
+            s: featurize.family_features(
+                spec.features,
+                dataset,
+                rows[s],
+                meshes=cfg.meshes,
+                runtime=cfg.runtime,
+                executor=cfg.executor,
+                address=cfg.address,
+            )
             for s in rows
         }
     extractor = classifier.feature_extractor(net)

@@ -54,7 +54,10 @@ def log_inputs(
     params.update(tracking.flatten(dataset.meta, "dataset."))
     params["dataset.path"] = str(dataset.root)
     params["family"] = get_model_spec(cfg.model).family
-    if get_model_spec(cfg.model).input_kind != "features":
+    if (
+        get_model_spec(cfg.model).input_kind != "features"
+        or cfg.model == "efficientnet-lite0-views"
+    ):
         from train.runtimes import resolve
 
         params["runtime.resolved"] = resolve(cfg.runtime)  # what "auto" was on this machine

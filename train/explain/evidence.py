@@ -203,3 +203,36 @@ def normals_evidence(
     x = normal_features(vertices, faces)
     grad = head_gradient(*found, x, target)
     return face_attribution(vertices, faces, grad * x), x
+
+
+def views_evidence(net, tiles: np.ndarray, weights: np.ndarray, target: int) -> np.ndarray:
+    """What each tile gave to class ``target`` in a view-pooled model
+    (:func:`train.models.classifier.views_head`): (T,) float64.
+
+    The head is linear up to its softmax: direction ``d`` scores
+    ``s_d = sum_k w_dk a . (g_k - mu) / sigma`` and class ``c`` gets ``sum_d M_dc s_d + b_c``.
+    So tile ``k`` gives class ``c`` exactly ``sum_d M_dc w_dk a . (g_k - mu) / sigma``; less
+    the mean over classes (as everywhere here), the shares and the output biases add up to
+    ``log p_c - mean log p``.
+
+    Parameters
+    ----------
+    net : keras.Model
+        The views head (layers "norm", "score", "predictions").
+    tiles : (T, D) float
+        The part's per-tile backbone features.
+    weights : (C, T) float
+        Its view weights (:func:`train.features.views.view_weights`).
+    target : int
+    """
+    norm = net.get_layer("norm")
+    mean = np.asarray(norm.mean, np.float64).reshape(-1)
+    # As Keras' Normalization divides: by sqrt(variance), at least its epsilon.
+    std = np.maximum(np.sqrt(np.asarray(norm.variance, np.float64).reshape(-1)), 1e-7)
+    a = np.asarray(net.get_layer("score").get_weights()[0], np.float64).reshape(-1)
+    m = np.asarray(net.get_layer("predictions").get_weights()[0], np.float64)  # (C, C)
+    if not 0 <= target < m.shape[1]:
+        raise TrainError(f"expected a class index below {m.shape[1]}, got {target}")
+    s = ((np.asarray(tiles, np.float64) - mean) / std) @ a  # (T,) each tile's score
+    per_class = (m.T @ np.asarray(weights, np.float64)) * s  # (C, T)
+    return per_class[target] - per_class.mean(axis=0)

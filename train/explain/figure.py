@@ -39,9 +39,9 @@ class Panel:
     reasons: dict[str, str] = field(default_factory=dict)
     predicted: tuple[str, ...] = ()  # a multi-label model's predicted set; else (label,)
     geometry: np.ndarray | None = None  # (5, s, s, 3) uint8, paint_reach
-    evidence_kind: str = "none"  # "grad-cam", "faces" or "none"
+    evidence_kind: str = "none"  # "grad-cam", "views" (a heat per tile), "faces" or "none"
     evidence: np.ndarray | None = None  # (H, W, 3) meta-image, or (5, s, s, 3) face views
-    heat: np.ndarray | None = None  # (h, w) Grad-CAM in [0, 1]
+    heat: np.ndarray | None = None  # (h, w) Grad-CAM, or (rows, cols) per tile, in [0, 1]
     evidence_note: str = ""  # a line under the evidence
 
     @property
@@ -70,12 +70,14 @@ class Panel:
         )
 
 
-def upsample(heat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w) values in [0, 1] -> ``shape``, bilinear (PIL), float32."""
+def upsample(heat: np.ndarray, shape: tuple[int, int], blocks: bool = False) -> np.ndarray:
+    """(h, w) values in [0, 1] -> ``shape``, float32: bilinear (PIL), or one flat block per
+    value with ``blocks`` (a value per tile)."""
     from PIL import Image
 
     img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
-    return np.asarray(img.resize((shape[1], shape[0]), Image.BILINEAR), dtype=np.float32)
+    how = Image.NEAREST if blocks else Image.BILINEAR
+    return np.asarray(img.resize((shape[1], shape[0]), how), dtype=np.float32)
 
 
 def draw(panel: Panel, path: str | Path) -> Path:
@@ -120,12 +122,14 @@ def _figure(plt, panel: Panel):
                 spine.set_color("black")
     fig.text(0.02, 0.97, "what reaches each face", fontsize=11, va="top")
 
-    if panel.evidence_kind == "grad-cam" and panel.evidence is not None:
+    if panel.evidence_kind in ("grad-cam", "views") and panel.evidence is not None:
         ax = fig.add_subplot(grid[1, 1:4])
         ax.imshow(panel.evidence)
         if panel.heat is not None:
             ax.imshow(
-                upsample(panel.heat, panel.evidence.shape[:2]),
+                upsample(
+                    panel.heat, panel.evidence.shape[:2], blocks=panel.evidence_kind == "views"
+                ),
                 cmap="jet",
                 alpha=0.45,
                 vmin=0,
@@ -133,7 +137,8 @@ def _figure(plt, panel: Panel):
             )
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"what the model looked at (Grad-CAM for {panel.label})", fontsize=10)
+        method = "Grad-CAM" if panel.evidence_kind == "grad-cam" else "each view's share"
+        ax.set_title(f"what the model looked at ({method} for {panel.label})", fontsize=10)
         ax.set_xlabel(_wrap(panel.evidence_note, 110), fontsize=9, color="0.3")
     elif panel.evidence_kind == "faces" and panel.evidence is not None:
         for j, name in enumerate(DIRECTIONS):

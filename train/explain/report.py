@@ -33,6 +33,7 @@ from render.worker import MeshRenderer
 from train.explain.figure import Panel, draw
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
+from train.inference.predict import VIEWS
 from train.inference.prediction import Prediction
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,9 @@ def _evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, renderer, vie
             f"faces carry {share} of the evidence for {pred.label}"
         )
         return
+    if loaded.features == VIEWS:
+        _views_evidence(panel, pred, loaded, renderer, target)
+        return
     if loaded.features:
         panel.evidence_note = (
             f"a '{loaded.features}' model reads whole-image statistics: no region of the part "
@@ -239,6 +243,52 @@ def _evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, renderer, vie
     panel.evidence_note = (
         f"Grad-CAM on the backbone's last feature map ({cam.shape[0]} x {cam.shape[1]}), "
         f"{seen}; red: where the score of {pred.label} came from"
+    )
+
+
+def _views_evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, renderer, target) -> None:
+    """A view-pooled model: each tile's share of the class score, exactly (its head is
+    linear up to the softmax), on the canonical meta-image."""
+    if loaded.keras_model is None:
+        panel.evidence_note = (
+            f"no tile evidence: {loaded.source} has no Keras head here (a .tflite model); "
+            "explain the run's model instead"
+        )
+        return
+    from train.explain.evidence import views_evidence
+    from train.features import views as V
+    from train.inference.predict import png_view, tile_features, view_weights_of
+
+    if is_image(Path(pred.file)):
+        image, view = load_png(pred.file, loaded), png_view(Path(pred.file))
+        if view is None:
+            panel.evidence_note = "no tile evidence: the meta-image's views are unknown"
+            return
+    else:
+        image, error = renderer.render([pred.file], 1)[0]
+        if image is None:
+            panel.evidence_note = f"no tile evidence: {error}"
+            return
+        view = (Path(pred.file).stem, 0)
+    tiles = tile_features(loaded, [image])[0]
+    share = views_evidence(loaded.keras_model, tiles, view_weights_of(loaded, [view])[0], target)
+    (rows, cols), _ = V.grid_and_seed(loaded.metaimage)
+    top = np.clip(share, 0, None)
+    panel.evidence_kind = "views"
+    panel.evidence = image
+    panel.heat = (top / top.max() if top.max() > 0 else top).reshape(rows, cols)
+    best = int(np.argmax(share))
+    variants = int(loaded.metaimage.get("variants", 1) or 1)
+    seen = (
+        f"the canonical meta-image (1 of the {variants} averaged)"
+        if variants > 1
+        else "the meta-image"
+    )
+    part = 100 * top[best] / max(top.sum(), 1e-12)
+    panel.evidence_note = (
+        f"each view's exact share of the score of {pred.label} (against the other classes), "
+        f"{seen}; the views count for the directions they look at; the strongest is row "
+        f"{best // cols + 1}, column {best % cols + 1}, with {part:.0f} % of the evidence for it"
     )
 
 

@@ -73,6 +73,8 @@ class LoadedModel:
     # Where the frozen backbone of an image model runs (train.runtimes): the run's --runtime.
     runtime: str = "tensorflow"
     _call: Any = field(default=None, repr=False)  # the model on its runtime, built once
+    # The view-pooled family's per-tile backbone on its runtime, built on first use.
+    _tiles: Any = field(default=None, repr=False)
 
     @property
     def kind(self) -> str:

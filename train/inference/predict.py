@@ -123,6 +123,10 @@ def predict_files(
     return results
 
 
+#: The view-pooled family (:mod:`train.features.views`): a backbone, then the views.
+VIEWS = "efficientnet-lite0-views"
+
+
 def mesh_renderer(loaded: LoadedModel) -> MeshRenderer:
     """A renderer with the model's render config, to be closed by the caller.
 
@@ -143,19 +147,86 @@ def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) ->
     keep the chunk's meta-images within :data:`CHUNK_PIXELS` (each file brings
     ``variants`` of them), at least one and at most ``batch_size``.
     """
-    if loaded.features:
+    if loaded.features and loaded.features != VIEWS:
         return max(1, batch_size)
     h, w = loaded.meta_image_shape
     images = max(1, CHUNK_PIXELS // max(1, h * w))
     return max(1, min(batch_size, images // max(1, variants)))
 
 
-def _family_inputs(loaded: LoadedModel, images: list) -> np.ndarray:
-    """A feature-vector family's inputs: (n, D) float32 from the files or their meta-images."""
+def _family_inputs(loaded: LoadedModel, images: list, views: list) -> np.ndarray:
+    """A feature-vector family's inputs: (n, D) float32 from the files' meta-images.
+
+    ``views`` gives each meta-image's ``(part_id, variant)``: where its tiles look from, for
+    the view-pooled family.
+    """
+    if loaded.features == VIEWS:
+        return _view_inputs(loaded, images, views)
     from train import features as F
 
     rows, cols = loaded.metaimage["grid"]
     return np.stack([F.colour_features(im, rows, cols) for im in images]).astype(np.float32)
+
+
+def _view_inputs(loaded: LoadedModel, images: list, views: list) -> np.ndarray:
+    """The view-pooled family's features of meta-images: (n, 5 * D) float32."""
+    from train.features import views as V
+
+    return V.pool_views(tile_features(loaded, images), view_weights_of(loaded, views))
+
+
+def tile_features(loaded: LoadedModel, images: list) -> np.ndarray:
+    """The view-pooled family's per-tile backbone features of meta-images: (n, T, D) float32.
+
+    The backbone runs on the run's runtime, built once per loaded model, in batches bounded
+    by pixels.
+    """
+    from train import batching
+    from train.features import views as V
+    from train.pipeline import prepare_images
+
+    (rows, cols), _ = V.grid_and_seed(loaded.metaimage)
+    size = max(loaded.meta_image_shape)
+    if loaded._tiles is None:
+        from train import runtimes
+        from train.console import import_tensorflow
+        from train.models.efficientnet_lite import build_tile_backbone
+
+        import_tensorflow()
+        net = build_tile_backbone(V.BACKBONE, size, rows, cols)
+        loaded._tiles = runtimes.backbone_runner(net, loaded.runtime)[0]
+    out = []
+    per_batch = batching.images_per_batch(size, most=max(1, len(images)))
+    for a in range(0, len(images), per_batch):
+        x = np.asarray(prepare_images(np.stack(images[a : a + per_batch]), size), np.float32)
+        out.append(np.asarray(loaded._tiles(x), np.float32))
+    return np.concatenate(out)
+
+
+def view_weights_of(loaded: LoadedModel, views: list) -> np.ndarray:
+    """:func:`train.features.views.view_weights` of meta-images seen as ``views``
+    (``(part_id, variant)`` each) with the model's render config: (n, C, T) float32."""
+    from train.features import views as V
+
+    (rows, cols), seed = V.grid_and_seed(loaded.metaimage)
+    return np.stack(
+        [V.view_weights(V.tile_directions(rows, cols, seed, p, v), loaded.labels) for p, v in views]
+    )
+
+
+def png_view(path: Path) -> tuple[str, int] | None:
+    """``(part_id, variant)`` of a meta-image that ``metaview render`` wrote into a dataset
+    folder (``DATA/<part_id>_v<k>.png``), or None."""
+    import re
+
+    from train.inference.loaded import _dataset_folder_of
+
+    folder = _dataset_folder_of(path)
+    match = re.fullmatch(r"(.+)_v(\d+)", path.stem)
+    if folder is None or match is None:
+        return None
+    rel = path.resolve().relative_to(folder.resolve()).with_name(match.group(1))
+    return rel.as_posix(), int(match.group(2))
 
 
 def _predict_chunk(
@@ -164,6 +235,7 @@ def _predict_chunk(
     from train.pipeline import prepare_images
 
     images: dict[int, np.ndarray] = {}
+    png_views: dict[int, tuple[str, int]] = {}
     meshes = []
     for i, r in enumerate(chunk):
         if getattr(loaded, "features", "") == "normals":
@@ -198,6 +270,18 @@ def _predict_chunk(
             images[i] = load_png(r.file, loaded)
         except MetaviewError as exc:
             r.error = str(exc)
+            continue
+        if getattr(loaded, "features", "") == VIEWS:
+            view = png_view(Path(r.file))
+            if view is None:
+                del images[i]
+                r.error = (
+                    f"{r.file}: a {VIEWS} model needs to know which view each tile shows: "
+                    "expected the mesh, or a meta-image in the dataset folder `metaview "
+                    "render` wrote (DATA/<part>_v<k>.png beside metaimage.json)"
+                )
+            else:
+                png_views[i] = view
     want = loaded.meta_image_shape
     for i, (image, error) in zip(
         meshes, renderer.render([chunk[i].file for i in meshes], variants), strict=True
@@ -222,7 +306,21 @@ def _predict_chunk(
         stacks = [images[i][None] for i in idx]
         x = np.concatenate(stacks).astype(np.float32)
     elif getattr(loaded, "features", ""):
-        x = _family_inputs(loaded, list(np.concatenate(stacks)))
+        # Where each meta-image was seen from: a rendered mesh's variants 0..k-1 under the
+        # file's stem (render.core.render_file's part id), a PNG's from its name.
+        views = [
+            v
+            for i in idx
+            for v in (
+                [png_views[i]]
+                if i in png_views
+                else [
+                    (Path(chunk[i].file).stem, k)
+                    for k in range(len(images[i]) if images[i].ndim == 4 else 1)
+                ]
+            )
+        ]
+        x = _family_inputs(loaded, list(np.concatenate(stacks)), views)
     else:
         x = np.asarray(prepare_images(np.concatenate(stacks), loaded.image_size), np.float32)
     probs = loaded.predict(x)

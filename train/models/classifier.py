@@ -84,6 +84,35 @@ def feature_head(dim: int, n_classes: int, dropout: float, name: str, standardiz
     return keras.Model(inputs, _head_layers(inputs, n_classes, dropout, standardize), name=name)
 
 
+def views_head(dim: int, n_classes: int, dropout: float, name: str):
+    """The head of the view-pooled family (:mod:`train.features.views`): one scorer shared
+    by every direction.
+
+    ``(None, n_classes * d) -> reshape (n_classes, d) -> "norm" (per feature, shared by the
+    directions) -> "dropout" -> "score" (Dense(1), the same weights for each direction) ->
+    (None, n_classes) -> "predictions"``. "predictions" is a Dense(n_classes) that starts as
+    the identity: it may learn a prior per direction and how directions compete, but the
+    evidence comes from the shared scorer.
+    """
+    import keras
+
+    if dim % n_classes:
+        raise TrainError(
+            f"views head: expected one block of features a direction, found {dim} features "
+            f"for {n_classes} classes (the family scores the five directions)"
+        )
+    inputs = keras.Input((dim,), dtype="float32", name="features")
+    x = keras.layers.Reshape((n_classes, dim // n_classes), name="directions")(inputs)
+    x = keras.layers.Normalization(axis=-1, name="norm")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.Dense(1, use_bias=False, name="score")(x)
+    x = keras.layers.Reshape((n_classes,), name="scores")(x)
+    out = keras.layers.Dense(
+        n_classes, activation="softmax", kernel_initializer="identity", name="predictions"
+    )(x)
+    return keras.Model(inputs, out, name=name)
+
+
 def is_feature_model(net) -> bool:
     """True for a head alone (input (None, D)); False for an image classifier."""
     return len(net.inputs[0].shape) == 2
@@ -145,8 +174,10 @@ def adapt_norm(net, features) -> bool:
     if not isinstance(norm, keras.layers.Normalization):
         return False
     features = np.asarray(features, dtype=np.float64)
-    norm.adapt(features.astype(np.float32))
-    var = features.var(axis=0)
+    shape = tuple(norm.input.shape[1:])
+    # The views head normalises (directions, d): one statistic per feature, all directions.
+    norm.adapt(features.reshape(-1, *shape).astype(np.float32))
+    var = features.reshape(-1, shape[-1]).var(axis=0)
     floor = VARIANCE_FLOOR * float(var.mean()) if var.size else 0.0
     var = np.maximum(var, max(floor, 1e-12)).astype(np.float32)
     # Keras keeps the adapted statistics in these variables (saved with the model) and

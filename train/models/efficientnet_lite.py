@@ -269,6 +269,47 @@ def build_model(
     )
 
 
+def build_tile_backbone(name: str, image_size: int, rows: int, cols: int):
+    """The frozen ImageNet backbone pooled per tile of a meta-image grid.
+
+    The same depths as :func:`build_model` (stages 2-7 and the head), each max-pooled
+    over each tile's cells instead of the whole image, so the features keep which view
+    showed what. The maximum over tiles is :func:`build_model`'s "pool" output exactly.
+
+    Parameters
+    ----------
+    image_size : int
+        S; every tapped feature map (strides 4 to 32) must split evenly into the grid, as
+        960 px in 5 x 5 tiles does.
+    rows, cols : int
+        The meta-image's grid.
+
+    Returns
+    -------
+    keras.Model
+        Input (None, S, S, 3) float32 pixels 0..255; output (None, rows * cols, D)
+        float32, tiles row-major, D = 2,048 for Lite0.
+    """
+    import keras
+
+    variant = get_variant(name)
+    full = build_lite(name, image_size, "imagenet")
+    taps = [full.get_layer(f"block{i}_out").output for i in stage_ends(variant)[1:]]
+    pooled = []
+    for t in [*taps, full.output]:
+        h, w, c = int(t.shape[1]), int(t.shape[2]), int(t.shape[3])
+        if h % rows or w % cols:
+            raise TrainError(
+                f"{name}: a {h}x{w} feature map of a {image_size} px input does not split "
+                f"into {rows}x{cols} tiles; expected an input size whose maps do (tile "
+                "sizes that are multiples of 32 px)"
+            )
+        x = keras.layers.MaxPooling2D((h // rows, w // cols), name=f"tiles_{c}")(t)
+        pooled.append(keras.layers.Reshape((rows * cols, c), name=f"flat_{c}")(x))
+    out = keras.layers.Concatenate(axis=-1, name="tiles")(pooled)
+    return keras.Model(full.input, out, name=f"{name.replace('-', '_')}_tiles{rows}x{cols}")
+
+
 # -- weights --------------------------------------------------------------------------------
 
 
