@@ -2,14 +2,16 @@
 
     python -m bench.endtoend --work /tmp/e2e                       # 200 parts a class
     python -m bench.endtoend --work /tmp/e2e --runtimes tensorflow,litert,openvino-bf16
+    python -m bench.endtoend --work /tmp/e2e --runtimes auto \
+        --models efficientnet-lite0,efficientnet-lite0-views
 
 ``metaview synth --per-class P --seed 1001`` (not timed), then ``metaview render`` with the
 render defaults (960 px meta-images, 3 variants a part; timed once: it does not depend on
-the runtime), then for each runtime, in this order and in one run of this script,
-``metaview train DATA --runtime R`` with every other default, the runtime's feature cache
+the runtime), then for each model and runtime, in this order and in one run of this script,
+``metaview train DATA --model M --runtime R`` with every other default, the feature caches
 removed first so that its features are computed. Each command runs in its own process;
 its wall time and peak resident memory (``wait4``) are reported, with the ratio of render
-plus training against the first runtime's (the baseline), the test accuracy of the run,
+plus training against the first row's (the baseline), the test accuracy of the run,
 and the share of the feature pass the backbone was busy (from the train log).
 """
 
@@ -47,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         default="tensorflow,auto",
         help="runtimes to train on, the first the baseline (default: tensorflow,auto)",
     )
+    p.add_argument(
+        "--models",
+        default="",
+        help="models to train, each on every runtime (default: metaview train's default)",
+    )
     args = p.parse_args(argv)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -64,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     from mlflow import MlflowClient
 
     rows = []
-    for runtime in args.runtimes.split(","):
+    models = [m for m in args.models.split(",") if m] or [""]
+    for model, runtime in [(m, r) for m in models for r in args.runtimes.split(",")]:
         for cache in data.glob(".features-*.npz"):
             cache.unlink()  # every runtime computes its features
-        experiment = f"endtoend-{runtime}-{time.strftime('%Y%m%d-%H%M%S')}"
+        experiment = f"endtoend-{model or 'default'}-{runtime}-{time.strftime('%Y%m%d-%H%M%S')}"
+        chosen = ["--model", model] if model else []
         seconds, peak, log = run(
-            ["train", str(data), "--runtime", runtime, "--experiment", experiment],
-            work / f"train-{runtime}.log",
+            ["train", str(data), *chosen, "--runtime", runtime, "--experiment", experiment],
+            work / f"train-{model or 'default'}-{runtime}.log",
         )
         client = MlflowClient()
         exp = client.get_experiment_by_name(experiment)
@@ -78,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         params = client.search_runs([exp.experiment_id])[0].data.params
         busy = re.findall(r"backbone busy (\d+)% of ([\d.]+) s \((\d+) ms a meta-image", log)
         rows.append({
-            "runtime": f"{runtime} ({params.get('runtime.resolved', runtime)})",
+            "runtime": f"{params.get('model')} on {runtime} "
+            f"({params.get('runtime.resolved', runtime)})",
             "train_s": seconds, "peak": peak, "acc": metrics.get("test_accuracy", float("nan")),
             "busy": " / ".join(f"{b}% ({ms} ms)" for b, _, ms in busy) or "-",
         })  # fmt: skip
@@ -86,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     base = render_s + rows[0]["train_s"]
     print(f"\nrender: {render_s:.0f} s, peak {render_peak / 1e9:.2f} GB ({data})")
     print(
-        "| runtime | train | render + train | x baseline | test accuracy | peak | backbone busy |"
+        "| model, runtime | train | render + train | x baseline | test accuracy | peak | "
+        "backbone busy |"
     )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
