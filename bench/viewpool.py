@@ -51,14 +51,8 @@ def weights(ds, labels, power: float, floor: float) -> np.ndarray:
     """(N, C, T) view weights of every row, with the given shape parameters."""
     from train.features import views as V
 
-    (rows, cols), seed = V.grid_and_seed(ds.meta)
-    out = []
-    dirs = np.array([V.DIRECTIONS[name] for name in labels], np.float64)
-    for r in ds.rows:
-        c = dirs @ V.tile_directions(rows, cols, seed, r["part_id"], int(r["variant"])).T
-        w = np.where(c > floor, np.maximum(c, 0.0) ** power, 0.0)
-        out.append(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12))
-    return np.asarray(out, np.float32)
+    pairs = [(r["part_id"], r["variant"]) for r in ds.rows]
+    return V.weights_of(ds.meta, pairs, labels, power=power, floor=floor)
 
 
 def views_max_head(dim: int, seed: int):

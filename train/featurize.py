@@ -27,6 +27,7 @@ import numpy as np
 
 from train.errors import TrainError
 from train.features.cache import file_signature
+from train.features.views import FAMILY as VIEWS_FAMILY
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ FEATURES = {
     "normals": "mesh",  # the part's mesh file (STL, OBJ, ...)
     "colour-stats": "image",  # the meta-image
     # The frozen Lite0 backbone per tile, pooled per direction (train.features.views).
-    "efficientnet-lite0-views": "image",
+    VIEWS_FAMILY: "image",
 }
 
 IMAGE_FEATURES_VERSION = 1
@@ -49,7 +50,7 @@ def feature_dim(features: str) -> int:
         return NORMAL_FEATURES_DIM
     if features == "colour-stats":
         return colour_features_dim()
-    if features == "efficientnet-lite0-views":
+    if features == VIEWS_FAMILY:
         from train.features.views import VIEWS_DIM
 
         return VIEWS_DIM
@@ -111,7 +112,7 @@ def family_features(
     and ``address`` are for the view-pooled family, whose features come from a backbone
     (:func:`view_features`).
     """
-    if features == "efficientnet-lite0-views":
+    if features == VIEWS_FAMILY:
         return view_features(
             dataset, rows, runtime=runtime, progress=progress, executor=executor, address=address
         )
@@ -169,7 +170,7 @@ def view_features(
         None,
         dataset,
         rows,
-        model="efficientnet-lite0-views",
+        model=VIEWS_FAMILY,
         weights="imagenet",
         image_size=size,
         progress=progress,

@@ -56,7 +56,7 @@ def log_inputs(
     params["family"] = get_model_spec(cfg.model).family
     if (
         get_model_spec(cfg.model).input_kind != "features"
-        or cfg.model == "efficientnet-lite0-views"
+        or get_model_spec(cfg.model).family == "views"  # its backbone runs on a runtime too
     ):
         from train.runtimes import resolve
 

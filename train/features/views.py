@@ -32,6 +32,8 @@ from train.errors import TrainError
 FLOOR = 0.5
 #: Tiles facing a direction squarely count more than oblique ones.
 POWER = 2.0
+#: The family's name: its registered model and its features (train.featurize.FEATURES).
+FAMILY = "efficientnet-lite0-views"
 #: The backbone's name in the registry, and its per-tile feature length.
 BACKBONE = "efficientnet-lite0"
 TILE_DIM = 2048
@@ -59,7 +61,9 @@ def tile_directions(rows: int, cols: int, seed: int, part_id: str, variant: int)
     return back @ variant_rotation(seed, part_id, variant)
 
 
-def view_weights(directions: np.ndarray, labels) -> np.ndarray:
+def view_weights(
+    directions: np.ndarray, labels, power: float = POWER, floor: float = FLOOR
+) -> np.ndarray:
     """Tile weights per class: (len(labels), T) float32, each row summing to 1.
 
     Parameters
@@ -68,10 +72,13 @@ def view_weights(directions: np.ndarray, labels) -> np.ndarray:
         :func:`tile_directions`.
     labels : sequence of str
         Class names, in the model's output order (each one of the five directions).
+    power, floor : float
+        ``w ~ max(0, cos) ** power`` where ``cos > floor`` (the defaults: :data:`POWER`,
+        :data:`FLOOR`; other values for ``bench/viewpool.py``).
     """
     dirs = np.array([DIRECTIONS[name] for name in labels], dtype=np.float64)
     c = dirs @ np.asarray(directions, np.float64).T  # (C, T)
-    w = np.where(c > FLOOR, np.maximum(c, 0.0) ** POWER, 0.0)
+    w = np.where(c > floor, np.maximum(c, 0.0) ** power, 0.0)
     return (w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
@@ -101,22 +108,21 @@ def pool_views(tiles: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return f.reshape(len(f), -1).astype(np.float32)
 
 
+def weights_of(meta: dict, views, labels, **shape) -> np.ndarray:
+    """:func:`view_weights` of meta-images seen as ``views`` (``(part_id, variant)`` each)
+    under the render config of ``meta`` (a ``metaimage.json``): (n, C, T) float32.
+    ``shape`` passes ``power`` and ``floor`` on."""
+    (rows, cols), seed = grid_and_seed(meta)
+    out = [
+        view_weights(tile_directions(rows, cols, seed, str(p), int(v)), labels, **shape)
+        for p, v in views
+    ]
+    return np.stack(out) if out else np.zeros((0, len(labels), rows * cols), np.float32)
+
+
 def row_weights(meta: dict, rows, labels) -> np.ndarray:
-    """:func:`view_weights` of manifest rows (``part_id``, ``variant``) of a dataset whose
-    ``metaimage.json`` is ``meta``: (n, C, T) float32."""
-    grid, seed = grid_and_seed(meta)
-    return (
-        np.stack(
-            [
-                view_weights(
-                    tile_directions(*grid, seed, str(r["part_id"]), int(r["variant"])), labels
-                )
-                for r in rows
-            ]
-        )
-        if len(rows)
-        else np.zeros((0, len(labels), grid[0] * grid[1]), np.float32)
-    )
+    """:func:`weights_of` manifest rows (their ``part_id`` and ``variant``)."""
+    return weights_of(meta, [(r["part_id"], r["variant"]) for r in rows], labels)
 
 
 def grid_and_seed(meta: dict) -> tuple[tuple[int, int], int]:

@@ -39,6 +39,7 @@ from base import native
 from base.errors import MetaviewError
 from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
+from train.features.views import FAMILY as VIEWS_FAMILY
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
 from train.inference.prediction import Prediction, predicted_set
@@ -124,7 +125,7 @@ def predict_files(
 
 
 #: The view-pooled family (:mod:`train.features.views`): a backbone, then the views.
-VIEWS = "efficientnet-lite0-views"
+VIEWS = VIEWS_FAMILY
 
 
 def mesh_renderer(loaded: LoadedModel) -> MeshRenderer:
@@ -204,14 +205,10 @@ def tile_features(loaded: LoadedModel, images: list) -> np.ndarray:
 
 
 def view_weights_of(loaded: LoadedModel, views: list) -> np.ndarray:
-    """:func:`train.features.views.view_weights` of meta-images seen as ``views``
-    (``(part_id, variant)`` each) with the model's render config: (n, C, T) float32."""
+    """:func:`train.features.views.weights_of` with the model's render config and classes."""
     from train.features import views as V
 
-    (rows, cols), seed = V.grid_and_seed(loaded.metaimage)
-    return np.stack(
-        [V.view_weights(V.tile_directions(rows, cols, seed, p, v), loaded.labels) for p, v in views]
-    )
+    return V.weights_of(loaded.metaimage, views, loaded.labels)
 
 
 def png_view(path: Path) -> tuple[str, int] | None:
