@@ -238,7 +238,15 @@ def test_pool_ctrl_c_keeps_what_finished_and_a_rerun_completes(gl_backend, tmp_p
     from render.executors import PoolExecutor
 
     class InterruptedAfterOne(PoolExecutor):
-        """Ctrl-C right after the first file comes back."""
+        """Ctrl-C right after the first file comes back, while the second may still run.
+
+        Only two jobs reach the pool: tiny renders are so fast that one worker could finish
+        every job before the first result is read, and the test would then see no job cut
+        off (it did, once, on a loaded CI machine).
+        """
+
+        def submit(self, jobs, cfg, out_dir):
+            super().submit(jobs[:2], cfg, out_dir)
 
         def results(self):
             for result in super().results():
@@ -252,7 +260,7 @@ def test_pool_ctrl_c_keeps_what_finished_and_a_rerun_completes(gl_backend, tmp_p
     with pytest.raises(KeyboardInterrupt):
         render_folder(src, out, cfg, progress=False, executor=InterruptedAfterOne(2))
     rows = mio.read_manifest(out)
-    assert 1 <= len(rows) < 8  # the first file and those in progress, not the rest
+    assert 1 <= len(rows) <= 2  # the first file and the one in progress, not the rest
     for r in rows:
         assert mio.sha256_hex((out / r["path"]).read_bytes()) == r["sha256"]
     res = render_folder(src, out, cfg, workers=2, progress=False)
