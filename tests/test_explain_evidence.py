@@ -161,3 +161,36 @@ def test_views_shares_add_up_to_the_class_score_against_the_others():
             assert share.shape == (25,)
             expect = logp[i, c] - logp[i].mean() - (bias[c] - bias.mean())
             assert share.sum() == pytest.approx(expect, rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.tf
+def test_combined_shares_add_up_to_the_class_score_against_the_others():
+    """The combined head: the tiles' shares, the face normals' share and the output biases
+    are log p_c - mean log p, for every class."""
+    from train.explain.evidence import normals_block_share, views_evidence
+    from train.features.views import pool_views, tile_directions, view_weights
+    from train.models import classifier, create_model
+
+    rng = np.random.default_rng(5)
+    labels = ["x_minus", "x_plus", "y_minus", "y_plus", "z_plus"]
+    net = create_model("efficientnet-lite0-views-normals", 5, 0, "none", 0.2)
+    tiles = rng.random((3, 25, 2048)).astype(np.float32) * 4
+    normals = rng.random((3, 322)).astype(np.float32)
+    w = np.stack([view_weights(tile_directions(5, 5, 0, f"p{i}", i), labels) for i in range(3)])
+    x = np.hstack([pool_views(tiles, w), normals])
+    classifier.adapt_norm(net, x)
+    net.get_layer("score").set_weights([rng.normal(0, 0.05, (2048, 1)).astype(np.float32)])
+    net.get_layer("normals_scores").set_weights(
+        [rng.normal(0, 0.3, (322, 5)).astype(np.float32), rng.normal(0, 0.3, 5).astype(np.float32)]
+    )
+    kernel = np.vstack([np.eye(5), np.eye(5)]) + rng.normal(0, 0.1, (10, 5))
+    bias = rng.normal(0, 0.3, 5).astype(np.float32)
+    net.get_layer("predictions").set_weights([kernel.astype(np.float32), bias])
+    logp = np.log(np.asarray(net(x), np.float64))
+    for i in range(3):
+        for c in range(5):
+            tiles_share = views_evidence(net, tiles[i], w[i], c).sum()
+            normal_share = normals_block_share(net, normals[i], c)
+            expect = logp[i, c] - logp[i].mean() - (bias[c] - bias.mean())
+            assert tiles_share + normal_share == pytest.approx(expect, rel=1e-4, abs=1e-4)
+            assert abs(normal_share) > 1e-3  # the normals block counts

@@ -236,3 +236,54 @@ def test_explain_shows_each_views_share_for_a_views_run(views_run, monkeypatch, 
     assert (tmp_path / "ex" / items[0].picture).stat().st_size > 10_000
     listed = json.loads((tmp_path / "ex" / "explain.json").read_text())
     assert "views" in json.dumps(listed)
+
+
+# -- the combined family, on the same render (its view features come from the same cache) -----
+
+
+@pytest.fixture(scope="module")
+def combined_run(views_run):
+    """A ``efficientnet-lite0-views-normals`` run on the views run's dataset: (result,
+    base, uri)."""
+    from train import fit
+    from train.config import TrainConfig
+
+    _, base, uri = views_run
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(base)
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        config = TrainConfig(model=V.COMBINED, seed=0)
+        result = fit.train(config, base / "data", tracking_uri=uri, run_name="combined")
+    return result, base, uri
+
+
+@pytest.mark.tf
+@pytest.mark.gl
+@pytest.mark.slow
+def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_refuses_a_png(
+    combined_run, monkeypatch, tmp_path
+):
+    """20 fresh parts predicted from their meshes (chance 0.2); a meta-image alone has no
+    mesh for the normals block, so it is refused, naming the file; explain counts both."""
+    from assets.partsfile import read_parts_csv
+    from train.explain.report import explain_files
+    from train.inference import load_model
+    from train.inference.predict import predict_files
+
+    result, base, uri = combined_run
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    loaded = load_model(result.run_id)
+    assert loaded.features == V.COMBINED
+    parts = read_parts_csv(base / "fresh" / "parts.csv")
+    png = base / "data" / "y_minus" / "0002_v0.png"
+    *preds, from_png = predict_files(
+        [*(base / "fresh" / p["file"] for p in parts), png], loaded, reach=False
+    )
+    assert all(p.ok for p in preds), [p.error for p in preds if not p.ok]
+    hits = [p.label in part["valid"] for p, part in zip(preds, parts, strict=True)]
+    assert np.mean(hits) >= 0.7, [(p.file, p.label) for p in preds]
+    assert not from_png.ok and str(png) in from_png.error and "mesh" in from_png.error
+    items = explain_files([base / "fresh" / "z_plus" / "0001.stl"], loaded, tmp_path / "ex")
+    assert [i.evidence for i in items] == ["views"] and items[0].error is None
+    listed = (tmp_path / "ex" / "explain.json").read_text()
+    assert "face normals of the mesh add" in listed

@@ -24,6 +24,7 @@ def test_models_are_registered_in_order():
         "normals",
         "colour-stats",
         "efficientnet-lite0-views",
+        "efficientnet-lite0-views-normals",
     ]
 
 
@@ -48,6 +49,11 @@ def test_feature_families_declare_their_features_and_width():
     views = models.get_model_spec("efficientnet-lite0-views")
     assert (views.features, views.input_size) == ("efficientnet-lite0-views", VIEWS_DIM)
     assert views.family == "views" and VIEWS_DIM == 5 * 2048
+    from train.features.views import COMBINED, COMBINED_DIM
+
+    both = models.get_model_spec(COMBINED)
+    assert (both.features, both.input_size) == (COMBINED, COMBINED_DIM)
+    assert COMBINED_DIM == VIEWS_DIM + NORMAL_FEATURES_DIM and not both.pretrained
 
 
 @pytest.mark.tf
@@ -153,7 +159,7 @@ def test_feature_models_are_a_head_on_their_features(name):
     from train.models import classifier
 
     spec = models.get_model_spec(name)
-    n = 5 if spec.family == "views" else 3  # the views head scores the five directions
+    n = 5 if spec.family.startswith("views") else 3  # the views head scores the five directions
     net = models.create_model(name, n, image_size=32, weights="none", dropout=0.1)
     assert tuple(net.inputs[0].shape) == (None, spec.input_size)  # image_size does not apply
     assert classifier.is_feature_model(net) and classifier.head_model(net) is net
@@ -177,3 +183,31 @@ def test_create_model_builds_a_small_classifier(name):
     assert classifier.get_backbone(net).trainable
     y = np.asarray(net(np.zeros((1, 32, 32, 3), "float32")))
     np.testing.assert_allclose(y.sum(), 1.0, rtol=1e-5)
+
+
+@pytest.mark.tf
+def test_the_combined_head_starts_as_the_product_of_a_views_and_a_normals_head():
+    """With the same weights as a views head and a normals head, the untrained combined
+    head's probabilities are the normalised product of theirs, each block read from its
+    own columns."""
+    import numpy as np
+
+    from train.features.views import VIEWS_DIM
+    from train.models import classifier
+
+    rng = np.random.default_rng(7)
+    x = rng.random((6, VIEWS_DIM + 322)).astype(np.float32)
+    both = models.create_model("efficientnet-lite0-views-normals", 5, 0, "none", 0.2)
+    views = models.create_model("efficientnet-lite0-views", 5, 0, "none", 0.2)
+    normals = models.create_model("normals", 5, 0, "none", 0.2)
+    classifier.adapt_norm(both, x)
+    classifier.adapt_norm(views, x[:, :VIEWS_DIM])
+    views.get_layer("score").set_weights([rng.normal(0, 0.05, (2048, 1)).astype(np.float32)])
+    both.get_layer("score").set_weights(views.get_layer("score").get_weights())
+    both.get_layer("normals_scores").set_weights(normals.get_layer("predictions").get_weights())
+    p_views = np.asarray(views(x[:, :VIEWS_DIM]), np.float64)
+    p_normals = np.asarray(normals(x[:, VIEWS_DIM:]), np.float64)
+    expect = p_views * p_normals
+    expect /= expect.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(both(x), np.float64), expect, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(p_views, p_normals, atol=1e-3)  # two different opinions

@@ -27,6 +27,7 @@ import numpy as np
 
 from train.errors import TrainError
 from train.features.cache import file_signature
+from train.features.views import COMBINED
 from train.features.views import FAMILY as VIEWS_FAMILY
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ FEATURES = {
     "colour-stats": "image",  # the meta-image
     # The frozen Lite0 backbone per tile, pooled per direction (train.features.views).
     VIEWS_FAMILY: "image",
+    # Both: the view-pooled features of the meta-image, then the normals of its mesh.
+    COMBINED: "image and mesh",
 }
 
 IMAGE_FEATURES_VERSION = 1
@@ -54,6 +57,10 @@ def feature_dim(features: str) -> int:
         from train.features.views import VIEWS_DIM
 
         return VIEWS_DIM
+    if features == COMBINED:
+        from train.features.views import COMBINED_DIM
+
+        return COMBINED_DIM
     raise TrainError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
 
 
@@ -110,12 +117,17 @@ def family_features(
     Computed in parallel and cached in the dataset folder (``.features-<family>.npz``; one
     cache for the whole dataset, so the three splits share it). ``runtime``, ``executor``
     and ``address`` are for the view-pooled family, whose features come from a backbone
-    (:func:`view_features`).
+    (:func:`view_features`). The combined family's are the view-pooled features, then the
+    ``normals`` of the mesh behind each row, each from its own cache.
     """
-    if features == VIEWS_FAMILY:
-        return view_features(
+    if features in (VIEWS_FAMILY, COMBINED):
+        out = view_features(
             dataset, rows, runtime=runtime, progress=progress, executor=executor, address=address
         )
+        if features == VIEWS_FAMILY:
+            return out
+        normals = family_features("normals", dataset, rows, meshes=meshes, progress=progress)
+        return np.hstack([out, normals]).astype(np.float32)
     from train.features import default_cache_path, extract_colour_stats, extract_normals
 
     every = list(dataset.rows)

@@ -218,7 +218,8 @@ def views_evidence(net, tiles: np.ndarray, weights: np.ndarray, target: int) -> 
     Parameters
     ----------
     net : keras.Model
-        The views head (layers "norm", "score", "predictions").
+        The views head (layers "norm", "score", "predictions"), or the combined one
+        (:func:`train.models.classifier.views_normals_head`), whose views block this reads.
     tiles : (T, D) float
         The part's per-tile backbone features.
     weights : (C, T) float
@@ -230,9 +231,36 @@ def views_evidence(net, tiles: np.ndarray, weights: np.ndarray, target: int) -> 
     # As Keras' Normalization divides: by sqrt(variance), at least its epsilon.
     std = np.maximum(np.sqrt(np.asarray(norm.variance, np.float64).reshape(-1)), 1e-7)
     a = np.asarray(net.get_layer("score").get_weights()[0], np.float64).reshape(-1)
-    m = np.asarray(net.get_layer("predictions").get_weights()[0], np.float64)  # (C, C)
+    m = np.asarray(net.get_layer("predictions").get_weights()[0], np.float64)
+    # (C, C); the combined head's is (2C, C), its first C rows taking the views' scores.
+    m = m[: m.shape[1]]
     if not 0 <= target < m.shape[1]:
         raise TrainError(f"expected a class index below {m.shape[1]}, got {target}")
     s = ((np.asarray(tiles, np.float64) - mean) / std) @ a  # (T,) each tile's score
     per_class = (m.T @ np.asarray(weights, np.float64)) * s  # (C, T)
     return per_class[target] - per_class.mean(axis=0)
+
+
+def normals_block_share(net, normals: np.ndarray, target: int) -> float:
+    """What the face-normal block of a combined head
+    (:func:`train.models.classifier.views_normals_head`) gave to class ``target``, less the
+    mean over classes, as :func:`views_evidence` counts the tiles: together with the tiles'
+    shares and the output biases it adds up to ``log p_c - mean log p``.
+
+    Parameters
+    ----------
+    net : keras.Model
+        The combined head (layers "normals_scores", "predictions").
+    normals : (NORMAL_FEATURES_DIM,) float
+        The part's face-normal features (:func:`geometry.normals.mesh_features`).
+    target : int
+    """
+    kernel, bias = (
+        np.asarray(w, np.float64) for w in net.get_layer("normals_scores").get_weights()
+    )
+    m = np.asarray(net.get_layer("predictions").get_weights()[0], np.float64)
+    c = m.shape[1]
+    if not 0 <= target < c:
+        raise TrainError(f"expected a class index below {c}, got {target}")
+    per_class = m[c:].T @ (np.asarray(normals, np.float64) @ kernel + bias)  # (C,)
+    return float(per_class[target] - per_class.mean())

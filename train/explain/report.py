@@ -33,7 +33,7 @@ from render.worker import MeshRenderer
 from train.explain.figure import Panel, draw
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
-from train.inference.predict import VIEWS
+from train.inference.predict import COMBINED, VIEWS
 from train.inference.prediction import Prediction
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class Explained:
     error: str | None = None
     disagrees: bool = False
     evidence: str = "none"
+    note: str = ""  # what the evidence is, or why there is none (the line under it)
     seconds: float = 0.0
 
 
@@ -175,6 +176,7 @@ def _explain_one(
     item.picture = f"{name}.png"
     item.disagrees = panel.disagrees
     item.evidence = panel.evidence_kind
+    item.note = panel.evidence_note
     item.seconds = time.perf_counter() - start
     return item
 
@@ -204,7 +206,7 @@ def _evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, renderer, vie
             f"faces carry {share} of the evidence for {pred.label}"
         )
         return
-    if loaded.features == VIEWS:
+    if loaded.features in (VIEWS, COMBINED):
         _views_evidence(panel, pred, loaded, renderer, target)
         return
     if loaded.features:
@@ -290,6 +292,15 @@ def _views_evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, rendere
         f"{seen}; the views count for the directions they look at; the strongest is row "
         f"{best // cols + 1}, column {best % cols + 1}, with {part:.0f} % of the evidence for it"
     )
+    if loaded.features == COMBINED:  # the mesh's face normals: the head's second block
+        from train.explain.evidence import normals_block_share
+        from train.features import mesh_features
+
+        normal = normals_block_share(loaded.keras_model, mesh_features(pred.file), target)
+        panel.evidence_note += (
+            f"; the face normals of the mesh add {normal:+.2f} to it, the views {share.sum():+.2f} "
+            "(log-odds against the mean class)"
+        )
 
 
 _STYLE = """
@@ -371,6 +382,7 @@ def write_index(out: Path, items: Sequence[Explained], model: str) -> Path:
                 "error": it.error or p.error,
                 "disagrees": it.disagrees,
                 "evidence": it.evidence,
+                "note": it.note,
                 "seconds": round(it.seconds, 3),
             }
         )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.directions import DIRECTIONS
+from geometry.normals import NORMAL_FEATURES_DIM
 from train.errors import TrainError
 
 #: Tiles whose view is more than about 60 degrees off a direction do not count for it.
@@ -39,6 +40,13 @@ BACKBONE = "efficientnet-lite0"
 TILE_DIM = 2048
 VIEWS_DIM = len(DIRECTIONS) * TILE_DIM
 VIEWS_VERSION = 1
+#: The combined family: these view-pooled features, then the part's face-normal features
+#: (:mod:`geometry.normals`), side by side under one head
+#: (:func:`train.models.classifier.views_normals_head`).
+COMBINED = "efficientnet-lite0-views-normals"
+COMBINED_DIM = VIEWS_DIM + NORMAL_FEATURES_DIM
+#: The families whose features need the view grid of their meta-images.
+VIEW_FAMILIES = (FAMILY, COMBINED)
 
 
 def check_classes(labels, where: str) -> None:

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from train.errors import TrainError
+from train.features.views import COMBINED
 from train.inference.calibration import (
     DEFAULT_REPRESENTATIVE,
     representative_features,
@@ -220,9 +221,9 @@ def _load_exportable(spec: str, tracking_uri: str | None, experiment: str | None
 def _meshes_for(loaded, meshes: str | os.PathLike) -> str:
     """The ``--meshes`` folder as a string ("": none); warns when the model reads no meshes."""
     meshes = str(meshes or "")
-    if meshes and loaded.features != "normals":
+    if meshes and loaded.features not in ("normals", COMBINED):
         log.warning(
-            "--meshes %s: unused; only a normals model reads meshes (%s takes %s)",
+            "--meshes %s: unused; only a model with normals features reads meshes (%s takes %s)",
             meshes,
             loaded.source,
             f"{loaded.features} features" if loaded.features else "meta-images",

@@ -10,7 +10,9 @@ pipeline uses.
 
 A model of a feature-vector family (``loaded.features``) gets what its family needs:
 ``normals`` the face-normal features of the mesh (a mesh file is required),
-``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG).
+``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG),
+the view-pooled family those of a mesh's render or of a dataset's PNG, and the combined
+family (``efficientnet-lite0-views-normals``) both the render and the normals of a mesh.
 
 A model trained on plain class folders of PNGs has no render config: it takes PNGs,
 and refuses meshes.
@@ -39,6 +41,7 @@ from base import native
 from base.errors import MetaviewError
 from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
+from train.features.views import COMBINED
 from train.features.views import FAMILY as VIEWS_FAMILY
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
@@ -148,7 +151,7 @@ def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) ->
     keep the chunk's meta-images within :data:`CHUNK_PIXELS` (each file brings
     ``variants`` of them), at least one and at most ``batch_size``.
     """
-    if loaded.features and loaded.features != VIEWS:
+    if loaded.features and loaded.features not in (VIEWS, COMBINED):
         return max(1, batch_size)
     h, w = loaded.meta_image_shape
     images = max(1, CHUNK_PIXELS // max(1, h * w))
@@ -161,7 +164,7 @@ def _family_inputs(loaded: LoadedModel, images: list, views: list) -> np.ndarray
     ``views`` gives each meta-image's ``(part_id, variant)``: where its tiles look from, for
     the view-pooled family.
     """
-    if loaded.features == VIEWS:
+    if loaded.features in (VIEWS, COMBINED):
         return _view_inputs(loaded, images, views)
     from train import features as F
 
@@ -233,9 +236,17 @@ def _predict_chunk(
 
     images: dict[int, np.ndarray] = {}
     png_views: dict[int, tuple[str, int]] = {}
+    normals: dict[int, np.ndarray] = {}  # the combined family's second input, by file
     meshes = []
+    family = getattr(loaded, "features", "")
     for i, r in enumerate(chunk):
-        if getattr(loaded, "features", "") == "normals":
+        if family == COMBINED and is_image(Path(r.file)):
+            r.error = (
+                f"{r.file}: an '{COMBINED}' model reads the part's mesh (STL, OBJ, ...) and "
+                "renders it; a meta-image has no mesh to read"
+            )
+            continue
+        if family == "normals":
             # The mesh itself is the input: no rendering, and a meta-image will not do.
             if is_image(Path(r.file)):
                 r.error = (
@@ -293,6 +304,16 @@ def _predict_chunk(
             )
         else:
             images[i] = image
+    if family == COMBINED:
+        for i in [i for i in images if i in meshes]:
+            from train.features import mesh_features
+
+            try:
+                normals[i] = mesh_features(chunk[i].file)
+            except Exception as exc:  # any failure is this file's error
+                del images[i]
+                r = chunk[i]
+                r.error = str(exc) if r.file in str(exc) else f"{r.file}: {exc}"
     if not images:
         return
     idx = sorted(images)
@@ -318,6 +339,15 @@ def _predict_chunk(
             )
         ]
         x = _family_inputs(loaded, list(np.concatenate(stacks)), views)
+        if family == COMBINED:  # each meta-image beside the normals of its part's mesh
+            x = np.hstack(
+                [
+                    x,
+                    np.concatenate(
+                        [np.tile(normals[i], (len(s), 1)) for i, s in zip(idx, stacks, strict=True)]
+                    ),
+                ]
+            )
     else:
         x = np.asarray(prepare_images(np.concatenate(stacks), loaded.image_size), np.float32)
     probs = loaded.predict(x)

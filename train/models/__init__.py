@@ -309,6 +309,36 @@ register_model(
     )
 )
 
+
+def _views_normals_head(n_classes, input_size, weights, dropout):
+    from train.models import classifier
+
+    if weights != "none":
+        raise TrainError("weights: the combined head trains from scratch; expected 'none'")
+    views = 10240  # train.features.views.VIEWS_DIM (checked by the tests)
+    return classifier.views_normals_head(
+        views, input_size - views, n_classes, dropout, "efficientnet_lite0_views_normals"
+    )
+
+
+# Both: the view-pooled features and the mesh's face normals under one head that adds their
+# scores; above each family alone on every shifted set (docs/accuracy.md). It needs the
+# part's mesh beside its meta-images, to train and to predict.
+register_model(
+    ModelSpec(
+        name="efficientnet-lite0-views-normals",
+        family="views-normals",
+        input_kind="features",
+        input_size=10562,  # train.features.views.COMBINED_DIM (checked by the tests)
+        build=_views_normals_head,
+        preprocessing=Preprocessing(
+            note="the efficientnet-lite0-views features of each meta-image, then the "
+            "normals features of the part's mesh; needs the render's view grid and the mesh"
+        ),
+        features="efficientnet-lite0-views-normals",
+    )
+)
+
 __all__ = [
     "INPUT_KINDS",
     "ModelSpec",

@@ -113,6 +113,47 @@ def views_head(dim: int, n_classes: int, dropout: float, name: str):
     return keras.Model(inputs, out, name=name)
 
 
+def views_normals_head(views_dim: int, normals_dim: int, n_classes: int, dropout: float, name: str):
+    """The head of the combined family: the views head and a ``normals`` head, their scores
+    added.
+
+    ``(None, views_dim + normals_dim)``: the view-pooled features first, then the face-normal
+    features. The first block goes through the layers of :func:`views_head` up to "scores"
+    (None, n_classes); the second through "normals_dropout" -> "normals_scores"
+    (Dense(n_classes)), unstandardised as the ``normals`` family's are. "predictions" is a
+    Dense(n_classes) on both scores side by side (None, 2 * n_classes) that starts as their
+    sum: the product of the two families' probabilities, the ensemble measured best
+    (docs/accuracy.md), which training then tunes as one model. The blocks are cut with
+    ``Cropping1D`` (plain Keras layers: the model saves, loads in safe mode, and converts).
+    """
+    import keras
+    import numpy as np
+
+    if views_dim % n_classes:
+        raise TrainError(
+            f"views head: expected one block of features a direction, found {views_dim} "
+            f"features for {n_classes} classes (the family scores the five directions)"
+        )
+    inputs = keras.Input((views_dim + normals_dim,), dtype="float32", name="features")
+    column = keras.layers.Reshape((views_dim + normals_dim, 1), name="column")(inputs)
+    v = keras.layers.Cropping1D((0, normals_dim), name="views_block")(column)
+    v = keras.layers.Reshape((n_classes, views_dim // n_classes), name="directions")(v)
+    v = keras.layers.Normalization(axis=-1, name="norm")(v)
+    v = keras.layers.Dropout(dropout, name="dropout")(v)
+    v = keras.layers.Dense(1, use_bias=False, name="score")(v)
+    v = keras.layers.Reshape((n_classes,), name="scores")(v)
+    n = keras.layers.Cropping1D((views_dim, 0), name="normals_block")(column)
+    n = keras.layers.Reshape((normals_dim,), name="normals")(n)
+    n = keras.layers.Dropout(dropout, name="normals_dropout")(n)
+    n = keras.layers.Dense(n_classes, name="normals_scores")(n)
+    both = keras.layers.Concatenate(name="both_scores")([v, n])
+    out = keras.layers.Dense(n_classes, activation="softmax", name="predictions")
+    net = keras.Model(inputs, out(both), name=name)
+    eye = np.eye(n_classes, dtype=np.float32)
+    out.set_weights([np.vstack([eye, eye]), np.zeros(n_classes, np.float32)])
+    return net
+
+
 def is_feature_model(net) -> bool:
     """True for a head alone (input (None, D)); False for an image classifier."""
     return len(net.inputs[0].shape) == 2
@@ -175,6 +216,8 @@ def adapt_norm(net, features) -> bool:
         return False
     features = np.asarray(features, dtype=np.float64)
     shape = tuple(norm.input.shape[1:])
+    # The combined head normalises its leading block (the view-pooled features) only.
+    features = features[:, : int(np.prod(shape))]
     # The views head normalises (directions, d): one statistic per feature, all directions.
     norm.adapt(features.reshape(-1, *shape).astype(np.float32))
     var = features.reshape(-1, shape[-1]).var(axis=0)
