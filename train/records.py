@@ -56,7 +56,8 @@ def log_inputs(
     params["family"] = get_model_spec(cfg.model).family
     if (
         get_model_spec(cfg.model).input_kind != "features"
-        or get_model_spec(cfg.model).family == "views"  # its backbone runs on a runtime too
+        # Their backbone runs on a runtime too.
+        or get_model_spec(cfg.model).family in ("views", "views-normals")
     ):
         from train.runtimes import resolve
 

@@ -154,6 +154,52 @@ def views_normals_head(views_dim: int, normals_dim: int, n_classes: int, dropout
     return net
 
 
+def is_combined(net) -> bool:
+    """True for the combined family's head (:func:`views_normals_head`)."""
+    return any(layer.name == "normals_scores" for layer in net.layers)
+
+
+def combined_blocks(net) -> list[tuple[str, object]]:
+    """The two parts of a combined head as models of their own, sharing its weights.
+
+    ``[("views", views part), ("normals", normals part)]``, both on the combined input: the
+    views part ends in a fresh "views_predictions" Dense(n_classes) that starts as the
+    identity (as :func:`views_head`'s output layer), the normals part in its scores'
+    activation (as the ``normals`` family's one layer). Training a part trains the combined
+    head's layers of that block; :func:`fold_combined` then sets its output layer.
+    """
+    import keras
+
+    n = int(net.outputs[0].shape[-1])
+    activation = output_activation(net)
+    views = keras.layers.Dense(
+        n, activation=activation, kernel_initializer="identity", name="views_predictions"
+    )(net.get_layer("scores").output)
+    normals = keras.layers.Activation(activation, name="normals_predictions")(
+        net.get_layer("normals_scores").output
+    )
+    return [
+        ("views", keras.Model(net.inputs, views, name=f"{net.name}_views")),
+        ("normals", keras.Model(net.inputs, normals, name=f"{net.name}_normals")),
+    ]
+
+
+def fold_combined(net, views_part) -> None:
+    """Set the combined head's output layer to the mean of its two trained parts' logits.
+
+    ``z = (M z_v + b + z_n) / 2`` (``M, b``: the views part's output layer): with softmax,
+    the normalised geometric mean of the two parts' probabilities, the combination measured
+    best (docs/accuracy.md).
+    """
+    import numpy as np
+
+    kernel, bias = views_part.get_layer("views_predictions").get_weights()
+    eye = np.eye(kernel.shape[1], dtype=np.float32)
+    net.get_layer("predictions").set_weights(
+        [0.5 * np.vstack([kernel, eye]).astype(np.float32), 0.5 * bias.astype(np.float32)]
+    )
+
+
 def is_feature_model(net) -> bool:
     """True for a head alone (input (None, D)); False for an image classifier."""
     return len(net.inputs[0].shape) == 2

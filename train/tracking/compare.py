@@ -114,14 +114,20 @@ def end_stale_runs(
     return stale
 
 
-def _epochs_run(client, run) -> int:
-    # The per-epoch history holds one val_loss value per epoch that ran.
+def _epochs_run(client, run) -> str:
+    # The per-epoch history holds one val_loss value per epoch that ran. A model whose parts
+    # trained one after the other (the combined head) logs theirs as "<part>.val_loss".
     from mlflow.exceptions import MlflowException
 
+    parts = sorted(k[: -len(".val_loss")] for k in run.data.metrics if k.endswith(".val_loss"))
     try:
-        return len(client.get_metric_history(run.info.run_id, "val_loss"))
+        if parts:
+            return "+".join(
+                str(len(client.get_metric_history(run.info.run_id, f"{p}.val_loss"))) for p in parts
+            )
+        return str(len(client.get_metric_history(run.info.run_id, "val_loss")))
     except MlflowException:
-        return 0
+        return "0"
 
 
 def collect_runs(

@@ -13,13 +13,16 @@ from train.tracking.names import EPOCH_METRICS
 log = logging.getLogger(__name__)
 
 
-def make_epoch_logger(run):
+def make_epoch_logger(run, prefix: str = ""):
     """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` to ``run`` every epoch.
 
     Parameters
     ----------
     run : train.tracking.run.TrainRun
         The started run: its ``log_metrics`` and ``heartbeat`` are called.
+    prefix : str
+        Put before every metric's name: a part of a model trained on its own
+        (``"views."``: ``views.val_loss``) keeps its curves apart from the model's.
 
     Returns
     -------
@@ -43,7 +46,7 @@ def make_epoch_logger(run):
                 )
             except Exception as err:  # never let logging stop training
                 log.warning("could not read the learning rate: %s", err)
-            run.log_metrics(metrics, step=int(epoch))
+            run.log_metrics({prefix + k: v for k, v in metrics.items()}, step=int(epoch))
             run.heartbeat()
 
     return EpochLogger()

@@ -374,9 +374,10 @@ class TrainRun:
         except Exception as err:
             self._logging_failed(what, err)
 
-    def epoch_logger(self):
-        """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` every epoch."""
-        return make_epoch_logger(self)
+    def epoch_logger(self, prefix: str = ""):
+        """Return a Keras callback that logs :data:`EPOCH_METRICS` and ``lr`` every epoch,
+        their names after ``prefix``."""
+        return make_epoch_logger(self, prefix)
 
     # -- after the run -----------------------------------------------------------------------
 
