@@ -47,9 +47,12 @@ def test_every_field_is_an_option_of_metaview_train():
         assert getattr(args, f.name) == f.default, f.name
 
 
-def test_the_view_pooled_default_refuses_shuffled_tiles_and_fine_tuning():
-    assert TrainConfig().model == "efficientnet-lite0-views" and TrainConfig().weights == "none"
+def test_the_view_pooled_models_refuse_shuffled_tiles_and_fine_tuning():
+    default = TrainConfig()
+    assert default.model == "efficientnet-lite0-views-normals" and default.weights == "none"
     for kw in ({"shuffle_tiles": True}, {"fine_tune_layers": 20}):
         with pytest.raises(TrainError, match="tiles in their places.*efficientnet-lite0 for"):
             TrainConfig(**kw)
+        with pytest.raises(TrainError, match="tiles in their places"):
+            TrainConfig(model="efficientnet-lite0-views", **kw)
         TrainConfig(model="efficientnet-lite0", **kw)  # the max-pooled model takes them

@@ -28,8 +28,9 @@ def _model_help() -> str:
     return (
         "the architecture to train (in predict and export, --model names a trained model "
         f"instead; default {TrainConfig().model}: the frozen EfficientNet-Lite0 on the "
-        "meta-image, pooled per view direction, the image model that holds on parts unlike "
-        f"its training). Image models, at their native input size: {images}. Models of "
+        "meta-image, pooled per view direction, beside the face normals of the part's mesh; "
+        "efficientnet-lite0-views is its image part alone, for datasets without their "
+        f"meshes). Image models, at their native input size: {images}. Models of "
         f"feature vectors (of the meshes, or of the meta-images): {vectors}"
     )
 
@@ -48,12 +49,14 @@ def register(sub) -> None:
         ),
         epilog=(
             "Examples: 'metaview train data/' (EfficientNet-Lite0, frozen ImageNet weights, "
-            "on the 960 px meta-images, its features pooled per view direction); 'metaview "
-            "train data/ --model efficientnet-lite0' (the design's max-pooled Lite0); "
-            "'metaview train data/ --model normals' "
-            "(face normals of the meshes, seconds); "
-            "'metaview train data/ --weights none --image-size 128 --epochs 20' (from scratch, "
-            "offline); 'metaview train mine/ --init-from RUN_ID --fine-tune-layers 20'. "
+            "on the 960 px meta-images, its features pooled per view direction, beside the "
+            "face normals of the meshes the images were rendered from); 'metaview train data/ "
+            "--model efficientnet-lite0-views' (the image part alone: no meshes needed); "
+            "'metaview train data/ --model efficientnet-lite0' (the design's max-pooled "
+            "Lite0); 'metaview train data/ --model normals' (face normals of the meshes, "
+            "seconds); 'metaview train data/ --model efficientnet-b0 --weights none "
+            "--image-size 128 --epochs 20' (from scratch, offline); 'metaview train mine/ "
+            "--model efficientnet-lite0 --init-from RUN_ID --fine-tune-layers 20'. "
             "Look at the runs with 'metaview runs' or 'mlflow ui --backend-store-uri "
             "sqlite:///mlflow.db'."
         ),

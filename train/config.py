@@ -41,12 +41,14 @@ class TrainConfig:
     """
 
     model: str = field(
-        default="efficientnet-lite0-views",
+        default="efficientnet-lite0-views-normals",
         metadata=option(
-            "registered model name: efficientnet-lite0-views (the frozen ImageNet Lite0, "
-            "pooled per view direction; the default), efficientnet-lite0..2 (max-pooled, "
-            "the design's; ImageNet weights offline), efficientnet-b0..b7 (ImageNet weights "
-            "downloaded), normals, colour-stats (feature-vector families)",
+            "registered model name: efficientnet-lite0-views-normals (the default: the "
+            "frozen ImageNet Lite0 pooled per view direction, beside the mesh's face "
+            "normals), efficientnet-lite0-views (the image part alone: needs no meshes), "
+            "efficientnet-lite0..2 (max-pooled, the design's; ImageNet weights offline), "
+            "efficientnet-b0..b7 (ImageNet weights downloaded), normals, colour-stats "
+            "(feature-vector families)",
             group=_MODEL,
             metavar="NAME",
         ),

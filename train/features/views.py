@@ -138,6 +138,7 @@ def grid_and_seed(meta: dict) -> tuple[tuple[int, int], int]:
     if not isinstance(config, dict) or "rows" not in config or "seed" not in config:
         raise TrainError(
             "the views family needs the render config (grid and variant seed) of its "
-            "meta-images: expected metaimage.json from `metaview render`, found none"
+            "meta-images: expected metaimage.json from `metaview render`, found none (for "
+            "meta-images made elsewhere, use --model efficientnet-lite0)"
         )
     return (int(config["rows"]), int(config["cols"])), int(config["seed"])

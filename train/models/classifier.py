@@ -121,10 +121,12 @@ def views_normals_head(views_dim: int, normals_dim: int, n_classes: int, dropout
     features. The first block goes through the layers of :func:`views_head` up to "scores"
     (None, n_classes); the second through "normals_dropout" -> "normals_scores"
     (Dense(n_classes)), unstandardised as the ``normals`` family's are. "predictions" is a
-    Dense(n_classes) on both scores side by side (None, 2 * n_classes) that starts as their
-    sum: the product of the two families' probabilities, the ensemble measured best
-    (docs/accuracy.md), which training then tunes as one model. The blocks are cut with
-    ``Cropping1D`` (plain Keras layers: the model saves, loads in safe mode, and converts).
+    Dense(n_classes) on both scores side by side (None, 2 * n_classes). It starts as their
+    sum; training (:func:`train.loop.fit_head`) trains the two parts apart
+    (:func:`combined_blocks`) and then sets it to the mean of their logits
+    (:func:`fold_combined`): the geometric mean of their probabilities, the combination
+    measured best (docs/accuracy.md). The blocks are cut with ``Cropping1D`` (plain Keras
+    layers: the model saves, loads in safe mode, and converts).
     """
     import keras
     import numpy as np
