@@ -184,21 +184,8 @@ def _fit_combined(net, cfg, train, val, class_weight, run, n_classes: int, verbo
     parts = classifier.combined_blocks(net)
     for name, part in parts:
         log.info("combined head: training its %s part on its own", name)
-        _compile(part, cfg.learning_rate, n_classes, cfg.objective)
-        h, nan_at = _fit_phase(
-            part,
-            ds_train,
-            ds_val,
-            epochs=cfg.epochs,
-            initial_epoch=0,
-            cfg=cfg,
-            class_weight=class_weight,
-            run=run,
-            verbose=verbose,
-            prefix=f"{name}.",
-        )
-        _check_nan(h, nan_at, cfg.learning_rate)
-        history.update({f"{name}.{k}": [float(v) for v in vs] for k, vs in h.items()})
+        h = _phase1(part, cfg, ds_train, ds_val, class_weight, run, n_classes, verbose, f"{name}.")
+        history.update({f"{name}.{k}": vs for k, vs in h.items()})
     classifier.fold_combined(net, parts[0][1])
     _compile(net, cfg.learning_rate, n_classes, cfg.objective)
     scored = {}
@@ -337,6 +324,28 @@ def _fit_phase(
     return hist.history, guard.where
 
 
+def _phase1(
+    net, cfg, ds_train, ds_val, class_weight, run, n_classes: int, verbose, prefix: str = ""
+) -> dict[str, list[float]]:
+    """Compile ``net`` at the config's learning rate and fit it from epoch 0 (early stopping,
+    NaN checks); return its per-epoch history. ``prefix``: see :func:`_fit_phase`."""
+    _compile(net, cfg.learning_rate, n_classes, cfg.objective)
+    history, nan_at = _fit_phase(
+        net,
+        ds_train,
+        ds_val,
+        epochs=cfg.epochs,
+        initial_epoch=0,
+        cfg=cfg,
+        class_weight=class_weight,
+        run=run,
+        verbose=verbose,
+        prefix=prefix,
+    )
+    _check_nan(history, nan_at, cfg.learning_rate)
+    return {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
 def _fit(
     net,
     cfg,
@@ -355,20 +364,7 @@ def _fit(
     features: phase 2 then fine-tunes the full image model on images. The history gets
     ``phase2_ran`` (True when phase 2's weights were kept).
     """
-    _compile(net, cfg.learning_rate, n_classes, cfg.objective)
-    history, nan_at = _fit_phase(
-        net,
-        ds_train,
-        ds_val,
-        epochs=cfg.epochs,
-        initial_epoch=0,
-        cfg=cfg,
-        class_weight=class_weight,
-        run=run,
-        verbose=verbose,
-    )
-    _check_nan(history, nan_at, cfg.learning_rate)
-    history = {k: [float(v) for v in vs] for k, vs in history.items()}
+    history = _phase1(net, cfg, ds_train, ds_val, class_weight, run, n_classes, verbose)
     if cfg.fine_tune_layers and not backbone_frozen:
         log.warning(
             "fine_tune_layers=%d ignored: with weights 'none' the whole network already trains",

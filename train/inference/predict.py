@@ -304,10 +304,10 @@ def _predict_chunk(
             )
         else:
             images[i] = image
-    if family == COMBINED:
-        for i in [i for i in images if i in meshes]:
-            from train.features import mesh_features
+    if family == COMBINED:  # its second input: the normals of each rendered mesh
+        from train.features import mesh_features
 
+        for i in [i for i in images if i in meshes]:
             try:
                 normals[i] = mesh_features(chunk[i].file)
             except Exception as exc:  # any failure is this file's error
@@ -340,14 +340,8 @@ def _predict_chunk(
         ]
         x = _family_inputs(loaded, list(np.concatenate(stacks)), views)
         if family == COMBINED:  # each meta-image beside the normals of its part's mesh
-            x = np.hstack(
-                [
-                    x,
-                    np.concatenate(
-                        [np.tile(normals[i], (len(s), 1)) for i, s in zip(idx, stacks, strict=True)]
-                    ),
-                ]
-            )
+            rep = [np.tile(normals[i], (len(s), 1)) for i, s in zip(idx, stacks, strict=True)]
+            x = np.hstack([x, np.concatenate(rep)])
     else:
         x = np.asarray(prepare_images(np.concatenate(stacks), loaded.image_size), np.float32)
     probs = loaded.predict(x)
