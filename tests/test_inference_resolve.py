@@ -109,6 +109,8 @@ def test_runs_and_models_uris_load_the_same_run_as_its_id(toy, caplog):
     x = np.random.default_rng(2).uniform(0, 255, (4, MODEL_SIZE, MODEL_SIZE, 3)).astype(np.float32)
     by_id = load_model(run_id)
     expected = by_id.predict(x)
+    # The id as `metaview runs` shows it: its first 8 characters, in the run's experiment.
+    assert load_model(run_id[:8], experiment="exp").run_id == run_id
     for spec in (
         f"runs:/{run_id}/model",
         f"runs:/{run_id}",
@@ -121,6 +123,9 @@ def test_runs_and_models_uris_load_the_same_run_as_its_id(toy, caplog):
         assert loaded.source == f"runs:/{run_id}/model"
         assert loaded.labels == list(CLASSES) and loaded.metaimage == metaimage_dict()
         np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-6, atol=1e-7)
+    other = next(c for c in "0123456789abcdef" if c != run_id[0]) + run_id[1:8]
+    with pytest.raises(TrainError, match=f"--model {other}: no training run of experiment"):
+        load_model(other, experiment="exp")
     # Another artifact path still loads the run's model, and says so.
     with caplog.at_level("WARNING", logger="train.inference.resolve"):
         assert load_model(f"runs:/{run_id}/labels.json").run_id == run_id

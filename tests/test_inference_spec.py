@@ -16,6 +16,8 @@ RUN_ID = "0123456789abcdef0123456789abcdef"
         ("best", "best"),
         ("champion", "champion"),
         (RUN_ID, "run"),
+        (RUN_ID[:8], "run-prefix"),  # as `metaview runs` shows it
+        (RUN_ID[:-1], "run-prefix"),
         ("model.tflite", "path"),
         ("model.keras", "path"),
         ("runs/abc", "path"),
@@ -36,7 +38,9 @@ def test_keywords_come_before_files_and_files_before_run_ids(tmp_path, monkeypat
     assert parse_model_spec("folder").kind == "path"  # any existing file or folder is a path
 
 
-@pytest.mark.parametrize("spec", ["not-a-run", RUN_ID.upper(), RUN_ID[:-1], "Best"])
+@pytest.mark.parametrize(
+    "spec", ["not-a-run", RUN_ID.upper(), RUN_ID[:7], RUN_ID + "0", "ABCDEF01", "Best"]
+)
 def test_anything_else_is_refused_before_mlflow(spec):
     with pytest.raises(TrainError, match="expected 'best', 'champion', a run id"):
         parse_model_spec(spec)

@@ -33,7 +33,8 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
     TrainError
         If the experiment has no finished training runs, there is no champion, the
         registered model, version or alias does not exist (naming what does), or
-        ``spec`` is a path or none of those.
+        ``spec`` is a path or none of those, or a run id's first characters match no
+        training run of the experiment, or several.
     """
     ref = parse_model_spec(spec)
     if ref.kind == "best":
@@ -67,6 +68,8 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
                 ref.artifact_path,
             )
         return ref.value
+    if ref.kind == "run-prefix":
+        return _run_with_prefix(ref.value, client, experiment)
     if ref.kind == "registered":
         return tracking.model_version_run_id(
             client, ref.value, version=ref.version or None, alias=ref.alias or None
@@ -75,3 +78,22 @@ def resolve_run_id(spec: str, client, experiment: str | None = None) -> str:
         f"--model {spec!r}: expected 'best', 'champion', a run id, runs:/RUN_ID/model or "
         "models:/NAME/VERSION (or @ALIAS), not a path"
     )
+
+
+def _run_with_prefix(prefix: str, client, experiment: str | None) -> str:
+    """The one training run of the experiment whose id starts with ``prefix``."""
+    exp_id = tracking.get_experiment_id(client, experiment)
+    runs = tracking.search_train_runs(client, exp_id, finished_only=False)
+    found = sorted(r.info.run_id for r in runs if r.info.run_id.startswith(prefix))
+    where = f"experiment {tracking.resolve_experiment(experiment)!r} ({client.tracking_uri})"
+    if not found:
+        raise TrainError(
+            f"--model {prefix}: no training run of {where} has an id starting so "
+            "('metaview runs' lists them)"
+        )
+    if len(found) > 1:
+        raise TrainError(
+            f"--model {prefix}: {len(found)} runs of {where} start so ({', '.join(found)}); "
+            "give more of the id"
+        )
+    return found[0]

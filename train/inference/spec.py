@@ -38,7 +38,9 @@ matches decides:
    ``.tflite`` file with its sidecar, a ``.keras`` file, an MLflow model folder,
    a folder of downloaded run artifacts) is decided when it is loaded. A ``:``
    elsewhere (``exp:1/model.keras``, ``model:v2.keras``) does not make it a URI;
-5. a **run id**: 32 lowercase hexadecimal characters, as MLflow writes them;
+5. a **run id**: 32 lowercase hexadecimal characters, as MLflow writes them, or its first 8
+   or more (``metaview runs`` shows the first 8): a ``run-prefix``, resolved against the
+   experiment's training runs (:func:`train.inference.resolve.resolve_run_id`);
 6. anything else is an error listing every accepted form, raised here, before
    MLflow is touched.
 
@@ -67,12 +69,14 @@ LATEST = "latest"
 
 #: Every accepted form, for messages (``--help`` says the same in train/cli_model.py).
 SPEC_FORMS = (
-    "'best', 'champion', a run id (32 hex characters), runs:/RUN_ID/model, "
+    "'best', 'champion', a run id (32 hex characters, or its first 8 or more as 'metaview "
+    "runs' shows them), runs:/RUN_ID/model, "
     "models:/NAME/VERSION, models:/NAME/latest, models:/NAME@ALIAS, file:PATH or a path to a "
     "model (.keras, .tflite, an MLflow model folder, a folder of run artifacts)"
 )
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_RUN_PREFIX = re.compile(r"^[0-9a-f]{8,31}$")
 # A URI scheme of two characters or more (so C:/ stays a Windows drive) followed by "/".
 _URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/")
 _VERSION = re.compile(r"^[0-9]+$")
@@ -84,10 +88,11 @@ class ModelRef:
 
     Attributes
     ----------
-    kind : {"best", "champion", "path", "run", "registered"}
+    kind : {"best", "champion", "path", "run", "run-prefix", "registered"}
     value : str
         ``best``/``champion``: the keyword; ``path``: the path (without ``file:``);
-        ``run``: the run id; ``registered``: the registered model's name.
+        ``run``: the run id; ``run-prefix``: the first characters of one;
+        ``registered``: the registered model's name.
     version : str
         ``registered``: the version number, or ``"latest"``; "" with an alias.
     alias : str
@@ -198,4 +203,6 @@ def parse_model_spec(spec: str) -> ModelRef:
         return ModelRef("path", spec)
     if _RUN_ID.match(spec):
         return ModelRef("run", spec)
+    if _RUN_PREFIX.match(spec):
+        return ModelRef("run-prefix", spec)
     raise TrainError(f"--model {spec!r}: expected {SPEC_FORMS}, and no such file exists")
