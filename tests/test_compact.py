@@ -117,3 +117,32 @@ def test_the_compact_model_needs_its_backbone_in_this_machines_cache(tmp_path):
     meta, call = compact.compact_call(path)
     x = np.random.default_rng(2).uniform(0, 255, (4, 24, 24, 3)).astype(np.float32)
     np.testing.assert_allclose(call(x), np.asarray(net(x, training=False)), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["efficientnet-lite0-views", "efficientnet-lite0-views-normals"])
+def test_a_view_pooled_head_in_numpy_gives_the_keras_heads_probabilities(tmp_path, model):
+    """The views step (a shared scorer over standardised directions, with or without the
+    normals part) then the output layer: the Keras head's probabilities, for a head of
+    trained-looking weights."""
+    from train.models import classifier, create_model
+
+    rng = np.random.default_rng(1)
+    net = create_model(model, 5, 0, "none", 0.2)
+    x = rng.uniform(0, 3, (12, net.input_shape[-1])).astype(np.float32)
+    classifier.adapt_norm(net, x)
+    net.get_layer("score").set_weights([rng.normal(0, 0.05, (2048, 1)).astype(np.float32)])
+    if classifier.is_combined(net):
+        net.get_layer("normals_scores").set_weights(
+            [rng.normal(0, 1, (322, 5)).astype(np.float32), rng.normal(0, 1, 5).astype(np.float32)]
+        )
+    out = net.get_layer("predictions")
+    out.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in out.get_weights()])
+    backbone = _classifier()  # stands in for the per-tile backbone: only its name is written
+    path = tmp_path / "head.npz"
+    assert compact.write_head(
+        net, "litert", path, backbone=backbone, image_size=960, features=model
+    )
+    meta, head = compact.read_head(path)
+    assert meta["features"] == model and meta["image_size"] == 960
+    assert meta["backbone"] == runtimes.backbone_name(backbone)
+    np.testing.assert_allclose(head(x), np.asarray(net(x)), rtol=1e-4, atol=1e-6)

@@ -283,6 +283,14 @@ def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_refuses_a_png(
     hits = [p.label in part["valid"] for p, part in zip(preds, parts, strict=True)]
     assert np.mean(hits) >= 0.7, [(p.file, p.label) for p in preds]
     assert not from_png.ok and str(png) in from_png.error and "mesh" in from_png.error
+    # Without TensorFlow's model: the head in NumPy, the per-tile backbone that the features
+    # were computed with (converted and cached by the run): the same answers.
+    fast = load_model(result.run_id, need_keras=False)
+    assert fast.kind == "compact" and fast.features == V.COMBINED
+    again = predict_files([base / "fresh" / p["file"] for p in parts[:3]], fast, reach=False)
+    for a, b in zip(again, preds, strict=False):
+        for label in loaded.labels:
+            assert a.probabilities[label] == pytest.approx(b.probabilities[label], abs=1e-4)
     items = explain_files([base / "fresh" / "z_plus" / "0001.stl"], loaded, tmp_path / "ex")
     assert [i.evidence for i in items] == ["views"] and items[0].error is None
     listed = (tmp_path / "ex" / "explain.json").read_text()

@@ -120,8 +120,9 @@ def log_results(run, net, example, dataset, labels, history, scores: Evaluation,
         scores.confusion,
         scores.part_probs,
     )
-    if get_model_spec(cfg.model).input_kind != "features":
-        _log_compact_head(run, net, cfg.runtime)
+    spec = get_model_spec(cfg.model)
+    if spec.input_kind != "features" or spec.family in ("views", "views-normals"):
+        _log_compact_head(run, net, cfg.runtime, dataset, spec.features)
     _log_set_plot(run, scores.set_scores, scores.top_valid, cfg.objective)
     run.log_metrics(scores.metrics)
     run.log_class_scores(scores.class_scores)
@@ -234,12 +235,29 @@ def _log_set_plot(run, per_direction, top_valid: float, objective: str) -> None:
         run.log_files([plot_set_scores(per_direction, top_valid, path, title)], "plots")
 
 
-def _log_compact_head(run, net, runtime: str) -> None:
-    """Log ``head.npz``, with which prediction skips TensorFlow (:mod:`train.inference.compact`)."""
+def _log_compact_head(run, net, runtime: str, dataset, features: str = "") -> None:
+    """Log ``head.npz``, with which prediction skips TensorFlow (:mod:`train.inference.compact`).
+
+    A view-pooled family's head names the per-tile backbone its features came from (built
+    again here to name it: its weights are the package's)."""
     from train.inference.compact import HEAD_ARTIFACT, write_head
     from train.runtimes import resolve
 
+    resolved = resolve(runtime)
+    extra: dict[str, Any] = {}
+    if features and resolved != "tensorflow":
+        from train.features import views
+        from train.models.efficientnet_lite import build_tile_backbone
+
+        meta = dict(dataset.meta)
+        (rows, cols), _ = views.grid_and_seed(meta)
+        size = max(int(v) for v in meta["image_size"])
+        extra = {
+            "backbone": build_tile_backbone(views.BACKBONE, size, rows, cols),
+            "image_size": size,
+            "features": features,
+        }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / HEAD_ARTIFACT
-        if write_head(net, resolve(runtime), path):
+        if write_head(net, resolved, path, **extra):
             run.log_files([path])

@@ -13,10 +13,17 @@ backbone for the next time.
 ``head.npz`` holds plain arrays and a JSON description (read with ``allow_pickle=False``):
 
 - ``meta``: ``{"format": 1, "backbone": NAME, "runtime": R, "image_size": S,
-  "classes": C, "steps": [...]}``, each step ``{"op": "normalize"|"dense", "activation":
-  A}``, the last one dense;
+  "classes": C, "steps": [...]}``, each step ``{"op": "normalize"|"dense"|"views",
+  "activation": A}``, the last one dense; a head on view-pooled features (the
+  ``efficientnet-lite0-views`` and ``-views-normals`` families) also has ``"features"``, its
+  family: its backbone is then the per-tile one, and prediction pools its output by view;
 - ``<i>_mean``, ``<i>_std`` for a normalize step ``i``: ``(x - mean) / std``;
-- ``<i>_kernel`` (D_in, D_out) and ``<i>_bias`` (D_out,) for a dense step.
+- ``<i>_kernel`` (D_in, D_out) and ``<i>_bias`` (D_out,) for a dense step;
+- for a views step (:func:`train.models.classifier.views_head`: the input's first ``C * D``
+  values are C directions of D features): ``<i>_mean``, ``<i>_std`` and ``<i>_score``
+  (D,), each direction scored ``((f_c - mean) / std) . score``; with ``<i>_normals_kernel``
+  (N, C) and ``<i>_normals_bias`` (C,) the next N values are face normals scored
+  ``x @ kernel + bias`` beside them (:func:`train.models.classifier.views_normals_head`).
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ def head_arrays(net) -> tuple[list[dict], dict[str, np.ndarray]] | None:
 
     from train.models import classifier
 
+    if classifier.is_feature_model(net) and any(layer.name == "score" for layer in net.layers):
+        return _views_arrays(net)
     head = classifier.head_model(net)
     steps: list[dict] = []
     arrays: dict[str, np.ndarray] = {}
@@ -82,15 +91,45 @@ def head_arrays(net) -> tuple[list[dict], dict[str, np.ndarray]] | None:
     return steps, arrays
 
 
-def write_head(net, runtime: str, path: str | Path) -> bool:
+def _views_arrays(net) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """A view-pooled head (with or without its normals part) as a views step and a dense one."""
+    import keras
+
+    from train.models import classifier
+
+    norm = net.get_layer("norm")
+    std = np.sqrt(np.asarray(norm.variance, np.float32).reshape(-1))
+    arrays = {
+        "0_mean": np.asarray(norm.mean, np.float32).reshape(-1),
+        "0_std": np.maximum(std, keras.backend.epsilon()),
+        "0_score": np.asarray(net.get_layer("score").kernel, np.float32).reshape(-1),
+    }
+    if classifier.is_combined(net):
+        layer = net.get_layer("normals_scores")
+        arrays["0_normals_kernel"] = np.asarray(layer.kernel, np.float32)
+        arrays["0_normals_bias"] = np.asarray(layer.bias, np.float32)
+    out = net.get_layer("predictions")
+    arrays["1_kernel"] = np.asarray(out.kernel, np.float32)
+    arrays["1_bias"] = np.asarray(out.bias, np.float32)
+    activation = keras.activations.serialize(out.activation)
+    steps = [{"op": "views"}, {"op": "dense", "activation": activation}]
+    return steps, arrays
+
+
+def write_head(
+    net, runtime: str, path: str | Path, *, backbone=None, image_size: int = 0, features: str = ""
+) -> bool:
     """Write ``net``'s head and the name of its converted backbone to ``path``.
 
     Parameters
     ----------
     net : keras.Model
-        An image classifier with a "pool" layer.
+        An image classifier with a "pool" layer, or a view-pooled family's head.
     runtime : str
         The resolved runtime its features were computed on.
+    backbone, image_size, features : keras.Model, int, str
+        For a view-pooled head: the per-tile backbone its features came from, the
+        meta-image size and the family.
 
     Returns
     -------
@@ -108,12 +147,14 @@ def write_head(net, runtime: str, path: str | Path) -> bool:
     steps, arrays = found
     meta = {
         "format": FORMAT,
-        "backbone": runtimes.backbone_name(classifier.feature_extractor(net)),
+        "backbone": runtimes.backbone_name(backbone or classifier.feature_extractor(net)),
         "runtime": runtime,
-        "image_size": classifier.input_size(net),
+        "image_size": int(image_size) or classifier.input_size(net),
         "classes": int(arrays[f"{len(steps) - 1}_kernel"].shape[1]),
         "steps": steps,
     }
+    if features:
+        meta["features"] = features
     buf = io.BytesIO()
     np.savez(buf, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)
     Path(path).write_bytes(buf.getvalue())
@@ -149,6 +190,8 @@ def read_head(path: str | Path) -> tuple[dict, Callable[[np.ndarray], np.ndarray
         try:
             if op == "normalize":
                 ops.append(("normalize", arrays[f"{i}_mean"], arrays[f"{i}_std"]))
+            elif op == "views":
+                ops.append(("views", _views_step(arrays, i), None))
             elif op == "dense" and step.get("activation") in _ACTIVATIONS:
                 ops.append((step["activation"], arrays[f"{i}_kernel"], arrays[f"{i}_bias"]))
             else:
@@ -161,6 +204,9 @@ def read_head(path: str | Path) -> tuple[dict, Callable[[np.ndarray], np.ndarray
         for op, a, b in ops:
             if op == "normalize":
                 x = (x - a) / b
+                continue
+            if op == "views":
+                x = a(x)
                 continue
             x = x @ a + b
             if op == "relu":
@@ -175,10 +221,33 @@ def read_head(path: str | Path) -> tuple[dict, Callable[[np.ndarray], np.ndarray
     return meta, head
 
 
-def compact_call(path: str | Path) -> tuple[dict, Callable[[np.ndarray], np.ndarray]] | None:
+def _views_step(arrays: dict[str, np.ndarray], i: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The views step ``i`` (module docstring): (n, C * D [+ N]) -> (n, C [+ C]) scores."""
+    mean, std, score = arrays[f"{i}_mean"], arrays[f"{i}_std"], arrays[f"{i}_score"]
+    kernel = arrays.get(f"{i}_normals_kernel")
+    bias = arrays.get(f"{i}_normals_bias")
+    d = len(score)
+    n_normals = 0 if kernel is None else kernel.shape[0]
+
+    def scores(x: np.ndarray) -> np.ndarray:
+        views = x[:, : x.shape[1] - n_normals].reshape(len(x), -1, d)
+        s = ((views - mean) / std) @ score  # (n, C)
+        if kernel is None:
+            return s
+        return np.concatenate([s, x[:, x.shape[1] - n_normals :] @ kernel + bias], axis=1)
+
+    return scores
+
+
+def compact_call(path: str | Path) -> tuple[dict, Any] | None:
     """``(meta, call)`` for the head in ``path`` and its cached backbone, ``call`` mapping
     (n, S, S, 3) float32 images to probabilities; None when this machine lacks the backbone
-    file or the runtime it was trained on (then the Keras model predicts)."""
+    file or the runtime it was trained on (then the Keras model predicts).
+
+    For a head on view-pooled features (``meta["features"]``), ``call`` is ``(head,
+    tiles)``: ``tiles`` maps images to per-tile features (n, T, D), which the caller pools
+    by view (:func:`train.features.views.pool_views`), and ``head`` maps those features to
+    probabilities."""
     from train import runtimes
 
     meta, head = read_head(path)
@@ -188,4 +257,6 @@ def compact_call(path: str | Path) -> tuple[dict, Callable[[np.ndarray], np.ndar
         log.info("%s: backbone %s on %s not at hand here", path, meta.get("backbone"), runtime)
         return None
     features = runtimes.file_runner(backbone, runtime)
+    if meta.get("features"):  # the head takes pooled features: the caller pools the tiles
+        return meta, (head, features)
     return meta, lambda x: head(features(x))
