@@ -54,6 +54,15 @@ def image_path(part_id: str, variant: int) -> str:
     return f"{part_id}_v{variant}.png"
 
 
+def image_view(relative: str) -> tuple[str, int] | None:
+    """The inverse of :func:`image_path`: ``(part_id, variant)`` of a dataset-relative path
+    (``"y_minus/0002_v1.png"`` -> ``("y_minus/0002", 1)``), or None for another name."""
+    import re
+
+    match = re.fullmatch(r"(.+)_v(\d+)\.png", relative)
+    return None if match is None else (match.group(1), int(match.group(2)))
+
+
 def _init_worker(backend: str, single_threaded: bool) -> None:
     """Process-pool initializer: choose the GL platform before anything imports OpenGL."""
     if single_threaded:

@@ -10,7 +10,7 @@ from _render_fixtures import binary_stl, box_triangles, gl_backend, write
 
 from metaimage.io import read_png
 from render.config import RenderConfig
-from render.jobs import Job, image_path, render_job
+from render.jobs import Job, image_path, image_view, render_job
 
 __all__ = ["gl_backend"]  # the fixture, imported for pytest
 
@@ -22,8 +22,12 @@ def _job(path, variants=(0, 2)) -> Job:
                variants=tuple(variants))  # fmt: skip
 
 
-def test_image_paths_name_the_part_and_variant():
+def test_image_paths_name_the_part_and_variant_and_read_back():
     assert image_path("x_plus/a", 3) == "x_plus/a_v3.png"
+    for part, variant in [("x_plus/a", 3), ("a_v2", 0), ("y_minus/deep/b_v1", 12)]:
+        assert image_view(image_path(part, variant)) == (part, variant)
+    for other in ("x_plus/a.png", "x_plus/a_v.png", "x_plus/a_v1.jpg", "a_vx.png"):
+        assert image_view(other) is None
 
 
 def test_a_job_writes_each_variant_and_rows_that_describe_the_files(gl_backend, tmp_path):

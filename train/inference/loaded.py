@@ -133,7 +133,7 @@ class LoadedModel:
             ``manifest.csv`` labels the file with a class the model does not know.
         """
         path = Path(path)
-        folder = _dataset_folder_of(path)
+        folder = dataset_folder_of(path)
         if folder is None:
             return
         if folder not in self._fits:
@@ -208,7 +208,9 @@ def _image_call(net, runtime: str):
     return lambda x: head(backbone(x))
 
 
-def _dataset_folder_of(png: Path) -> Path | None:
+def dataset_folder_of(png: Path) -> Path | None:
+    """The dataset folder (with ``metaimage.json``) that holds ``png`` as ``metaview render``
+    writes it, ``DATA/<class>/<part>_v<k>.png`` or ``DATA/<part>_v<k>.png``, or None."""
     for folder in (png.parent, png.parent.parent):
         if (folder / "metaimage.json").is_file():
             return folder.resolve()

@@ -217,16 +217,13 @@ def view_weights_of(loaded: LoadedModel, views: list) -> np.ndarray:
 def png_view(path: Path) -> tuple[str, int] | None:
     """``(part_id, variant)`` of a meta-image that ``metaview render`` wrote into a dataset
     folder (``DATA/<part_id>_v<k>.png``), or None."""
-    import re
+    from render.jobs import image_view
+    from train.inference.loaded import dataset_folder_of
 
-    from train.inference.loaded import _dataset_folder_of
-
-    folder = _dataset_folder_of(path)
-    match = re.fullmatch(r"(.+)_v(\d+)", path.stem)
-    if folder is None or match is None:
+    folder = dataset_folder_of(path)
+    if folder is None:
         return None
-    rel = path.resolve().relative_to(folder.resolve()).with_name(match.group(1))
-    return rel.as_posix(), int(match.group(2))
+    return image_view(path.resolve().relative_to(folder.resolve()).as_posix())
 
 
 def _predict_chunk(
