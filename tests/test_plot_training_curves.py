@@ -49,3 +49,31 @@ def test_training_curves_count_epochs_from_1_mark_the_best_and_show_the_lr():
     assert len(fig.axes) == 3
     assert any(line.get_label() == "best (epoch 1)" for line in fig.axes[0].get_lines())
     plt.close(fig)
+
+
+def test_a_model_trained_in_parts_shows_each_parts_curves_and_the_whole_as_a_line():
+    """The combined family: views.* and normals.* per epoch, the folded model once."""
+    import matplotlib.pyplot as plt
+
+    from train.plots.training_curves import training_curves_figure
+
+    history = {
+        "views.loss": [1.0, 0.4, 0.3],
+        "views.val_loss": [1.1, 0.5, 0.6],
+        "normals.loss": [1.2, 0.9, 0.5, 0.4],
+        "normals.val_loss": [1.3, 1.0, 0.7, 0.8],
+        "loss": [0.2],
+        "val_loss": [0.35],
+    }
+    fig = training_curves_figure(history)
+    loss_ax = fig.axes[0]
+    lines = {line.get_label(): line for line in loss_ax.get_lines()}
+    assert list(lines["views val"].get_ydata()) == [1.1, 0.5, 0.6]
+    assert list(lines["normals train"].get_xdata()) == [1, 2, 3, 4]
+    whole = lines["combined val 0.35"]
+    assert list(whole.get_ydata()) == [0.35, 0.35]  # a horizontal line
+    best = sorted(
+        line.get_xdata()[0] for line in loss_ax.get_lines() if line.get_linestyle() == ":"
+    )
+    assert best == [2, 3]  # each part's best epoch (lowest val_loss)
+    plt.close(fig)
