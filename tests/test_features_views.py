@@ -260,11 +260,14 @@ def combined_run(views_run):
 @pytest.mark.tf
 @pytest.mark.gl
 @pytest.mark.slow
-def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_refuses_a_png(
+def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_reads_a_pngs_mesh(
     combined_run, monkeypatch, tmp_path
 ):
-    """20 fresh parts predicted from their meshes (chance 0.2); a meta-image alone has no
-    mesh for the normals block, so it is refused, naming the file; explain counts both."""
+    """20 fresh parts predicted from their meshes (chance 0.2); a dataset's PNG predicts as
+    its mesh (the manifest names it); a loose PNG has neither views nor mesh and is refused,
+    naming the file; explain counts both parts."""
+    import shutil
+
     from assets.partsfile import read_parts_csv
     from train.explain.report import explain_files
     from train.inference import load_model
@@ -276,13 +279,33 @@ def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_refuses_a_png(
     assert loaded.features == V.COMBINED
     parts = read_parts_csv(base / "fresh" / "parts.csv")
     png = base / "data" / "y_minus" / "0002_v0.png"
-    *preds, from_png = predict_files(
-        [*(base / "fresh" / p["file"] for p in parts), png], loaded, reach=False
+    loose = shutil.copy(png, tmp_path / "0002_v0.png")
+    *preds, from_png, from_mesh, alone = predict_files(
+        [
+            *(base / "fresh" / p["file"] for p in parts),
+            png,
+            base / "parts" / "y_minus" / "0002.stl",
+            loose,
+        ],
+        loaded,
+        reach=False,
     )
     assert all(p.ok for p in preds), [p.error for p in preds if not p.ok]
     hits = [p.label in part["valid"] for p, part in zip(preds, parts, strict=True)]
     assert np.mean(hits) >= 0.7, [(p.file, p.label) for p in preds]
-    assert not from_png.ok and str(png) in from_png.error and "mesh" in from_png.error
+    assert from_png.ok and from_mesh.ok, (from_png.error, from_mesh.error)
+    for label in loaded.labels:
+        assert from_png.probabilities[label] == pytest.approx(
+            from_mesh.probabilities[label], abs=1e-4
+        )
+    assert not alone.ok and str(loose) in alone.error and "which view" in alone.error
+    mesh = base / "parts" / "y_minus" / "0003.stl"
+    mesh.rename(mesh.with_suffix(".moved"))
+    try:  # a PNG whose mesh moved: an error naming both, not a guess from the image alone
+        (gone,) = predict_files([base / "data" / "y_minus" / "0003_v0.png"], loaded, reach=False)
+    finally:
+        mesh.with_suffix(".moved").rename(mesh)
+    assert not gone.ok and "0003_v0.png" in gone.error and f"{mesh} is gone" in gone.error
     # Without TensorFlow's model: the head in NumPy, the per-tile backbone that the features
     # were computed with (converted and cached by the run): the same answers.
     from train.runtimes import resolve
@@ -295,7 +318,6 @@ def test_a_combined_run_finds_the_direction_of_fresh_meshes_and_refuses_a_png(
     for a, b in zip(again, preds, strict=False):
         for label in loaded.labels:
             assert a.probabilities[label] == pytest.approx(b.probabilities[label], abs=1e-4)
-    items = explain_files([base / "fresh" / "z_plus" / "0001.stl"], loaded, tmp_path / "ex")
-    assert [i.evidence for i in items] == ["views"] and items[0].error is None
-    listed = (tmp_path / "ex" / "explain.json").read_text()
-    assert "face normals of the mesh add" in listed
+    items = explain_files([base / "fresh" / "z_plus" / "0001.stl", png], loaded, tmp_path / "ex")
+    assert [(i.evidence, i.error) for i in items] == [("views", None)] * 2
+    assert all("face normals of the mesh add" in i.note for i in items), [i.note for i in items]

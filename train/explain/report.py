@@ -295,8 +295,11 @@ def _views_evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, rendere
     if loaded.features == COMBINED:  # the mesh's face normals: the head's second block
         from train.explain.evidence import normals_block_share
         from train.features import mesh_features
+        from train.inference.predict import png_mesh_normals
 
-        normal = normals_block_share(loaded.keras_model, mesh_features(pred.file), target)
+        path = Path(pred.file)
+        x = png_mesh_normals(path) if is_image(path) else mesh_features(path)
+        normal = normals_block_share(loaded.keras_model, x, target)
         panel.evidence_note += (
             f"; the face normals of the mesh add {normal:+.2f} to it, the views {share.sum():+.2f} "
             "(log-odds against the mean class)"

@@ -12,7 +12,8 @@ A model of a feature-vector family (``loaded.features``) gets what its family ne
 ``normals`` the face-normal features of the mesh (a mesh file is required),
 ``colour-stats`` the colour statistics of the meta-image (rendered from a mesh, or a PNG),
 the view-pooled family those of a mesh's render or of a dataset's PNG, and the combined
-family (``efficientnet-lite0-views-normals``) both the render and the normals of a mesh.
+family (``efficientnet-lite0-views-normals``) both the render and the normals of a mesh (of
+a dataset's PNG: the mesh its manifest row names, under the dataset's ``source_dir``).
 
 A model trained on plain class folders of PNGs has no render config: it takes PNGs,
 and refuses meshes.
@@ -226,6 +227,45 @@ def png_view(path: Path) -> tuple[str, int] | None:
     return image_view(path.resolve().relative_to(folder.resolve()).as_posix())
 
 
+def png_mesh_normals(path: Path) -> np.ndarray:
+    """The ``normals`` features of the mesh a dataset's meta-image was rendered from: its
+    manifest row's ``source`` under the dataset's recorded ``source_dir``.
+
+    Raises
+    ------
+    TrainError
+        Naming the PNG: no manifest row for it, no recorded mesh folder, or the mesh gone.
+    """
+    from metaimage.io import read_manifest, read_metaimage_info
+    from train.errors import TrainError
+    from train.features import mesh_features
+    from train.inference.loaded import dataset_folder_of
+
+    folder = dataset_folder_of(path)
+    if folder is None:
+        raise TrainError(f"{path}: not in a dataset folder (no metaimage.json beside it)")
+    rel = path.resolve().relative_to(folder).as_posix()
+    rows = [r for r in read_manifest(folder) if r["path"] == rel]
+    source_dir = read_metaimage_info(folder).source_dir
+    if not rows or not source_dir:
+        raise TrainError(
+            f"{path}: the normals of its mesh are needed, but "
+            + (
+                "manifest.csv has no row for it"
+                if not rows
+                else "metaimage.json does not record the mesh folder"
+            )
+            + "; predict the mesh instead"
+        )
+    mesh = Path(source_dir) / rows[0]["source"]
+    if not mesh.is_file():
+        raise TrainError(f"{path}: its mesh {mesh} is gone; predict the mesh where it is now")
+    try:
+        return mesh_features(mesh)
+    except Exception as exc:  # any failure is this file's error
+        raise TrainError(f"{path}: its mesh {mesh}: {exc}") from None
+
+
 def _predict_chunk(
     chunk: list[Prediction], loaded: LoadedModel, renderer: MeshRenderer, variants: int = 1
 ) -> None:
@@ -237,12 +277,6 @@ def _predict_chunk(
     meshes = []
     family = getattr(loaded, "features", "")
     for i, r in enumerate(chunk):
-        if family == COMBINED and is_image(Path(r.file)):
-            r.error = (
-                f"{r.file}: an '{COMBINED}' model reads the part's mesh (STL, OBJ, ...) and "
-                "renders it; a meta-image has no mesh to read"
-            )
-            continue
         if family == "normals":
             # The mesh itself is the input: no rendering, and a meta-image will not do.
             if is_image(Path(r.file)):
@@ -276,17 +310,23 @@ def _predict_chunk(
         except MetaviewError as exc:
             r.error = str(exc)
             continue
-        if getattr(loaded, "features", "") == VIEWS:
+        if family in (VIEWS, COMBINED):
             view = png_view(Path(r.file))
             if view is None:
                 del images[i]
                 r.error = (
-                    f"{r.file}: a {VIEWS} model needs to know which view each tile shows: "
+                    f"{r.file}: a {family} model needs to know which view each tile shows: "
                     "expected the mesh, or a meta-image in the dataset folder `metaview "
                     "render` wrote (DATA/<part>_v<k>.png beside metaimage.json)"
                 )
-            else:
-                png_views[i] = view
+                continue
+            png_views[i] = view
+            if family == COMBINED:  # the normals of the mesh it was rendered from
+                try:
+                    normals[i] = png_mesh_normals(Path(r.file))
+                except MetaviewError as exc:
+                    del images[i], png_views[i]
+                    r.error = str(exc)
     want = loaded.meta_image_shape
     for i, (image, error) in zip(
         meshes, renderer.render([chunk[i].file for i in meshes], variants), strict=True
