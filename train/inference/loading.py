@@ -166,21 +166,8 @@ def _compact_run_model(client, run_id: str, dst: str, labels, metaimage) -> Load
     uri = f"runs:/{run_id}/{HEAD_ARTIFACT}"
     labels, metaimage = check_metadata(labels, metaimage, f"run {run_id}")
     check_classes(int(meta.get("classes", -1)), labels, uri)
-    if meta.get("features"):  # a head on view-pooled features, its per-tile backbone
-        head, tiles = call
-        return LoadedModel(
-            None,
-            labels,
-            metaimage,
-            int(meta["image_size"]),
-            run_id,
-            uri,
-            features=str(meta["features"]),
-            multi_label=meta["steps"][-1].get("activation") == "sigmoid",
-            runtime=str(meta["runtime"]),
-            _call=head,
-            _tiles=tiles,
-        )
+    # A head on view-pooled features comes with its per-tile backbone apart.
+    head, tiles = call if meta.get("features") else (call, None)
     return LoadedModel(
         None,
         labels,
@@ -188,9 +175,11 @@ def _compact_run_model(client, run_id: str, dst: str, labels, metaimage) -> Load
         int(meta["image_size"]),
         run_id,
         uri,
+        features=str(meta.get("features") or ""),
         multi_label=meta["steps"][-1].get("activation") == "sigmoid",
         runtime=str(meta["runtime"]),
-        _call=call,
+        _call=head,
+        _tiles=tiles,
     )
 
 
