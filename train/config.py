@@ -216,7 +216,7 @@ class TrainConfig:
         default="",
         metadata=option(
             "folder of the meshes behind the dataset (the IN of metaview render), for the "
-            "normals family",
+            "models that read face normals (normals and the default)",
             group=_MODEL,
             metavar="DIR",
             default_help="the folder recorded in DATA/metaimage.json",
