@@ -42,7 +42,8 @@ def register(sub) -> None:
         help="train a classifier on a rendered dataset (one MLflow run)",
         description=(
             "Train a classifier (--model: EfficientNet on the meta-images, a model of the "
-            "meshes' face normals, or by default both under one head) on DATA (a folder written by 'metaview render'). "
+            "meshes' face normals, or by default both under one head) on DATA (a folder "
+            "written by 'metaview render'). "
             "The dataset is split by part into train/val/test (stratified, seeded; "
             "test_parts.txt is honoured). Everything is recorded as one MLflow run: params, "
             "per-epoch metrics, test metrics, plots, the split and the model."
