@@ -304,9 +304,9 @@ class TrainConfig:
         for name in ("shuffle_tiles", "class_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise TrainError(f"{name}: expected True or False, got {getattr(self, name)!r}")
-        if spec.family in ("views", "views-normals") and (
-            self.shuffle_tiles or self.fine_tune_layers
-        ):
+        from train.features.views import VIEW_FAMILIES
+
+        if spec.features in VIEW_FAMILIES and (self.shuffle_tiles or self.fine_tune_layers):
             # Its features are where each view looks: shuffled tiles would lie about that,
             # and its backbone stays frozen (the features are computed once and cached).
             raise TrainError(

@@ -27,7 +27,7 @@ import numpy as np
 
 from train.errors import TrainError
 from train.features.cache import file_signature
-from train.features.views import COMBINED
+from train.features.views import COMBINED, VIEW_FAMILIES
 from train.features.views import FAMILY as VIEWS_FAMILY
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def family_features(
     (:func:`view_features`). The combined family's are the view-pooled features, then the
     ``normals`` of the mesh behind each row, each from its own cache.
     """
-    if features in (VIEWS_FAMILY, COMBINED):
+    if features in VIEW_FAMILIES:
         out = view_features(
             dataset, rows, runtime=runtime, progress=progress, executor=executor, address=address
         )

@@ -18,6 +18,7 @@ from metaimage.io import read_png
 from train import tracking
 from train.data import SPLITS
 from train.evaluate import Evaluation
+from train.features.views import VIEW_FAMILIES
 from train.models import get_model_spec
 from train.plots.confusion import plot_confusion_matrix
 from train.plots.misclassified import MAX_MISCLASSIFIED, plot_misclassified
@@ -57,7 +58,7 @@ def log_inputs(
     if (
         get_model_spec(cfg.model).input_kind != "features"
         # Their backbone runs on a runtime too.
-        or get_model_spec(cfg.model).family in ("views", "views-normals")
+        or get_model_spec(cfg.model).features in VIEW_FAMILIES
     ):
         from train.runtimes import resolve
 
@@ -121,7 +122,7 @@ def log_results(run, net, example, dataset, labels, history, scores: Evaluation,
         scores.part_probs,
     )
     spec = get_model_spec(cfg.model)
-    if spec.input_kind != "features" or spec.family in ("views", "views-normals"):
+    if spec.input_kind != "features" or spec.features in VIEW_FAMILIES:
         _log_compact_head(run, net, cfg.runtime, dataset, spec.features)
     _log_set_plot(run, scores.set_scores, scores.top_valid, cfg.objective)
     run.log_metrics(scores.metrics)

@@ -33,7 +33,7 @@ from render.worker import MeshRenderer
 from train.explain.figure import Panel, draw
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
-from train.inference.predict import COMBINED, VIEWS
+from train.inference.predict import COMBINED, VIEW_FAMILIES
 from train.inference.prediction import Prediction
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _evidence(panel: Panel, pred: Prediction, loaded: LoadedModel, renderer, vie
             f"faces carry {share} of the evidence for {pred.label}"
         )
         return
-    if loaded.features in (VIEWS, COMBINED):
+    if loaded.features in VIEW_FAMILIES:
         _views_evidence(panel, pred, loaded, renderer, target)
         return
     if loaded.features:

@@ -30,6 +30,7 @@ model (one sigmoid per direction, ``loaded.multi_label``) also predicts a set,
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -42,8 +43,7 @@ from base import native
 from base.errors import MetaviewError
 from base.progress import progress as progress_bar
 from render.worker import MeshRenderer
-from train.features.views import COMBINED
-from train.features.views import FAMILY as VIEWS_FAMILY
+from train.features.views import COMBINED, VIEW_FAMILIES
 from train.inference.inputs import is_image, load_png
 from train.inference.loaded import LoadedModel
 from train.inference.prediction import Prediction, predicted_set
@@ -128,10 +128,6 @@ def predict_files(
     return results
 
 
-#: The view-pooled family (:mod:`train.features.views`): a backbone, then the views.
-VIEWS = VIEWS_FAMILY
-
-
 def mesh_renderer(loaded: LoadedModel) -> MeshRenderer:
     """A renderer with the model's render config, to be closed by the caller.
 
@@ -152,7 +148,7 @@ def files_per_chunk(loaded: LoadedModel, variants: int, batch_size: int = 32) ->
     keep the chunk's meta-images within :data:`CHUNK_PIXELS` (each file brings
     ``variants`` of them), at least one and at most ``batch_size``.
     """
-    if loaded.features and loaded.features not in (VIEWS, COMBINED):
+    if loaded.features and loaded.features not in VIEW_FAMILIES:
         return max(1, batch_size)
     h, w = loaded.meta_image_shape
     images = max(1, CHUNK_PIXELS // max(1, h * w))
@@ -165,7 +161,7 @@ def _family_inputs(loaded: LoadedModel, images: list, views: list) -> np.ndarray
     ``views`` gives each meta-image's ``(part_id, variant)``: where its tiles look from, for
     the view-pooled family.
     """
-    if loaded.features in (VIEWS, COMBINED):
+    if loaded.features in VIEW_FAMILIES:
         return _view_inputs(loaded, images, views)
     from train import features as F
 
@@ -227,6 +223,16 @@ def png_view(path: Path) -> tuple[str, int] | None:
     return image_view(path.resolve().relative_to(folder.resolve()).as_posix())
 
 
+@functools.lru_cache(maxsize=8)
+def _dataset_sources(folder: str, stamp: int) -> tuple[dict[str, str], str]:
+    """``({PNG path: mesh source}, source_dir)`` of a dataset folder, read once for every
+    PNG of it (``stamp``, the manifest's mtime, reads it again once it changes)."""
+    from metaimage.io import read_manifest, read_metaimage_info
+
+    rows = read_manifest(folder) if stamp else []
+    return {r["path"]: r["source"] for r in rows}, read_metaimage_info(folder).source_dir
+
+
 def png_mesh_normals(path: Path) -> np.ndarray:
     """The ``normals`` features of the mesh a dataset's meta-image was rendered from: its
     manifest row's ``source`` under the dataset's recorded ``source_dir``.
@@ -236,7 +242,6 @@ def png_mesh_normals(path: Path) -> np.ndarray:
     TrainError
         Naming the PNG: no manifest row for it, no recorded mesh folder, or the mesh gone.
     """
-    from metaimage.io import read_manifest, read_metaimage_info
     from train.errors import TrainError
     from train.features import mesh_features
     from train.inference.loaded import dataset_folder_of
@@ -244,20 +249,21 @@ def png_mesh_normals(path: Path) -> np.ndarray:
     folder = dataset_folder_of(path)
     if folder is None:
         raise TrainError(f"{path}: not in a dataset folder (no metaimage.json beside it)")
-    rel = path.resolve().relative_to(folder).as_posix()
-    rows = [r for r in read_manifest(folder) if r["path"] == rel]
-    source_dir = read_metaimage_info(folder).source_dir
-    if not rows or not source_dir:
+    manifest = folder / "manifest.csv"
+    stamp = manifest.stat().st_mtime_ns if manifest.is_file() else 0
+    sources, source_dir = _dataset_sources(str(folder), stamp)
+    source = sources.get(path.resolve().relative_to(folder).as_posix())
+    if not source or not source_dir:
         raise TrainError(
             f"{path}: the normals of its mesh are needed, but "
             + (
                 "manifest.csv has no row for it"
-                if not rows
+                if not source
                 else "metaimage.json does not record the mesh folder"
             )
             + "; predict the mesh instead"
         )
-    mesh = Path(source_dir) / rows[0]["source"]
+    mesh = Path(source_dir) / source
     if not mesh.is_file():
         raise TrainError(f"{path}: its mesh {mesh} is gone; predict the mesh where it is now")
     try:
@@ -310,7 +316,7 @@ def _predict_chunk(
         except MetaviewError as exc:
             r.error = str(exc)
             continue
-        if family in (VIEWS, COMBINED):
+        if family in VIEW_FAMILIES:
             view = png_view(Path(r.file))
             if view is None:
                 del images[i]
